@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** Telegram ids fit in 52 bits, so a JS number holds them exactly. */
+export const telegramId = z.number().int().safe();
+export const uuidLike = z.string().min(8).max(128);
+export const locale = z.enum(['ru', 'en']);
+export type Locale = z.infer<typeof locale>;
+
+export const templateId = z.enum(['ugc', 'ad', 'custom']);
+export type TemplateId = z.infer<typeof templateId>;
+
+export const videoCount = z.union([z.literal(1), z.literal(3), z.literal(5)]);
+export type VideoCount = z.infer<typeof videoCount>;
+
+/** Max length of the seller's wishes / own prompt (design §1, step 4). */
+export const WISHES_MAX_LENGTH = 1000;
+/** Max accepted photo size (design §1, step 2). */
+export const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
+export const PHOTO_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+
+/**
+ * Final failure classes of one video (design §1, table). `rate_limited` and `transient`
+ * never reach a job's outcome: the dispatcher retries them and ends in `exhausted`.
+ */
+export const failureClass = z.enum(['user_violation', 'billing', 'exhausted', 'expired']);
+export type FailureClass = z.infer<typeof failureClass>;
+
+/** Every class the KIE error classifier can produce, retriable ones included. */
+export const kieErrorClass = z.enum(['user_violation', 'billing', 'rate_limited', 'transient']);
+export type KieErrorClass = z.infer<typeof kieErrorClass>;
+
+/**
+ * The product photo as stored by bot-gateway in the `photos` object store bucket.
+ * Other services read the bytes from there; nobody hands a Telegram file URL (which
+ * contains the bot token) to a third party.
+ */
+export const photoRef = z.object({
+  /** Object name in the `photos` bucket. */
+  objectKey: z.string().min(1).max(256),
+  mimeType: z.enum(PHOTO_MIME_TYPES),
+  sizeBytes: z.number().int().positive().max(PHOTO_MAX_BYTES),
+  /** Telegram's file_unique_id, for support and de-duplication. */
+  fileUniqueId: z.string().min(1),
+});
+export type PhotoRef = z.infer<typeof photoRef>;
+
+/** Where to talk to the seller: carried along so the notifier needs no lookups. */
+export const chatRef = z.object({
+  userId: telegramId,
+  chatId: telegramId,
+  locale,
+});

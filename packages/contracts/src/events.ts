@@ -1,0 +1,177 @@
+import { z } from 'zod';
+import {
+  chatRef,
+  failureClass,
+  kieErrorClass,
+  photoRef,
+  telegramId,
+  templateId,
+  uuidLike,
+  videoCount,
+  WISHES_MAX_LENGTH,
+} from './common';
+
+// ---- orders ---------------------------------------------------------------------------
+
+/** The seller confirmed an order of `count` videos from one photo. Produced by bot-gateway. */
+export const orderPlaced = chatRef.extend({
+  orderId: uuidLike,
+  template: templateId,
+  wishes: z.string().max(WISHES_MAX_LENGTH).nullable(),
+  count: videoCount,
+  photo: photoRef,
+});
+
+// ---- billing --------------------------------------------------------------------------
+
+/** `amount` credits are held for the order; `balance` is what remains spendable. */
+export const creditsReserved = chatRef.extend({
+  orderId: uuidLike,
+  amount: z.number().int().positive(),
+  balance: z.number().int().nonnegative(),
+});
+
+/** The order could not be paid; nothing was held. */
+export const creditsRejected = chatRef.extend({
+  orderId: uuidLike,
+  requested: z.number().int().positive(),
+  balance: z.number().int().nonnegative(),
+  reason: z.enum(['insufficient_credits']),
+});
+
+/** One held credit was spent on a delivered video. */
+export const creditsCaptured = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  userId: telegramId,
+  amount: z.number().int().positive(),
+  balance: z.number().int().nonnegative(),
+});
+
+/** One held credit went back to the balance because its video failed. */
+export const creditsRefunded = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  userId: telegramId,
+  amount: z.number().int().positive(),
+  balance: z.number().int().nonnegative(),
+  reason: failureClass,
+});
+
+/** Credits were granted (admin `/grant`, welcome bonus, sandbox demo credits). */
+export const creditsGranted = z.object({
+  grantId: uuidLike,
+  userId: telegramId,
+  amount: z.number().int().positive(),
+  balance: z.number().int().nonnegative(),
+  /** Who granted: an admin's Telegram id, or a system name such as `welcome`. */
+  grantedBy: z.union([telegramId, z.string().min(1)]),
+});
+
+// ---- jobs (orchestrator) ---------------------------------------------------------------
+
+const jobRef = chatRef.extend({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  /** 1-based number of the video within its order ("Video 2 of 3"). */
+  index: z.number().int().min(1),
+  count: videoCount,
+});
+
+/** Internal step: a job needs its video prompt written. Consumed by orchestrator itself. */
+export const promptRequested = jobRef;
+
+/** The prompt of a job is written (by GPT, or the template's built-in prompt as fallback). */
+export const promptReady = jobRef.extend({
+  prompt: z.string().min(1).max(10_000),
+  source: z.enum(['openai', 'template']),
+});
+
+/** The first video of an order went to KIE: "Generation started" (once per order). */
+export const generationStarted = chatRef.extend({
+  orderId: uuidLike,
+  count: videoCount,
+});
+
+/** A video is generated and waits to be sent to the chat. */
+export const videoReady = jobRef.extend({
+  videoUrl: z.url(),
+});
+
+/** The video reached the chat; billing captures its credit. */
+export const videoDelivered = jobRef;
+
+/** The video failed for good; billing refunds its credit, notifier tells the seller. */
+export const videoFailed = jobRef.extend({
+  reason: failureClass,
+  detail: z.string().max(2000).optional(),
+});
+
+/** Every video of the order has an outcome. */
+export const orderCompleted = chatRef.extend({
+  orderId: uuidLike,
+  count: videoCount,
+  delivered: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+});
+
+// ---- kie (dispatcher) -----------------------------------------------------------------
+
+/** Command to kie-dispatcher: make this video. Attempts and retries are the dispatcher's. */
+export const taskSubmit = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  prompt: z.string().min(1).max(10_000),
+  photo: photoRef,
+  aspectRatio: z.enum(['portrait', 'landscape']),
+  nFrames: z.enum(['10', '15']),
+});
+
+/** KIE accepted a task for the job (one per attempt). */
+export const taskSubmitted = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  attempt: z.number().int().min(1),
+  taskId: z.string().min(1),
+  keyName: z.string().min(1),
+});
+
+export const taskSucceeded = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  attempt: z.number().int().min(1),
+  taskId: z.string().min(1),
+  videoUrls: z.array(z.url()).min(1),
+});
+
+/** The job's KIE work ended without a video, after the dispatcher's retries where allowed. */
+export const taskFailed = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  attempt: z.number().int().min(1),
+  taskId: z.string().min(1).nullable(),
+  reason: failureClass,
+  /** Class of the last error seen, for stats and support. */
+  lastErrorClass: kieErrorClass.nullable(),
+  code: z.number().int().nullable(),
+  message: z.string().max(2000),
+});
+
+/** A KIE key was blocked (billing/account error) until `until`. Admins are alerted. */
+export const keyBlocked = z.object({
+  keyName: z.string().min(1),
+  code: z.number().int().nullable(),
+  message: z.string().max(2000),
+  until: z.iso.datetime({ offset: true }),
+  /** True when no key is left that can take work. */
+  allKeysBlocked: z.boolean(),
+});
+
+// ---- notify ---------------------------------------------------------------------------
+
+export const videoSent = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  chatId: telegramId,
+  messageId: z.number().int(),
+});

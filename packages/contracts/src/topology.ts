@@ -1,0 +1,100 @@
+import type { Subject } from './catalog';
+
+/** JetStream streams (design §2). Replicas come from config: 1 locally, 3 in production. */
+export const streams = {
+  ORDERS: { subjects: ['orders.>'] },
+  // Four-token subjects only: the three-token request/reply subjects stay out of the stream.
+  BILLING: { subjects: ['billing.*.*.*'] },
+  JOBS: { subjects: ['jobs.>'] },
+  KIE: { subjects: ['kie.*.*.*'] },
+  NOTIFY: { subjects: ['notify.>'] },
+  DEAD: { subjects: ['dead.>'] },
+} as const;
+
+export type StreamName = keyof typeof streams;
+
+/** The stream that stores a subject. */
+export function streamOf(subject: Subject): StreamName {
+  const domain = subject.split('.')[0];
+  switch (domain) {
+    case 'orders':
+      return 'ORDERS';
+    case 'billing':
+      return 'BILLING';
+    case 'jobs':
+      return 'JOBS';
+    case 'kie':
+      return 'KIE';
+    case 'notify':
+      return 'NOTIFY';
+    default:
+      throw new Error(`no stream for subject ${subject}`);
+  }
+}
+
+/** Where a message that cannot be processed is parked: `dead.<consumer>.<original subject>`. */
+export function deadSubject(consumer: string, subject: string): string {
+  return `dead.${consumer}.${subject}`;
+}
+
+export interface ConsumerDef {
+  /** Durable name, `<service>-<purpose>`. */
+  durable: string;
+  /** One subject per consumer (NATS 2.9 takes a single filter subject). */
+  subject: Subject;
+  /** Deliveries before the message is parked in DEAD. */
+  maxDeliver: number;
+  /** Seconds the server waits for an ack before redelivering; handlers call working() to extend. */
+  ackWaitSeconds: number;
+}
+
+function consumer(durable: string, subject: Subject, maxDeliver = 10, ackWaitSeconds = 30): ConsumerDef {
+  return { durable, subject, maxDeliver, ackWaitSeconds };
+}
+
+/** Every durable consumer, by service. Names are `<service>-<purpose>`. */
+export const consumers = {
+  billing: [
+    consumer('billing-order-placed', 'orders.order.placed.v1'),
+    consumer('billing-video-delivered', 'jobs.video.delivered.v1'),
+    consumer('billing-video-failed', 'jobs.video.failed.v1'),
+  ],
+  orchestrator: [
+    consumer('orchestrator-credits-reserved', 'billing.credits.reserved.v1'),
+    consumer('orchestrator-credits-rejected', 'billing.credits.rejected.v1'),
+    // The prompt step calls GPT: a longer ack wait, kept alive with working().
+    consumer('orchestrator-prompt-requested', 'jobs.prompt.requested.v1', 10, 60),
+    consumer('orchestrator-task-submitted', 'kie.task.submitted.v1'),
+    consumer('orchestrator-task-succeeded', 'kie.task.succeeded.v1'),
+    consumer('orchestrator-task-failed', 'kie.task.failed.v1'),
+    consumer('orchestrator-video-sent', 'notify.video.sent.v1'),
+  ],
+  'kie-dispatcher': [consumer('kie-dispatcher-task-submit', 'kie.task.submit.v1')],
+  notifier: [
+    consumer('notifier-credits-reserved', 'billing.credits.reserved.v1'),
+    consumer('notifier-credits-rejected', 'billing.credits.rejected.v1'),
+    consumer('notifier-credits-granted', 'billing.credits.granted.v1'),
+    consumer('notifier-generation-started', 'jobs.generation.started.v1'),
+    // sendVideo of a large file can take a while.
+    consumer('notifier-video-ready', 'jobs.video.ready.v1', 10, 120),
+    consumer('notifier-video-failed', 'jobs.video.failed.v1'),
+    consumer('notifier-order-completed', 'jobs.order.completed.v1'),
+    consumer('notifier-key-blocked', 'kie.key.blocked.v1'),
+  ],
+} as const satisfies Record<string, readonly ConsumerDef[]>;
+
+export type ServiceName = keyof typeof consumers | 'bot-gateway';
+
+/** KV buckets and object stores (design §2). */
+export const buckets = {
+  /** bot-gateway: one conversation state per chat. */
+  bot_sessions: { kind: 'kv', history: 1, ttlSeconds: 7 * 24 * 3600 },
+  /** bot-gateway: update_ids already handled (Telegram redelivers on a slow webhook). */
+  bot_updates: { kind: 'kv', history: 1, ttlSeconds: 24 * 3600 },
+  /** kie-dispatcher: per-key limits, cool-downs and blocks, shared by every replica. */
+  kie_keys: { kind: 'kv', history: 1, ttlSeconds: 0 },
+  /** bot-gateway writes the product photo here; orchestrator and kie-dispatcher read it. */
+  photos: { kind: 'object', history: 1, ttlSeconds: 3 * 24 * 3600 },
+} as const;
+
+export type BucketName = keyof typeof buckets;

@@ -1,0 +1,31 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+
+export interface HttpOptions {
+  log: Logger;
+  metrics: Metrics;
+  /** Ready to take traffic: dependencies connected and not shutting down. */
+  isReady: () => boolean;
+  bodyLimit?: number;
+}
+
+/** A fastify app with `/healthz`, `/readyz` and `/metrics`; services add their own routes. */
+export function buildHttpServer({ log, metrics, isReady, bodyLimit }: HttpOptions): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: log.child({ module: 'http' }),
+    // Request logs would quote URLs with per-task tokens; errors are still logged.
+    disableRequestLogging: true,
+    bodyLimit: bodyLimit ?? 1024 * 1024,
+  });
+  app.get('/healthz', async () => ({ ok: true }));
+  app.get('/readyz', async (_req, reply) => {
+    if (!isReady()) return reply.code(503).send({ ready: false });
+    return { ready: true };
+  });
+  app.get('/metrics', async (_req, reply) => {
+    reply.header('content-type', metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  return app as unknown as FastifyInstance;
+}

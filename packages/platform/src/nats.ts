@@ -1,0 +1,125 @@
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
+import { Objm, type ObjectStore } from '@nats-io/obj';
+import { buckets, streams, type BucketName, type ConsumerDef, type StreamName } from '@neurocards/contracts';
+import type { Logger } from './logger';
+
+export type { NatsConnection, JetStreamClient, JetStreamManager, KV, ObjectStore };
+
+export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: url.split(',').map((s) => s.trim()),
+    name,
+    // Keep reconnecting forever: a NATS restart must not kill the service.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 1000,
+  });
+  log.info({ server: nc.getServer() }, 'connected to NATS');
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect' || s.type === 'reconnect' || s.type === 'error') {
+        log.warn({ status: s.type }, 'NATS connection status');
+      }
+    }
+  })();
+  return nc;
+}
+
+/** How long the server remembers a Nats-Msg-Id to drop a repeated publish. */
+export const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+/** Stream retention: long enough to replay a day of traffic after an incident. */
+const STREAM_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+/** Parked messages are kept longer, for an operator to inspect and replay. */
+const DEAD_MAX_AGE_MS = 30 * 24 * 3600 * 1000;
+
+function isApiError(err: unknown, code: number): boolean {
+  return err instanceof JetStreamApiError && err.code === code;
+}
+
+/** Creates or updates every stream of the topology. Idempotent; every service may call it. */
+export async function provisionStreams(jsm: JetStreamManager, replicas: number, names?: StreamName[]) {
+  for (const name of names ?? (Object.keys(streams) as StreamName[])) {
+    const cfg = {
+      name,
+      subjects: [...streams[name].subjects],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Limits,
+      discard: DiscardPolicy.Old,
+      num_replicas: replicas,
+      duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      max_age: nanos(name === 'DEAD' ? DEAD_MAX_AGE_MS : STREAM_MAX_AGE_MS),
+    };
+    await addOrUpdateStream(jsm, cfg);
+  }
+}
+
+export async function addOrUpdateStream(
+  jsm: JetStreamManager,
+  cfg: Parameters<JetStreamManager['streams']['add']>[0] & { name: string },
+) {
+  try {
+    await jsm.streams.add(cfg);
+  } catch (err) {
+    // 10058: stream name already in use with a different configuration.
+    if (!isApiError(err, 10058)) throw err;
+    await jsm.streams.update(cfg.name, cfg);
+  }
+}
+
+/** Creates or updates durable pull consumers. */
+export async function provisionConsumers(jsm: JetStreamManager, stream: string, defs: readonly ConsumerDef[]) {
+  for (const d of defs) {
+    const cfg = {
+      durable_name: d.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: d.subject,
+      max_deliver: d.maxDeliver,
+      ack_wait: nanos(d.ackWaitSeconds * 1000),
+      // Bounds how many un-acked messages one consumer may hold across all replicas.
+      max_ack_pending: 1000,
+    };
+    try {
+      await jsm.consumers.add(stream, cfg);
+    } catch (err) {
+      // 10148: consumer already exists with a different configuration.
+      if (!isApiError(err, 10148) && !isApiError(err, 10013)) throw err;
+      const { durable_name: _d, deliver_policy: _p, ...updatable } = cfg;
+      await jsm.consumers.update(stream, d.durable, updatable);
+    }
+  }
+}
+
+export async function openKv(nc: NatsConnection, bucket: BucketName, replicas: number): Promise<KV> {
+  const def = buckets[bucket];
+  if (def.kind !== 'kv') throw new Error(`${bucket} is not a KV bucket`);
+  return new Kvm(nc).create(bucket, {
+    history: def.history,
+    replicas,
+    ...(def.ttlSeconds > 0 ? { ttl: def.ttlSeconds * 1000 } : {}),
+  });
+}
+
+export async function openObjectStore(nc: NatsConnection, bucket: BucketName, replicas: number): Promise<ObjectStore> {
+  const def = buckets[bucket];
+  if (def.kind !== 'object') throw new Error(`${bucket} is not an object store`);
+  return new Objm(nc).create(bucket, {
+    replicas,
+    storage: StorageType.File,
+    ...(def.ttlSeconds > 0 ? { ttl: nanos(def.ttlSeconds * 1000) } : {}),
+  });
+}
+
+export { jetstream, jetstreamManager, nanos };

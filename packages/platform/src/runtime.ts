@@ -1,0 +1,147 @@
+import type { FastifyInstance } from 'fastify';
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { consumers as topology, streamOf, type ConsumerDef, type Subject } from '@neurocards/contracts';
+import { DEFAULT_PORTS, type ServiceId } from './config';
+import { startConsumer, type Handler, type RunningConsumer } from './consumer';
+import { buildHttpServer } from './http';
+import { createLogger, type Logger } from './logger';
+import { createMetrics, type Metrics } from './metrics';
+import { connectNats, jetstream, jetstreamManager, provisionConsumers, provisionStreams } from './nats';
+import { startOutboxRelay, type OutboxRelay } from './outbox';
+import { connectPostgres, migrate, type Migration, type Sql } from './postgres';
+import { createPublisher, type Publish } from './publish';
+import { createShutdown, onSignals, type Shutdown } from './shutdown';
+
+export interface RuntimeOptions {
+  service: ServiceId;
+  natsUrl: string;
+  replicas: number;
+  logLevel: string;
+  httpPort: number;
+  /** Services that own a Postgres schema: migrations run and the outbox relay starts. */
+  database?: { url: string; schema: string; migrations: Migration[]; poolSize?: number };
+  /** Install SIGTERM/SIGINT handlers (off in tests that drive shutdown themselves). */
+  handleSignals?: boolean;
+}
+
+/** Per-subject handlers for the consumers this service owns in the topology. */
+export type Handlers = { [S in Subject]?: Handler<S> };
+
+export interface Runtime {
+  service: ServiceId;
+  log: Logger;
+  metrics: Metrics;
+  nc: NatsConnection;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  /** Direct publish (services without Postgres); others use the outbox. */
+  publish: Publish;
+  sql: Sql | null;
+  outbox: OutboxRelay | null;
+  http: FastifyInstance;
+  shutdown: Shutdown;
+  /** Starts this service's durable consumers (design topology) with the given handlers. */
+  consume(handlers: Handlers, concurrency?: Partial<Record<string, number>>): Promise<RunningConsumer[]>;
+  /** Listens on the HTTP port and marks the service ready. */
+  start(): Promise<void>;
+}
+
+/**
+ * The wiring every service shares: logger, metrics, NATS (streams provisioned), optional
+ * Postgres (migrated) with its outbox relay, HTTP health/metrics, and an ordered shutdown:
+ * readiness off → consumers stop and finish in-flight work → service steps → outbox flush →
+ * HTTP close → NATS drain → SQL end.
+ */
+export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+  const log = createLogger(opts.service, opts.logLevel);
+  const metrics = createMetrics(opts.service);
+  const shutdown = createShutdown(log);
+  let ready = false;
+
+  const nc = await connectNats(opts.natsUrl, opts.service, log);
+  const jsm = await jetstreamManager(nc);
+  await provisionStreams(jsm, opts.replicas);
+  const js = jetstream(nc);
+  const publish = createPublisher(js);
+
+  let sql: Sql | null = null;
+  let outbox: OutboxRelay | null = null;
+  if (opts.database) {
+    const { url, schema, migrations, poolSize } = opts.database;
+    sql = connectPostgres({ url, schema, log, ...(poolSize ? { max: poolSize } : {}) });
+    await migrate(sql, schema, migrations, log);
+    outbox = await startOutboxRelay({ sql, schema, publish, log, metrics });
+  }
+
+  const http = buildHttpServer({ log, metrics, isReady: () => ready && !shutdown.stopping });
+  const running: RunningConsumer[] = [];
+  const late: Array<{ name: string; step: () => Promise<unknown> | unknown }> = [];
+
+  const runtime: Runtime = {
+    service: opts.service,
+    log,
+    metrics,
+    nc,
+    js,
+    jsm,
+    publish,
+    sql,
+    outbox,
+    http,
+    shutdown: {
+      get stopping() {
+        return shutdown.stopping;
+      },
+      // Service steps run after consumers stop and before the outbox, HTTP and connections close.
+      add: (name, step) => void late.push({ name, step }),
+      run: (reason) => shutdown.run(reason),
+    },
+    async consume(handlers, concurrency = {}) {
+      const defs = (topology as Record<string, readonly ConsumerDef[]>)[opts.service] ?? [];
+      const started: RunningConsumer[] = [];
+      for (const def of defs) {
+        const handler = handlers[def.subject] as Handler<Subject> | undefined;
+        if (!handler) throw new Error(`${opts.service}: no handler for consumer ${def.durable} (${def.subject})`);
+        const stream = streamOf(def.subject);
+        await provisionConsumers(jsm, stream, [def]);
+        const c = await startConsumer({
+          js,
+          stream,
+          def,
+          handler,
+          log,
+          metrics,
+          concurrency: concurrency[def.durable] ?? 8,
+        });
+        running.push(c);
+        started.push(c);
+      }
+      return started;
+    },
+    async start() {
+      await http.listen({ host: '0.0.0.0', port: opts.httpPort });
+      ready = true;
+      log.info({ port: opts.httpPort }, `${opts.service} started`);
+    },
+  };
+
+  shutdown.add('stop consumers', () => Promise.all(running.map((c) => c.stop())));
+  shutdown.add('service steps', async () => {
+    for (const { name, step } of late) {
+      try {
+        await step();
+      } catch (err) {
+        log.error({ err, step: name }, 'shutdown step failed');
+      }
+    }
+  });
+  shutdown.add('outbox', () => outbox?.stop());
+  shutdown.add('http', () => http.close());
+  shutdown.add('nats', () => nc.drain());
+  shutdown.add('postgres', () => sql?.end({ timeout: 3 }));
+  if (opts.handleSignals !== false) onSignals(shutdown);
+  return runtime;
+}
+
+export { DEFAULT_PORTS };

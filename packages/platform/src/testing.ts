@@ -1,0 +1,44 @@
+import { randomBytes } from 'node:crypto';
+import { connect } from '@nats-io/transport-node';
+import { dropDatabase, ensureDatabase } from './postgres';
+import { createLogger } from './logger';
+
+/** Test-only helpers: real Postgres and NATS, isolated per test file. */
+
+export const TEST_DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const TEST_NATS_URL = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+}
+
+/** A fresh database for one test file; `drop()` removes it. */
+export async function createTestDatabase(prefix = 'test'): Promise<{ url: string; drop: () => Promise<void> }> {
+  const u = new URL(TEST_DATABASE_URL);
+  u.pathname = `/${uniqueName(prefix)}`;
+  const url = u.toString();
+  await ensureDatabase(url);
+  return { url, drop: () => dropDatabase(url) };
+}
+
+export async function connectTestNats() {
+  return connect({ servers: TEST_NATS_URL.split(','), name: uniqueName('test') });
+}
+
+export const silentLogger = () => createLogger('test', process.env.TEST_LOG_LEVEL ?? 'silent');
+
+/** Polls `fn` until it returns a truthy value or the timeout passes. */
+export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000, stepMs = 50): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`, { cause: last });
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
