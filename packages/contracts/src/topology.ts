@@ -60,6 +60,8 @@ export const consumers = {
     consumer('billing-video-failed', 'jobs.video.failed.v1'),
   ],
   orchestrator: [
+    // The reserved event carries no template/wishes/photo: the orchestrator keeps them from the placed order.
+    consumer('orchestrator-order-placed', 'orders.order.placed.v1'),
     consumer('orchestrator-credits-reserved', 'billing.credits.reserved.v1'),
     consumer('orchestrator-credits-rejected', 'billing.credits.rejected.v1'),
     // The prompt step calls GPT: a longer ack wait, kept alive with working().

@@ -58,7 +58,9 @@ export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>)
 
   const park = async (m: JsMsg, reason: string) => {
     const h = natsHeaders();
-    h.set('Neurocards-Dead-Reason', reason.slice(0, 1000));
+    // Header values must be one line; zod messages span several.
+    const oneLine = reason.replace(/\s+/g, ' ').slice(0, 1000);
+    h.set('Neurocards-Dead-Reason', oneLine);
     h.set('Neurocards-Dead-Consumer', def.durable);
     h.set('Neurocards-Dead-Subject', m.subject);
     h.set('Neurocards-Dead-Stream-Seq', String(m.info.streamSequence));
@@ -66,7 +68,7 @@ export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>)
       headers: h,
       msgID: `dead:${def.durable}:${m.info.streamSequence}`,
     });
-    m.term(reason.slice(0, 200));
+    m.term(oneLine.slice(0, 200));
     metrics?.messages.inc({ consumer: def.durable, outcome: 'parked' });
   };
 

@@ -79,12 +79,18 @@ export async function addOrUpdateStream(
 }
 
 /** Creates or updates durable pull consumers. */
-export async function provisionConsumers(jsm: JetStreamManager, stream: string, defs: readonly ConsumerDef[]) {
+export async function provisionConsumers(
+  jsm: JetStreamManager,
+  stream: string,
+  defs: readonly ConsumerDef[],
+  /** Tests start at new messages so a shared stream's history does not leak in. */
+  opts: { onlyNew?: boolean } = {},
+) {
   for (const d of defs) {
     const cfg = {
       durable_name: d.durable,
       ack_policy: AckPolicy.Explicit,
-      deliver_policy: DeliverPolicy.All,
+      deliver_policy: opts.onlyNew ? DeliverPolicy.New : DeliverPolicy.All,
       filter_subject: d.subject,
       max_deliver: d.maxDeliver,
       ack_wait: nanos(d.ackWaitSeconds * 1000),

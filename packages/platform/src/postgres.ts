@@ -16,7 +16,7 @@ export function connectPostgres({ url, schema, log, max = 10 }: PostgresOptions)
   return postgres(url, {
     max,
     connection: { search_path: schema, application_name: schema },
-    onnotice: () => undefined,
+    onnotice: (notice) => log.debug({ notice: notice.message }, 'postgres notice'),
     // Postgres' own connection errors name host and user, never the password.
     debug: false,
     transform: { undefined: null },

@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { createEvent, deadSubject, validFixtures, type ConsumerDef } from '@neurocards/contracts';
+import { jetstream, jetstreamManager, provisionConsumers, provisionStreams } from './nats';
+import { startConsumer, type RunningConsumer } from './consumer';
+import { createPublisher } from './publish';
+import { PermanentError, TransientError } from './errors';
+import { connectTestNats, eventually, silentLogger, uniqueName } from './testing';
+
+const subject = 'notify.video.sent.v1' as const;
+let nc: NatsConnection;
+const cleanups: Array<() => Promise<unknown>> = [];
+
+beforeAll(async () => {
+  nc = await connectTestNats();
+  await provisionStreams(await jetstreamManager(nc), 1);
+});
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await nc.drain();
+});
+
+/** A consumer on the shared NOTIFY stream that only sees events of this test (by correlationId). */
+async function setup(handler: (orderId: string, delivery: number) => Promise<void>, maxDeliver = 3) {
+  const jsm = await jetstreamManager(nc);
+  const js = jetstream(nc);
+  const run = uniqueName('run');
+  const def: ConsumerDef & { subject: typeof subject } = { durable: uniqueName('test'), subject, maxDeliver, ackWaitSeconds: 5 };
+  await provisionConsumers(jsm, 'NOTIFY', [def], { onlyNew: true });
+  cleanups.push(() => jsm.consumers.delete('NOTIFY', def.durable));
+  const running: RunningConsumer = await startConsumer({
+    js,
+    stream: 'NOTIFY',
+    def,
+    log: silentLogger(),
+    concurrency: 4,
+    backoff: () => 50,
+    handler: async (ev, ctx) => {
+      if (!ev.correlationId.startsWith(run)) return; // another run's message
+      await handler(ev.correlationId, ctx.deliveryCount);
+    },
+  });
+  cleanups.push(() => running.stop());
+  const publish = createPublisher(js);
+  const send = (orderId: string, id?: string) =>
+    publish(createEvent({ subject, data: validFixtures[subject], correlationId: `${run}-${orderId}`, ...(id ? { id } : {}) }));
+  return { js, run, def, send, running };
+}
+
+async function deadMessages(durable: string) {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info('DEAD', { subjects_filter: `dead.${durable}.>` }).catch(() => null);
+  return info?.state.subjects ? Object.values(info.state.subjects).reduce((a, b) => a + b, 0) : 0;
+}
+
+describe('startConsumer', () => {
+  it('handles each event and acks it', async () => {
+    const seen: string[] = [];
+    const { send, run } = await setup(async (id) => void seen.push(id));
+    await send('a');
+    await send('b');
+    await eventually(() => seen.length === 2);
+    expect(seen.sort()).toEqual([`${run}-a`, `${run}-b`]);
+  });
+
+  it('drops a re-published event id through the duplicate window', async () => {
+    const seen: string[] = [];
+    const { send } = await setup(async (id) => void seen.push(id));
+    const id = uniqueName('dup');
+    await send('x', id);
+    await send('x', id);
+    await send('y');
+    await eventually(() => seen.length >= 2);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(seen.filter((s) => s.endsWith('-x'))).toHaveLength(1);
+  });
+
+  it('redelivers after a transient failure', async () => {
+    const deliveries: number[] = [];
+    const { send } = await setup(async (_id, delivery) => {
+      deliveries.push(delivery);
+      if (delivery < 2) throw new TransientError('try later', 20);
+    });
+    await send('t');
+    await eventually(() => deliveries.includes(2));
+    expect(deliveries).toEqual([1, 2]);
+  });
+
+  it('parks a permanently failing message in DEAD and stops delivering it', async () => {
+    let calls = 0;
+    const { send, def } = await setup(async () => {
+      calls++;
+      throw new PermanentError('broken invariant');
+    });
+    await send('p');
+    await eventually(async () => (await deadMessages(def.durable)) === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calls).toBe(1);
+  });
+
+  it('parks a message after its last allowed delivery', async () => {
+    let calls = 0;
+    const { send, def } = await setup(async () => {
+      calls++;
+      throw new Error('always fails');
+    }, 2);
+    await send('e');
+    await eventually(async () => (await deadMessages(def.durable)) === 1);
+    expect(calls).toBe(2);
+  });
+
+  it('parks an undecodable message without calling the handler', async () => {
+    let calls = 0;
+    const { js, def } = await setup(async () => void calls++);
+    await js.publish(subject, new TextEncoder().encode('{"not":"an envelope"}'));
+    await eventually(async () => (await deadMessages(def.durable)) >= 1);
+    expect(calls).toBe(0);
+    const jsm = await jetstreamManager(nc);
+    const msg = await jsm.streams.getMessage('DEAD', { last_by_subj: deadSubject(def.durable, subject) });
+    expect(msg?.header.get('Neurocards-Dead-Reason')).toMatch(/undecodable/);
+  });
+
+  it('finishes in-flight work before stop() resolves', async () => {
+    let finished = false;
+    let started = false;
+    const { send, running } = await setup(async () => {
+      started = true;
+      await new Promise((r) => setTimeout(r, 300));
+      finished = true;
+    });
+    await send('s');
+    await eventually(() => started);
+    await running.stop();
+    expect(finished).toBe(true);
+  });
+});
