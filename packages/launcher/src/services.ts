@@ -1,0 +1,17 @@
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+/** The five services, in start order (consumers first, the bot last). */
+export const SERVICES = ['billing', 'orchestrator', 'kie-dispatcher', 'notifier', 'bot-gateway'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function serviceDir(name: ServiceName): string {
+  return path.join(REPO_ROOT, 'apps', name);
+}
+
+/** `<SERVICE>_HTTP_PORT`, the variable each service reads when one launcher starts all five. */
+export function portVariable(name: ServiceName): string {
+  return `${name.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`;
+}

@@ -1,0 +1,94 @@
+/**
+ * `pnpm sandbox`: the whole product on one machine with no internet — local NATS and
+ * PostgreSQL (started when none answers), the Telegram, KIE and OpenAI simulators, and
+ * the five services as separate processes configured only through the environment.
+ * Open the printed chat page and play the seller.
+ */
+import path from 'node:path';
+import { ensureDatabase, requestRpc } from '@neurocards/platform';
+import { connect } from '@nats-io/transport-node';
+import { REPO_ROOT, SERVICES, launchServices, portVariable, waitUntilReady, type ServiceName } from '@neurocards/launcher';
+import { startKieSim, startOpenAiSim, startTelegramSim } from './index';
+import { ensureNats, ensurePostgres } from './infra';
+
+const say = (s: string) => process.stdout.write(`[sandbox] ${s}\n`);
+const stateDir = path.join(REPO_ROOT, '.sandbox');
+const env = process.env;
+
+/** Sandbox users who get demo credits up front (the chat page starts as user 1001). */
+const DEMO_USERS = [1001, 1002];
+const DEMO_CREDITS = Number(env.SANDBOX_DEMO_CREDITS ?? 20);
+const ADMIN_ID = 1001;
+
+const nats = await ensureNats(stateDir, say);
+const pg = await ensurePostgres(stateDir, say);
+const dbUrl = new URL(pg.adminUrl);
+dbUrl.pathname = '/neurocards_sandbox';
+await ensureDatabase(dbUrl.toString());
+
+const tg = await startTelegramSim({ port: Number(env.SANDBOX_TELEGRAM_PORT ?? 8090) });
+const kie = await startKieSim({ port: Number(env.SANDBOX_KIE_PORT ?? 8091), latencyMs: Number(env.SANDBOX_KIE_LATENCY_MS ?? 15_000) });
+const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
+
+const ports = Object.fromEntries(SERVICES.map((s, i) => [s, 8080 + i])) as Record<ServiceName, number>;
+const services = launchServices({
+  env: {
+    ...env,
+    NATS_URL: nats.url,
+    DATABASE_URL: dbUrl.toString(),
+    BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    BOT_MODE: 'polling',
+    KIE_BASE_URL: kie.baseUrl,
+    KIE_UPLOAD_BASE_URL: kie.uploadBaseUrl,
+    KIE_API_KEYS: 'main=sandbox-key-1,backup=sandbox-key-2',
+    OPENAI_API_KEY: 'sk-sandbox',
+    OPENAI_BASE_URL: openai.baseUrl,
+    ADMIN_TG_IDS: String(ADMIN_ID),
+    SUPPORT_CONTACT: '@neurocards_support',
+    WELCOME_CREDITS: env.WELCOME_CREDITS ?? '3',
+    LOG_LEVEL: env.LOG_LEVEL ?? 'info',
+    ...Object.fromEntries(SERVICES.map((s) => [portVariable(s), String(ports[s])])),
+  },
+});
+
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping');
+  await services.stop();
+  await Promise.allSettled([tg.close(), kie.close(), openai.close()]);
+  nats.stop?.();
+  await pg.stop?.();
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+for (const p of services.processes.values()) {
+  void p.exited.then((code) => {
+    if (!stopping) {
+      say(`${p.name} exited (${code}); stopping the sandbox`);
+      void shutdown(1);
+    }
+  });
+}
+
+await waitUntilReady(ports, 120_000);
+const nc = await connect({ servers: nats.url });
+for (const userId of DEMO_USERS) {
+  const r = await requestRpc(nc, 'billing.credits.grant', {
+    grantId: `sandbox-demo:${userId}`,
+    userId,
+    amount: DEMO_CREDITS,
+    grantedBy: 'sandbox',
+  });
+  say(`user ${userId}: balance ${r.balance}`);
+}
+await nc.close();
+
+say('ready');
+say(`chat with the bot:       ${tg.webUrl}`);
+say(`KIE simulator:           ${kie.baseUrl}`);
+say(`service health:          ${SERVICES.map((s) => `${s} :${ports[s]}`).join(', ')}`);
+say(`user ${ADMIN_ID} is an admin (/grant, /balance, /stats). Ctrl-C stops everything.`);

@@ -1,0 +1,22 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { decodeEvent, type AnyEvent } from '@neurocards/contracts';
+
+/** Every event stored in a stream (the e2e stack resets streams, so this is one run's traffic). */
+export async function storedEvents(nc: NatsConnection, stream: string): Promise<AnyEvent[]> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(stream);
+  const out: AnyEvent[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (m) out.push(decodeEvent(m.subject, m.data));
+  }
+  return out;
+}
+
+export async function eventsOf<T extends AnyEvent['type']>(nc: NatsConnection, type: T) {
+  const stream = { orders: 'ORDERS', billing: 'BILLING', jobs: 'JOBS', kie: 'KIE', notify: 'NOTIFY' }[
+    type.split('.')[0] as 'orders'
+  ];
+  return (await storedEvents(nc, stream)).filter((e): e is Extract<AnyEvent, { type: T }> => e.type === type);
+}

@@ -1,0 +1,130 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { buckets, streams } from '@neurocards/contracts';
+import { createTestDatabase, TEST_NATS_URL } from '@neurocards/platform/testing';
+import {
+  REPO_ROOT,
+  SERVICES,
+  launchService,
+  portVariable,
+  waitUntilReady,
+  type ServiceName,
+  type ServiceProcess,
+} from '@neurocards/launcher';
+import { startKieSim, startOpenAiSim, startTelegramSim } from '@neurocards/sandbox';
+
+export const ADMIN_ID = 7_000_001;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Removes every stream, KV bucket and object store of the topology, so a run never
+ * sees an earlier run's messages. The e2e suite is the only user of the contract
+ * streams on the test server while it runs.
+ */
+async function resetJetStream(nc: NatsConnection) {
+  const jsm = await jetstreamManager(nc);
+  const names = [
+    ...Object.keys(streams),
+    ...Object.entries(buckets).map(([name, def]) => (def.kind === 'kv' ? `KV_${name}` : `OBJ_${name}`)),
+  ];
+  for (const name of names) await jsm.streams.delete(name).catch(() => undefined);
+}
+
+export interface Stack {
+  tg: Awaited<ReturnType<typeof startTelegramSim>>;
+  kie: Awaited<ReturnType<typeof startKieSim>>;
+  openai: Awaited<ReturnType<typeof startOpenAiSim>>;
+  nc: NatsConnection;
+  ports: Record<ServiceName, number>;
+  processes: Map<ServiceName, ServiceProcess>;
+  logFile: string;
+  /** SIGTERM one service and resolve with its exit code. */
+  terminate(name: ServiceName): Promise<number | string>;
+  /** Start a stopped service again, exactly as `pnpm start` does, and wait until it is ready. */
+  restart(name: ServiceName): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(opts: { kieLatencyMs: number }): Promise<Stack> {
+  const db = await createTestDatabase('e2e');
+  const nc = await connect({ servers: TEST_NATS_URL.split(',') });
+  await resetJetStream(nc);
+
+  const tg = await startTelegramSim({ port: 0 });
+  const kie = await startKieSim({ port: 0, latencyMs: opts.kieLatencyMs });
+  const openai = await startOpenAiSim({ port: 0, apiKey: 'sk-e2e' });
+
+  const ports = {} as Record<ServiceName, number>;
+  for (const s of SERVICES) ports[s] = await freePort();
+
+  const logDir = path.join(REPO_ROOT, 'test', '.logs');
+  mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `e2e-${Date.now()}.log`);
+  const log = createWriteStream(logFile);
+
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    NATS_URL: TEST_NATS_URL,
+    DATABASE_URL: db.url,
+    BOT_TOKEN: tg.token,
+    TELEGRAM_API_ROOT: tg.apiRoot,
+    BOT_MODE: 'polling',
+    KIE_BASE_URL: kie.baseUrl,
+    KIE_UPLOAD_BASE_URL: kie.uploadBaseUrl,
+    KIE_API_KEYS: 'main=e2e-key-1,backup=e2e-key-2',
+    OPENAI_API_KEY: 'sk-e2e',
+    OPENAI_BASE_URL: openai.baseUrl,
+    ADMIN_TG_IDS: String(ADMIN_ID),
+    SUPPORT_CONTACT: '@support',
+    LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
+    ...Object.fromEntries(SERVICES.map((s) => [portVariable(s), String(ports[s])])),
+  };
+  const onLine = (svc: ServiceName, line: string) => log.write(`[${svc}] ${line}\n`);
+  const processes = new Map<ServiceName, ServiceProcess>();
+  const launch = (s: ServiceName) => processes.set(s, launchService(s, { env, onLine }));
+  for (const s of SERVICES) launch(s);
+  await waitUntilReady(ports, 90_000).catch((err: Error) => {
+    throw new Error(`${err.message}; see ${logFile}`);
+  });
+
+  return {
+    tg,
+    kie,
+    openai,
+    nc,
+    ports,
+    processes,
+    logFile,
+    async terminate(name) {
+      const p = processes.get(name)!;
+      p.child.kill('SIGTERM');
+      return p.exited;
+    },
+    async restart(name) {
+      launch(name);
+      await waitUntilReady({ [name]: ports[name] }, 60_000);
+    },
+    async stop() {
+      const all = [...processes.values()];
+      for (const p of all) if (p.child.exitCode === null) p.child.kill('SIGTERM');
+      await Promise.all(all.map((p) => p.exited));
+      await Promise.allSettled([tg.close(), kie.close(), openai.close()]);
+      await nc.drain();
+      await new Promise((r) => log.end(r));
+      await db.drop().catch(() => undefined);
+    },
+  };
+}
