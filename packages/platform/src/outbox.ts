@@ -64,7 +64,9 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
           order by seq
           limit ${batchSize}
           for update skip locked`;
-        for (const r of rows) await publish(r.payload);
+        // Published together: one connection writes them in order, and if any fails the
+        // batch stays pending and is re-published whole; the server drops the repeats by id.
+        await Promise.all(rows.map((r) => publish(r.payload)));
         if (rows.length > 0) {
           await tx`update outbox set published_at = now() where seq in ${tx(rows.map((r) => r.seq))}`;
         }
