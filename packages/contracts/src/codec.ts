@@ -22,7 +22,7 @@ export interface NewEvent<S extends Subject> {
 }
 
 /** Builds and validates an envelope; throws ContractError when `data` breaks the schema. */
-export function createEvent<S extends Subject>(e: NewEvent<S>): Envelope<EventData<S>> {
+export function createEvent<S extends Subject>(e: NewEvent<S>): Envelope<EventData<S>> & { type: S } {
   const parsed = catalog[e.subject].safeParse(e.data);
   if (!parsed.success) {
     throw new ContractError(`invalid data for ${e.subject}: ${parsed.error.message}`, { cause: parsed.error });

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
 
@@ -15,7 +15,7 @@ export function buildHttpServer({ log, metrics, isReady, bodyLimit }: HttpOption
   const app = Fastify({
     loggerInstance: log.child({ module: 'http' }),
     // Request logs would quote URLs with per-task tokens; errors are still logged.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimit ?? 1024 * 1024,
   });
   app.get('/healthz', async () => ({ ok: true }));

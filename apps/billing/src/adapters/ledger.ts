@@ -1,0 +1,229 @@
+import { PermanentError, type Sql } from '@neurocards/platform';
+import {
+  apply,
+  auditAccount,
+  balanceOf,
+  decideReservation,
+  InvariantViolation,
+  settleHold,
+  type Entry,
+  type EntryKind,
+  type Settlement,
+  type Totals,
+} from '../domain/credits';
+
+/**
+ * The credits ledger in Postgres. Every operation takes the caller's transaction (the one
+ * that also records the processed event and writes the outbox) and starts by locking the
+ * user's account row: two orders of one user racing are serialised there, so they can never
+ * both spend the same credits. Lock order is always account → hold, so no deadlocks.
+ */
+
+export interface AccountView extends Totals {
+  userId: number;
+  balance: number;
+}
+
+export type ReserveResult =
+  | { outcome: 'reserved'; amount: number; balance: number }
+  | { outcome: 'rejected'; requested: number; balance: number; reason: 'insufficient_credits' }
+  /** The order was decided before (another event for the same orderId); nothing changed. */
+  | { outcome: 'duplicate'; decided: 'reserved' | 'rejected' };
+
+export type SettleResult = { duplicate: boolean; userId: number; balance: number };
+export type GrantResult = { applied: boolean; userId: number; balance: number };
+
+/** A grantId that was used before for a different user or amount. */
+export class GrantConflictError extends Error {
+  readonly code = 'GRANT_CONFLICT';
+  constructor(grantId: string) {
+    super(`grant ${grantId} was already applied with a different user or amount`);
+    this.name = 'GrantConflictError';
+  }
+}
+
+type TotalsRow = { granted: string; captured: string; held: string };
+const toTotals = (r: TotalsRow): Totals => ({
+  granted: Number(r.granted),
+  captured: Number(r.captured),
+  held: Number(r.held),
+});
+
+/** Creates the account if needed and locks it for the rest of the transaction. */
+async function lockAccount(tx: Sql, userId: number): Promise<Totals> {
+  await tx`insert into accounts (user_id) values (${userId}) on conflict do nothing`;
+  const [row] = await tx<TotalsRow[]>`
+    select granted, captured, held from accounts where user_id = ${userId} for update`;
+  if (!row) throw new Error(`account ${userId} vanished under lock`);
+  return toTotals(row);
+}
+
+interface NewEntry extends Entry {
+  key: string;
+  userId: number;
+  orderId?: string;
+  jobId?: string;
+  grantId?: string;
+  reason?: string;
+  grantedBy?: string;
+}
+
+/** Appends a ledger row and moves the account's running totals with it. */
+async function append(tx: Sql, before: Totals, e: NewEntry): Promise<Totals> {
+  const after = guard(() => apply(before, e));
+  await tx`
+    insert into ledger (idempotency_key, user_id, kind, amount, order_id, job_id, grant_id, reason, granted_by,
+                        balance_after, held_after)
+    values (${e.key}, ${e.userId}, ${e.kind}, ${e.amount}, ${e.orderId ?? null}, ${e.jobId ?? null},
+            ${e.grantId ?? null}, ${e.reason ?? null}, ${e.grantedBy ?? null}, ${balanceOf(after)}, ${after.held})`;
+  await tx`
+    update accounts set granted = ${after.granted}, captured = ${after.captured}, held = ${after.held}, updated_at = now()
+    where user_id = ${e.userId}`;
+  return after;
+}
+
+/** A broken invariant can never succeed on retry: the message is parked, never applied. */
+function guard<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof InvariantViolation) throw new PermanentError(err.message, { cause: err });
+    throw err;
+  }
+}
+
+/** Holds `count` credits for the order, or records a rejection. One decision per orderId. */
+export async function reserve(
+  tx: Sql,
+  o: { orderId: string; userId: number; count: number },
+): Promise<ReserveResult> {
+  const before = await lockAccount(tx, o.userId);
+  const [prior] = await tx<{ decided: 'reserved' | 'rejected' }[]>`
+    select 'reserved' as decided from holds where order_id = ${o.orderId}
+    union all
+    select 'rejected' from rejections where order_id = ${o.orderId}`;
+  if (prior) return { outcome: 'duplicate', decided: prior.decided };
+
+  const d = decideReservation(before, o.count);
+  if (d.kind === 'reject') {
+    await tx`
+      insert into rejections (order_id, user_id, requested, balance)
+      values (${o.orderId}, ${o.userId}, ${d.requested}, ${d.balance})`;
+    return { outcome: 'rejected', requested: d.requested, balance: d.balance, reason: d.reason };
+  }
+  await tx`insert into holds (order_id, user_id, amount) values (${o.orderId}, ${o.userId}, ${d.amount})`;
+  const after = await append(tx, before, {
+    key: `hold:${o.orderId}`,
+    kind: 'hold',
+    amount: d.amount,
+    userId: o.userId,
+    orderId: o.orderId,
+  });
+  return { outcome: 'reserved', amount: d.amount, balance: balanceOf(after) };
+}
+
+/** Captures (delivered) or releases (failed) one credit of the order's hold for a job. */
+export async function settle(
+  tx: Sql,
+  s: { orderId: string; jobId: string; how: Settlement; reason?: string },
+): Promise<SettleResult> {
+  const [owner] = await tx<{ user_id: string }[]>`select user_id from holds where order_id = ${s.orderId}`;
+  if (!owner) throw new PermanentError(`${s.how} for job ${s.jobId}: order ${s.orderId} has no hold`);
+  const userId = Number(owner.user_id);
+  const before = await lockAccount(tx, userId);
+
+  const [done] = await tx<{ kind: EntryKind; order_id: string }[]>`
+    select kind, order_id from ledger where job_id = ${s.jobId}`;
+  if (done) {
+    if (done.kind !== s.how || done.order_id !== s.orderId) {
+      throw new PermanentError(
+        `job ${s.jobId} was already settled by ${done.kind} on order ${done.order_id}`,
+      );
+    }
+    return { duplicate: true, userId, balance: balanceOf(before) };
+  }
+
+  const [hold] = await tx<{ amount: number; captured: number; released: number }[]>`
+    select amount, captured, released from holds where order_id = ${s.orderId} for update`;
+  if (!hold) throw new Error(`hold ${s.orderId} vanished under lock`);
+  const next = guard(() => settleHold(hold, s.how));
+  await tx`
+    update holds set captured = ${next.captured}, released = ${next.released}, updated_at = now()
+    where order_id = ${s.orderId}`;
+  const after = await append(tx, before, {
+    key: `${s.how}:${s.jobId}`,
+    kind: s.how,
+    amount: 1,
+    userId,
+    orderId: s.orderId,
+    jobId: s.jobId,
+    ...(s.reason ? { reason: s.reason } : {}),
+  });
+  return { duplicate: false, userId, balance: balanceOf(after) };
+}
+
+/** Adds credits once per grantId; a repeated grantId changes nothing and reports the balance. */
+export async function grant(
+  tx: Sql,
+  g: { grantId: string; userId: number; amount: number; grantedBy: string | number },
+): Promise<GrantResult> {
+  const before = await lockAccount(tx, g.userId);
+  const [prior] = await tx<{ user_id: string; amount: number }[]>`
+    select user_id, amount from ledger where idempotency_key = ${`grant:${g.grantId}`}`;
+  if (prior) {
+    if (Number(prior.user_id) !== g.userId || prior.amount !== g.amount)
+      throw new GrantConflictError(g.grantId);
+    return { applied: false, userId: g.userId, balance: balanceOf(before) };
+  }
+  const after = await append(tx, before, {
+    key: `grant:${g.grantId}`,
+    kind: 'grant',
+    amount: g.amount,
+    userId: g.userId,
+    grantId: g.grantId,
+    grantedBy: String(g.grantedBy),
+  });
+  return { applied: true, userId: g.userId, balance: balanceOf(after) };
+}
+
+/** The account as it stands (no lock); an unknown user has nothing. */
+export async function readAccount(sql: Sql, userId: number): Promise<AccountView> {
+  const [row] = await sql<
+    TotalsRow[]
+  >`select granted, captured, held from accounts where user_id = ${userId}`;
+  const t = row ? toTotals(row) : { granted: 0, captured: 0, held: 0 };
+  return { userId, ...t, balance: balanceOf(t) };
+}
+
+/**
+ * Checks `balance = granted − captured − held` for every account against a replay of its
+ * ledger. Returns the accounts that disagree; empty when the books are straight.
+ */
+export async function auditLedger(sql: Sql): Promise<Array<{ userId: number; problems: string[] }>> {
+  const accounts = await sql<(TotalsRow & { user_id: string })[]>`
+    select user_id, granted, captured, held from accounts order by user_id`;
+  const entries = await sql<{ user_id: string; kind: EntryKind; amount: number }[]>`
+    select user_id, kind, amount from ledger order by seq`;
+  const byUser = new Map<string, Entry[]>();
+  for (const e of entries) {
+    const list = byUser.get(e.user_id) ?? [];
+    list.push({ kind: e.kind, amount: e.amount });
+    byUser.set(e.user_id, list);
+  }
+  const bad: Array<{ userId: number; problems: string[] }> = [];
+  for (const a of accounts) {
+    const problems = auditAccount(toTotals(a), byUser.get(a.user_id) ?? []);
+    if (problems.length > 0) bad.push({ userId: Number(a.user_id), problems });
+  }
+  return bad;
+}
+
+/** The operations handlers depend on, as one narrow interface (tests may wrap it). */
+export interface Ledger {
+  reserve: typeof reserve;
+  settle: typeof settle;
+  grant: typeof grant;
+  readAccount: typeof readAccount;
+}
+
+export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount });

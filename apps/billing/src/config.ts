@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { commonEnv, databaseEnv, httpPort, loadConfig } from '@neurocards/platform';
+
+/** Billing's environment (design §3). Nothing here is secret except what DATABASE_URL may hold. */
+export const schema = z.object({
+  // NATS_URL, NATS_REPLICAS, LOG_LEVEL
+  ...commonEnv,
+  // DATABASE_URL: billing keeps its tables in the `billing` schema of this database.
+  ...databaseEnv,
+  /** Postgres connections; every consumer transaction holds one while it runs. */
+  BILLING_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+export type Config = z.infer<typeof schema> & { httpPort: number };
+
+/** Parses the environment once, at start: fails with a readable list of bad variables. */
+export function loadBillingConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // HTTP port: BILLING_HTTP_PORT, else HTTP_PORT, else 8081 (design §3).
+  return { ...loadConfig(schema, env), httpPort: httpPort('billing', env) };
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import {
+  apply,
+  auditAccount,
+  balanceOf,
+  decideReservation,
+  EMPTY_TOTALS,
+  InvariantViolation,
+  replay,
+  settleHold,
+  type Entry,
+} from './credits';
+
+describe('apply', () => {
+  it('moves credits between granted, held and captured', () => {
+    const t = replay([
+      { kind: 'grant', amount: 10 },
+      { kind: 'hold', amount: 3 },
+      { kind: 'capture', amount: 1 },
+      { kind: 'release', amount: 1 },
+    ]);
+    expect(t).toEqual({ granted: 10, captured: 1, held: 1 });
+    expect(balanceOf(t)).toBe(8);
+  });
+
+  it('refuses a hold beyond the balance', () => {
+    expect(() => apply({ granted: 2, captured: 0, held: 0 }, { kind: 'hold', amount: 3 })).toThrow(
+      InvariantViolation,
+    );
+  });
+
+  it('refuses to capture or release more than is held', () => {
+    const t = { granted: 5, captured: 0, held: 1 };
+    expect(() => apply(t, { kind: 'capture', amount: 2 })).toThrow(/exceeds held/);
+    expect(() => apply(t, { kind: 'release', amount: 2 })).toThrow(/exceeds held/);
+  });
+
+  it('refuses zero, negative and fractional amounts', () => {
+    for (const amount of [0, -1, 1.5]) {
+      expect(() => apply(EMPTY_TOTALS, { kind: 'grant', amount })).toThrow(/bad amount/);
+    }
+  });
+});
+
+describe('decideReservation', () => {
+  it('holds the whole count when the balance covers it', () => {
+    const d = decideReservation({ granted: 5, captured: 1, held: 1 }, 3);
+    expect(d).toEqual({
+      kind: 'reserve',
+      amount: 3,
+      totals: { granted: 5, captured: 1, held: 4 },
+      balance: 0,
+    });
+  });
+
+  it('rejects, holding nothing, when the balance is short by even one', () => {
+    expect(decideReservation({ granted: 5, captured: 1, held: 2 }, 3)).toEqual({
+      kind: 'reject',
+      requested: 3,
+      balance: 2,
+      reason: 'insufficient_credits',
+    });
+    expect(decideReservation(EMPTY_TOTALS, 1).kind).toBe('reject');
+  });
+});
+
+describe('settleHold', () => {
+  it('settles one credit at a time until the hold is used up', () => {
+    let h = { amount: 3, captured: 0, released: 0 };
+    h = settleHold(h, 'capture');
+    h = settleHold(h, 'release');
+    h = settleHold(h, 'capture');
+    expect(h).toEqual({ amount: 3, captured: 2, released: 1 });
+    expect(() => settleHold(h, 'capture')).toThrow(/fully settled/);
+    expect(() => settleHold(h, 'release')).toThrow(InvariantViolation);
+  });
+});
+
+describe('auditAccount', () => {
+  const entries: Entry[] = [
+    { kind: 'grant', amount: 5 },
+    { kind: 'hold', amount: 3 },
+    { kind: 'capture', amount: 1 },
+  ];
+
+  it('is empty when stored totals match the ledger', () => {
+    expect(auditAccount({ granted: 5, captured: 1, held: 2 }, entries)).toEqual([]);
+  });
+
+  it('names each total that drifted from the ledger', () => {
+    expect(auditAccount({ granted: 5, captured: 0, held: 2 }, entries)).toEqual([
+      'captured: stored 0, ledger 1',
+    ]);
+  });
+
+  it('reports a ledger that cannot be replayed without going negative', () => {
+    expect(auditAccount(EMPTY_TOTALS, [{ kind: 'capture', amount: 1 }])[0]).toMatch(/does not replay/);
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * The credits arithmetic, pure. Two-phase ledger (design §2): a hold reserves N credits at
+ * order time; each video then either captures 1 (delivered) or releases 1 (failed).
+ * `balance = granted − captured − held` and none of the four ever goes negative.
+ */
+
+/** Running totals of one account, as kept on the `accounts` row. */
+export interface Totals {
+  granted: number;
+  captured: number;
+  held: number;
+}
+
+export const EMPTY_TOTALS: Totals = Object.freeze({ granted: 0, captured: 0, held: 0 });
+
+export type EntryKind = 'grant' | 'hold' | 'capture' | 'release';
+
+/** One ledger row, reduced to what the arithmetic needs. */
+export interface Entry {
+  kind: EntryKind;
+  amount: number;
+}
+
+/** What the user can spend now. */
+export function balanceOf(t: Totals): number {
+  return t.granted - t.captured - t.held;
+}
+
+/** Thrown when an entry would break the invariant; callers treat it as a permanent error. */
+export class InvariantViolation extends Error {
+  readonly code = 'INVARIANT_VIOLATION';
+  constructor(message: string) {
+    super(message);
+    this.name = 'InvariantViolation';
+  }
+}
+
+/** The totals after one entry; throws InvariantViolation instead of going negative. */
+export function apply(t: Totals, e: Entry): Totals {
+  if (!Number.isInteger(e.amount) || e.amount <= 0)
+    throw new InvariantViolation(`bad amount ${e.amount} for ${e.kind}`);
+  let next: Totals;
+  switch (e.kind) {
+    case 'grant':
+      next = { ...t, granted: t.granted + e.amount };
+      break;
+    case 'hold':
+      next = { ...t, held: t.held + e.amount };
+      break;
+    case 'capture':
+      next = { ...t, held: t.held - e.amount, captured: t.captured + e.amount };
+      break;
+    case 'release':
+      next = { ...t, held: t.held - e.amount };
+      break;
+    default: {
+      const never: never = e.kind;
+      throw new InvariantViolation(`unknown entry kind ${String(never)}`);
+    }
+  }
+  if (next.held < 0) throw new InvariantViolation(`${e.kind} of ${e.amount} exceeds held ${t.held}`);
+  if (balanceOf(next) < 0)
+    throw new InvariantViolation(`${e.kind} of ${e.amount} exceeds balance ${balanceOf(t)}`);
+  return next;
+}
+
+/** Replays a ledger from zero: what the account's totals must be. */
+export function replay(entries: Iterable<Entry>): Totals {
+  let t: Totals = EMPTY_TOTALS;
+  for (const e of entries) t = apply(t, e);
+  return t;
+}
+
+/** Differences between stored totals and the ledger's replay; empty when the invariant holds. */
+export function auditAccount(stored: Totals, entries: Iterable<Entry>): string[] {
+  let expected: Totals;
+  try {
+    expected = replay(entries);
+  } catch (err) {
+    return [`ledger does not replay: ${(err as Error).message}`];
+  }
+  const problems: string[] = [];
+  for (const k of ['granted', 'captured', 'held'] as const) {
+    if (stored[k] !== expected[k]) problems.push(`${k}: stored ${stored[k]}, ledger ${expected[k]}`);
+  }
+  if (balanceOf(stored) < 0) problems.push(`negative balance ${balanceOf(stored)}`);
+  return problems;
+}
+
+export type ReservationDecision =
+  | { kind: 'reserve'; amount: number; totals: Totals; balance: number }
+  | { kind: 'reject'; requested: number; balance: number; reason: 'insufficient_credits' };
+
+/** Order time: hold all `count` credits, or none (design §1, step 6). */
+export function decideReservation(t: Totals, count: number): ReservationDecision {
+  const balance = balanceOf(t);
+  if (count > balance) return { kind: 'reject', requested: count, balance, reason: 'insufficient_credits' };
+  const totals = apply(t, { kind: 'hold', amount: count });
+  return { kind: 'reserve', amount: count, totals, balance: balanceOf(totals) };
+}
+
+/** How much of an order's hold is settled. */
+export interface HoldState {
+  amount: number;
+  captured: number;
+  released: number;
+}
+
+export type Settlement = 'capture' | 'release';
+
+/** Settles one credit of a hold; throws InvariantViolation when nothing is left to settle. */
+export function settleHold(h: HoldState, how: Settlement): HoldState {
+  if (h.captured + h.released >= h.amount) {
+    throw new InvariantViolation(
+      `hold of ${h.amount} is fully settled (${h.captured} captured, ${h.released} released)`,
+    );
+  }
+  return how === 'capture' ? { ...h, captured: h.captured + 1 } : { ...h, released: h.released + 1 };
+}

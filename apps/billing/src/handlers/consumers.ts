@@ -1,0 +1,155 @@
+import { createEvent, deterministicId, type FailureClass } from '@neurocards/contracts';
+import {
+  enqueue,
+  processOnce,
+  type EventOf,
+  type Handlers,
+  type HandlerContext,
+  type OnceResult,
+  type Sql,
+} from '@neurocards/platform';
+import type { Ledger } from '../adapters/ledger';
+
+export interface ConsumerDeps {
+  sql: Sql;
+  ledger: Ledger;
+}
+
+/** Durable names from the topology (`consumers.billing`): also the processOnce scope. */
+export const CONSUMER = {
+  orderPlaced: 'billing-order-placed',
+  videoDelivered: 'billing-video-delivered',
+  videoFailed: 'billing-video-failed',
+} as const;
+
+/**
+ * Handlers for billing's three consumers. Each runs its ledger change, its "processed" mark
+ * and its outbox event in ONE transaction, so a redelivery or a crash between steps can
+ * neither apply a change twice nor lose the event. Event ids are deterministic, so a
+ * retried handler republishes the same id and JetStream drops the copy.
+ */
+export function createConsumers({ sql, ledger }: ConsumerDeps) {
+  async function orderPlaced(event: EventOf<'orders.order.placed.v1'>, ctx: HandlerContext): Promise<void> {
+    const d = event.data;
+    const chat = { userId: d.userId, chatId: d.chatId, locale: d.locale };
+    const log = ctx.log.child({ orderId: d.orderId, userId: d.userId });
+    const res = await processOnce(sql, CONSUMER.orderPlaced, event.id, async (tx) => {
+      const r = await ledger.reserve(tx, { orderId: d.orderId, userId: d.userId, count: d.count });
+      const meta = { correlationId: d.orderId, causationId: event.id };
+      switch (r.outcome) {
+        case 'reserved':
+          await enqueue(
+            tx,
+            createEvent({
+              subject: 'billing.credits.reserved.v1',
+              id: deterministicId('billing.credits.reserved', d.orderId),
+              data: { ...chat, orderId: d.orderId, amount: r.amount, balance: r.balance },
+              ...meta,
+            }),
+          );
+          break;
+        case 'rejected':
+          await enqueue(
+            tx,
+            createEvent({
+              subject: 'billing.credits.rejected.v1',
+              id: deterministicId('billing.credits.rejected', d.orderId),
+              data: {
+                ...chat,
+                orderId: d.orderId,
+                requested: r.requested,
+                balance: r.balance,
+                reason: r.reason,
+              },
+              ...meta,
+            }),
+          );
+          break;
+        case 'duplicate':
+          // Its decision and event were committed together the first time; nothing to redo.
+          break;
+        default: {
+          const never: never = r;
+          throw new Error(`unhandled reservation outcome ${JSON.stringify(never)}`);
+        }
+      }
+      return r;
+    });
+    if (res.duplicate) log.info('order placed event already processed');
+    else if (res.value.outcome === 'duplicate')
+      log.info({ decided: res.value.decided }, 'order already decided');
+    else
+      log.info({ outcome: res.value.outcome, count: d.count, balance: res.value.balance }, 'order decided');
+  }
+
+  async function videoDelivered(
+    event: EventOf<'jobs.video.delivered.v1'>,
+    ctx: HandlerContext,
+  ): Promise<void> {
+    const d = event.data;
+    const log = ctx.log.child({ orderId: d.orderId, jobId: d.jobId });
+    const res = await processOnce(sql, CONSUMER.videoDelivered, event.id, async (tx) => {
+      const r = await ledger.settle(tx, { orderId: d.orderId, jobId: d.jobId, how: 'capture' });
+      if (!r.duplicate) {
+        await enqueue(
+          tx,
+          createEvent({
+            subject: 'billing.credits.captured.v1',
+            id: deterministicId('billing.credits.captured', d.jobId),
+            data: { orderId: d.orderId, jobId: d.jobId, userId: r.userId, amount: 1, balance: r.balance },
+            correlationId: d.orderId,
+            causationId: event.id,
+          }),
+        );
+      }
+      return r;
+    });
+    logSettled(log, 'capture', res);
+  }
+
+  async function videoFailed(event: EventOf<'jobs.video.failed.v1'>, ctx: HandlerContext): Promise<void> {
+    const d = event.data;
+    const reason: FailureClass = d.reason;
+    const log = ctx.log.child({ orderId: d.orderId, jobId: d.jobId, reason });
+    const res = await processOnce(sql, CONSUMER.videoFailed, event.id, async (tx) => {
+      const r = await ledger.settle(tx, { orderId: d.orderId, jobId: d.jobId, how: 'release', reason });
+      if (!r.duplicate) {
+        await enqueue(
+          tx,
+          createEvent({
+            subject: 'billing.credits.refunded.v1',
+            id: deterministicId('billing.credits.refunded', d.jobId),
+            data: {
+              orderId: d.orderId,
+              jobId: d.jobId,
+              userId: r.userId,
+              amount: 1,
+              balance: r.balance,
+              reason,
+            },
+            correlationId: d.orderId,
+            causationId: event.id,
+          }),
+        );
+      }
+      return r;
+    });
+    logSettled(log, 'release', res);
+  }
+
+  return {
+    'orders.order.placed.v1': orderPlaced,
+    'jobs.video.delivered.v1': videoDelivered,
+    'jobs.video.failed.v1': videoFailed,
+  } satisfies Handlers;
+}
+
+function logSettled(
+  log: HandlerContext['log'],
+  how: 'capture' | 'release',
+  res: OnceResult<{ duplicate: boolean; balance: number }>,
+): void {
+  if (res.duplicate) log.info(`${how}: event already processed`);
+  else if (res.value.duplicate) log.info(`${how}: job already settled`);
+  else log.info({ balance: res.value.balance }, `credit ${how}d`);
+}

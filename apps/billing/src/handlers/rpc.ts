@@ -1,0 +1,84 @@
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { createEvent, deterministicId, type RpcRequest, type RpcResponse } from '@neurocards/contracts';
+import { enqueue, RpcError, serveRpc, transaction, type Logger, type Sql } from '@neurocards/platform';
+import { GrantConflictError, type Ledger } from '../adapters/ledger';
+
+export interface RpcDeps {
+  sql: Sql;
+  ledger: Ledger;
+  log: Logger;
+}
+
+/** Replicas share requests through this queue group. */
+export const RPC_QUEUE = 'billing';
+
+/** Request/reply handlers of billing (contracts `rpc.ts`), as plain functions. */
+export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
+  const rlog = log.child({ module: 'rpc' });
+
+  /** Unknown users have 0 / 0: asking does not create an account. */
+  async function balanceGet(
+    req: RpcRequest<'billing.balance.get'>,
+  ): Promise<RpcResponse<'billing.balance.get'>> {
+    const a = await ledger.readAccount(sql, req.userId);
+    return { userId: a.userId, balance: a.balance, held: a.held };
+  }
+
+  /** Idempotent by grantId; the granted event goes out through the outbox with the change. */
+  async function grant(
+    req: RpcRequest<'billing.credits.grant'>,
+  ): Promise<RpcResponse<'billing.credits.grant'>> {
+    try {
+      const r = await transaction(sql, async (tx) => {
+        const g = await ledger.grant(tx, req);
+        if (g.applied) {
+          await enqueue(
+            tx,
+            createEvent({
+              subject: 'billing.credits.granted.v1',
+              id: deterministicId('billing.credits.granted', req.grantId),
+              data: {
+                grantId: req.grantId,
+                userId: req.userId,
+                amount: req.amount,
+                balance: g.balance,
+                grantedBy: req.grantedBy,
+              },
+              correlationId: req.grantId,
+            }),
+          );
+        }
+        return g;
+      });
+      rlog.info(
+        {
+          grantId: req.grantId,
+          userId: req.userId,
+          amount: req.amount,
+          applied: r.applied,
+          balance: r.balance,
+        },
+        r.applied ? 'credits granted' : 'grant already applied',
+      );
+      return { grantId: req.grantId, userId: r.userId, balance: r.balance, applied: r.applied };
+    } catch (err) {
+      if (err instanceof GrantConflictError) throw new RpcError(err.code, err.message);
+      throw err;
+    }
+  }
+
+  return { balanceGet, grant };
+}
+
+/** Serves both subjects in the given queue group; returns the subscriptions to drain on shutdown. */
+export function serveBillingRpc(
+  nc: NatsConnection,
+  handlers: ReturnType<typeof createRpcHandlers>,
+  log: Logger,
+  queue: string = RPC_QUEUE,
+): Subscription[] {
+  return [
+    serveRpc(nc, 'billing.balance.get', queue, handlers.balanceGet, log),
+    serveRpc(nc, 'billing.credits.grant', queue, handlers.grant, log),
+  ];
+}

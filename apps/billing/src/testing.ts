@@ -1,0 +1,74 @@
+import {
+  createEvent as buildEvent,
+  validFixtures,
+  type Envelope,
+  type FailureClass,
+  type NewEvent,
+  type Subject,
+  type VideoCount,
+} from '@neurocards/contracts';
+import { connectPostgres, migrate, type EventOf, type HandlerContext, type Sql } from '@neurocards/platform';
+import { createTestDatabase, silentLogger } from '@neurocards/platform/testing';
+import { migrations, SCHEMA } from './adapters/migrations';
+
+/** Test-only: a fresh database with billing's schema migrated, and event builders. */
+export async function setupBillingDb(poolSize = 10) {
+  const db = await createTestDatabase('billing');
+  const log = silentLogger();
+  const sql = connectPostgres({ url: db.url, schema: SCHEMA, log, max: poolSize });
+  await migrate(sql, SCHEMA, migrations, log);
+  return {
+    sql,
+    log,
+    async close() {
+      await sql.end({ timeout: 2 });
+      await db.drop();
+    },
+  };
+}
+
+/** createEvent, typed as the handler receives it: contracts types the envelope `type` as string, it is S. */
+const createEvent = <S extends Subject>(e: NewEvent<S>) => buildEvent(e) as unknown as EventOf<S>;
+
+export const ctx = (): HandlerContext => ({
+  log: silentLogger(),
+  working: () => undefined,
+  deliveryCount: 1,
+});
+
+let seq = 0;
+/** A user id no other test in this file uses. */
+export const nextUserId = () => 500_000_000 + ++seq;
+
+export function placed(orderId: string, userId: number, count: VideoCount, id?: string) {
+  return createEvent({
+    subject: 'orders.order.placed.v1',
+    data: { ...validFixtures['orders.order.placed.v1'], orderId, userId, chatId: userId, count },
+    correlationId: orderId,
+    ...(id ? { id } : {}),
+  });
+}
+
+export function delivered(orderId: string, jobId: string, id?: string) {
+  return createEvent({
+    subject: 'jobs.video.delivered.v1',
+    data: { ...validFixtures['jobs.video.delivered.v1'], orderId, jobId },
+    correlationId: orderId,
+    ...(id ? { id } : {}),
+  });
+}
+
+export function failed(orderId: string, jobId: string, reason: FailureClass = 'exhausted') {
+  return createEvent({
+    subject: 'jobs.video.failed.v1',
+    data: { ...validFixtures['jobs.video.failed.v1'], orderId, jobId, reason },
+    correlationId: orderId,
+  });
+}
+
+/** Events the handlers wrote to the outbox for one correlation id, in commit order. */
+export async function outboxFor(sql: Sql, correlationId: string): Promise<Envelope[]> {
+  const rows = await sql<{ payload: Envelope }[]>`
+    select payload from outbox where payload->>'correlationId' = ${correlationId} order by seq`;
+  return rows.map((r) => r.payload);
+}
