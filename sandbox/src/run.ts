@@ -26,7 +26,12 @@ const dbUrl = new URL(pg.adminUrl);
 dbUrl.pathname = '/neurocards_sandbox';
 await ensureDatabase(dbUrl.toString());
 
-const tg = await startTelegramSim({ port: Number(env.SANDBOX_TELEGRAM_PORT ?? 8090) });
+// The demo users are "known" to the simulator, as if they had written to the bot before,
+// so the notifier may tell them about their demo credits.
+const tg = await startTelegramSim({
+  port: Number(env.SANDBOX_TELEGRAM_PORT ?? 8090),
+  knownUsers: DEMO_USERS.map((userId) => ({ userId })),
+});
 const kie = await startKieSim({ port: Number(env.SANDBOX_KIE_PORT ?? 8091), latencyMs: Number(env.SANDBOX_KIE_LATENCY_MS ?? 15_000) });
 const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
 

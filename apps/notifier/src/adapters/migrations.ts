@@ -1,0 +1,36 @@
+import type { Migration } from '@neurocards/platform';
+
+/** The Postgres schema the notifier owns (design §2: the delivery log). */
+export const SCHEMA = 'notifier';
+
+/** Versioned, append-only: never edit an applied migration, add a new version. */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'delivery log',
+    up: `
+create table deliveries (
+  -- What the user must see once, e.g. job:<jobId>:video (see domain/messages.ts).
+  message_key text primary key,
+  -- The event that (last) asked for it, for support.
+  event_id text not null,
+  purpose text not null,
+  chat_id bigint not null,
+  -- sending: claimed, Telegram may or may not have it; sent: Telegram answered with message_id;
+  -- undeliverable: Telegram said it never will (bot blocked, chat gone).
+  status text not null check (status in ('sending', 'sent', 'undeliverable')),
+  -- A 'sending' row is owned by one worker until then; afterwards another may take it over.
+  claimed_until timestamptz,
+  attempts int not null default 1,
+  telegram_message_id bigint,
+  -- 'url' or 'upload' for videos.
+  sent_via text,
+  last_error text,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now(),
+  check ((status = 'sent') = (telegram_message_id is not null))
+);
+create index deliveries_by_chat on deliveries (chat_id, created_at);
+`,
+  },
+];

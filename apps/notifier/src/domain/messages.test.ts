@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import { compareLocales } from '@neurocards/i18n';
+import { validFixtures, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
+import * as m from './messages';
+import { locales } from './texts';
+
+const LOCALES: Locale[] = ['ru', 'en'];
+const SUPPORT = '@neuro_help';
+const noPlaceholders = (s: string) => expect(s, s).not.toMatch(/\{\w+\}/);
+
+const fx = <S extends keyof typeof validFixtures>(s: S, locale: Locale): EventData<S> => {
+  const d = validFixtures[s] as EventData<S> & { locale?: Locale };
+  return ('locale' in d ? { ...d, locale } : d) as EventData<S>;
+};
+
+describe('locale files', () => {
+  it('en has exactly the keys and params of ru', () => {
+    expect(compareLocales(locales.ru, locales.en)).toEqual([]);
+  });
+});
+
+describe('orderNumber', () => {
+  it('is the first 8 characters of the order id, upper case', () => {
+    expect(m.orderNumber('0b6f5a8e-3d1c-4a5e-9f7b-1c2d3e4f5a6b')).toBe('0B6F5A8E');
+  });
+});
+
+describe.each(LOCALES)('messages in %s', (locale) => {
+  const ru = locale === 'ru';
+
+  it('credits reserved: taken into work, order number and count', () => {
+    const d = fx('billing.credits.reserved.v1', locale);
+    const msg = m.orderTaken(d);
+    expect(msg).toMatchObject({ kind: 'text', chatId: d.chatId, purpose: 'order-taken', key: `order:${d.orderId}:taken` });
+    expect(msg.text).toContain(ru ? 'взят в работу' : 'taken into work');
+    expect(msg.text).toContain('0B6F5A8E');
+    expect(msg.text).toContain(`${d.amount}`);
+    noPlaceholders(msg.text);
+  });
+
+  it('credits rejected: balance, needed, and how to top up', () => {
+    const d = { ...fx('billing.credits.rejected.v1', locale), balance: 2, requested: 5 };
+    const msg = m.creditsRejected(d, SUPPORT);
+    expect(msg.text).toMatch(/2\D[\s\S]*5/);
+    expect(msg.text).toContain(SUPPORT);
+    noPlaceholders(msg.text);
+    const bare = m.creditsRejected(d, '');
+    expect(bare.text).toContain(ru ? 'поддержку' : 'support');
+    noPlaceholders(bare.text);
+  });
+
+  it('credits granted: amount and new balance, to the user private chat', () => {
+    const d = { ...validFixtures['billing.credits.granted.v1'], amount: 10, balance: 13 };
+    const msg = m.creditsGranted(d, locale);
+    expect(msg.chatId).toBe(d.userId);
+    expect(msg.key).toBe(`grant:${d.grantId}`);
+    expect(msg.text).toContain('10');
+    expect(msg.text).toContain('13');
+    expect(msg.text).toContain(ru ? 'кредиты' : 'credits');
+    noPlaceholders(msg.text);
+  });
+
+  it('generation started: 1 to 30 minutes, keyed once per order', () => {
+    const d = fx('jobs.generation.started.v1', locale);
+    const msg = m.generationStarted(d);
+    expect(msg.key).toBe(`order:${d.orderId}:generation-started`);
+    expect(msg.text).toContain(ru ? 'от 1 до 30 минут' : '1 to 30 minutes');
+  });
+
+  it('video ready: the URL with caption "Video i of n"', () => {
+    const d = { ...fx('jobs.video.ready.v1', locale), index: 2, count: 3 as const };
+    const msg = m.videoReady(d);
+    expect(msg).toMatchObject({ kind: 'video', videoUrl: d.videoUrl, chatId: d.chatId, key: `job:${d.jobId}:video` });
+    expect(msg.caption).toBe(ru ? 'Видео 2 из 3' : 'Video 2 of 3');
+  });
+
+  const expected: Record<FailureClass, { ru: string; en: string }> = {
+    user_violation: { ru: 'нарушает правила видеомодели', en: "breaks the video model's content rules" },
+    billing: { ru: 'временно недоступен', en: 'Temporarily unavailable' },
+    exhausted: { ru: 'не удалось сгенерировать это видео, кредит вернулся', en: 'could not generate this video; the credit is back' },
+    expired: { ru: 'не удалось сгенерировать это видео, кредит вернулся', en: 'could not generate this video; the credit is back' },
+  };
+  it.each(Object.keys(expected) as FailureClass[])('video failed (%s): the design §1 message', (reason) => {
+    const d = { ...fx('jobs.video.failed.v1', locale), reason, index: 1, count: 3 as const };
+    const msg = m.videoFailed(d, SUPPORT);
+    expect(msg.key).toBe(`job:${d.jobId}:failed`);
+    expect(msg.text.toLowerCase()).toContain(expected[reason][locale].toLowerCase());
+    expect(msg.text).toContain(ru ? 'Видео 1 из 3' : 'Video 1 of 3');
+    if (reason === 'billing') expect(msg.text).toContain(SUPPORT);
+    else expect(msg.text).not.toContain(SUPPORT);
+    noPlaceholders(msg.text);
+    noPlaceholders(m.videoFailed(d, '').text);
+  });
+
+  it('order completed: delivered, refunded and balance; without balance when billing is silent', () => {
+    const d = { ...fx('jobs.order.completed.v1', locale), count: 3 as const, delivered: 2, failed: 1 };
+    const withBalance = m.orderSummary(d, 42);
+    expect(withBalance.key).toBe(m.summaryKey(d.orderId));
+    expect(withBalance.text).toContain(ru ? 'Доставлено видео: 2 из 3' : 'Videos delivered: 2 of 3');
+    expect(withBalance.text).toContain(ru ? 'Возвращено кредитов: 1' : 'Credits refunded: 1');
+    expect(withBalance.text).toContain('42');
+    const without = m.orderSummary(d, null);
+    expect(without.text).not.toMatch(ru ? /Баланс/ : /Balance/);
+    noPlaceholders(withBalance.text);
+    noPlaceholders(without.text);
+  });
+});
+
+describe('key blocked alerts', () => {
+  const d = validFixtures['kie.key.blocked.v1'];
+
+  it('go to every admin, in Russian, with key, code, message and until', () => {
+    const alerts = m.keyBlockedAlerts('ev-1', { ...d, allKeysBlocked: false }, [10, 20, 10]);
+    expect(alerts.map((a) => a.chatId)).toEqual([10, 20]);
+    expect(new Set(alerts.map((a) => a.key)).size).toBe(2);
+    const text = alerts[0]!.text;
+    expect(text).toContain('«main»');
+    expect(text).toContain('402');
+    expect(text).toContain('Insufficient credits');
+    expect(text).toContain('2026-11-25 20:00 UTC');
+    expect(text).not.toContain('ВСЕ');
+  });
+
+  it('shout when every key is blocked', () => {
+    const [alert] = m.keyBlockedAlerts('ev-2', { ...d, allKeysBlocked: true, code: null }, [1]);
+    expect(alert!.text).toContain('ВСЕ KIE-КЛЮЧИ ЗАБЛОКИРОВАНЫ');
+    expect(alert!.text).toContain('Код: —');
+  });
+
+  it('go nowhere without admins', () => {
+    expect(m.keyBlockedAlerts('ev-3', d, [])).toEqual([]);
+  });
+});

@@ -1,0 +1,143 @@
+import type { EventData, FailureClass, Locale } from '@neurocards/contracts';
+import { t } from './texts';
+
+/**
+ * What the notifier says for each event: pure functions from event data to messages.
+ *
+ * Every message has a `key` that names the thing the user must see exactly once; the
+ * delivery log claims it before sending. Keys name the business entity (order, job,
+ * grant) rather than only the event id, so a producer that re-emits the same fact under
+ * a new event id still cannot make the bot say it twice (design §1: "Generation started"
+ * once per order; one video message per job).
+ */
+export type Purpose =
+  | 'order-taken'
+  | 'credits-rejected'
+  | 'credits-granted'
+  | 'generation-started'
+  | 'video'
+  | 'video-failed'
+  | 'order-summary'
+  | 'key-blocked';
+
+interface Base {
+  key: string;
+  purpose: Purpose;
+  chatId: number;
+}
+export interface TextMessage extends Base {
+  kind: 'text';
+  text: string;
+}
+export interface VideoMessage extends Base {
+  kind: 'video';
+  purpose: 'video';
+  videoUrl: string;
+  caption: string;
+}
+export type Outbound = TextMessage | VideoMessage;
+
+/** The short order number users and support quote: first 8 characters, upper case. */
+export const orderNumber = (orderId: string) => orderId.slice(0, 8).toUpperCase();
+
+/** Admins read Russian (design: the team's language). */
+const ADMIN_LOCALE: Locale = 'ru';
+
+const text = (key: string, purpose: Purpose, chatId: number, body: string): TextMessage => ({
+  kind: 'text',
+  key,
+  purpose,
+  chatId,
+  text: body,
+});
+
+export function orderTaken(d: EventData<'billing.credits.reserved.v1'>): TextMessage {
+  const body = t(d.locale, 'orderTaken', { order: orderNumber(d.orderId), count: d.amount, balance: d.balance });
+  return text(`order:${d.orderId}:taken`, 'order-taken', d.chatId, body);
+}
+
+export function creditsRejected(d: EventData<'billing.credits.rejected.v1'>, support: string): TextMessage {
+  const params = { balance: d.balance, requested: d.requested, support };
+  const body = support ? t(d.locale, 'creditsRejected', params) : t(d.locale, 'creditsRejectedNoContact', params);
+  return text(`order:${d.orderId}:rejected`, 'credits-rejected', d.chatId, body);
+}
+
+/**
+ * The grant event carries no chat or locale: a user's private chat with the bot has the
+ * user's id, and without a language we use the default, Russian.
+ */
+export function creditsGranted(d: EventData<'billing.credits.granted.v1'>, locale: Locale = 'ru'): TextMessage {
+  const body = t(locale, 'creditsGranted', { amount: d.amount, balance: d.balance });
+  return text(`grant:${d.grantId}`, 'credits-granted', d.userId, body);
+}
+
+export function generationStarted(d: EventData<'jobs.generation.started.v1'>): TextMessage {
+  return text(`order:${d.orderId}:generation-started`, 'generation-started', d.chatId, t(d.locale, 'generationStarted'));
+}
+
+export function videoReady(d: EventData<'jobs.video.ready.v1'>): VideoMessage {
+  return {
+    kind: 'video',
+    key: `job:${d.jobId}:video`,
+    purpose: 'video',
+    chatId: d.chatId,
+    videoUrl: d.videoUrl,
+    caption: t(d.locale, 'videoCaption', { index: d.index, count: d.count }),
+  };
+}
+
+export function videoFailed(d: EventData<'jobs.video.failed.v1'>, support: string): TextMessage {
+  const params = { index: d.index, count: d.count, support };
+  return text(`job:${d.jobId}:failed`, 'video-failed', d.chatId, failureText(d.locale, d.reason, params));
+}
+
+function failureText(locale: Locale, reason: FailureClass, params: { index: number; count: number; support: string }) {
+  switch (reason) {
+    case 'user_violation':
+      return t(locale, 'videoFailedUserViolation', params);
+    case 'billing':
+      return params.support ? t(locale, 'videoFailedBilling', params) : t(locale, 'videoFailedBillingNoContact', params);
+    case 'exhausted':
+    case 'expired':
+      return t(locale, 'videoFailedNoResult', params);
+    default: {
+      const never: never = reason;
+      throw new Error(`unknown failure class ${String(never)}`);
+    }
+  }
+}
+
+/** The summary's key is needed before the message is built (the balance comes later). */
+export const summaryKey = (orderId: string) => `order:${orderId}:summary`;
+
+/** `balance` is null when billing did not answer in time: the summary goes without it. */
+export function orderSummary(d: EventData<'jobs.order.completed.v1'>, balance: number | null): TextMessage {
+  const params = { order: orderNumber(d.orderId), delivered: d.delivered, count: d.count, refunded: d.failed };
+  const body =
+    balance === null
+      ? t(d.locale, 'orderSummaryNoBalance', params)
+      : t(d.locale, 'orderSummary', { ...params, balance });
+  return text(summaryKey(d.orderId), 'order-summary', d.chatId, body);
+}
+
+/** One alert per admin; the key includes the event id, since a key can be blocked many times. */
+export function keyBlockedAlerts(eventId: string, d: EventData<'kie.key.blocked.v1'>, adminIds: readonly number[]): TextMessage[] {
+  const lines = [
+    t(ADMIN_LOCALE, 'adminKeyBlocked', {
+      keyName: d.keyName,
+      until: formatInstant(d.until),
+      code: d.code ?? '—',
+      message: d.message || '—',
+    }),
+  ];
+  if (d.allKeysBlocked) lines.push(t(ADMIN_LOCALE, 'adminAllKeysBlocked'));
+  const body = lines.join('\n\n');
+  return [...new Set(adminIds)].map((id) => text(`event:${eventId}:key-blocked:${id}`, 'key-blocked', id, body));
+}
+
+/** `2026-11-25T20:00:00.000Z` → `2026-11-25 20:00 UTC`. */
+export function formatInstant(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

@@ -1,0 +1,113 @@
+import { PermanentError, TransientError, transaction, type Logger, type Sql } from '@neurocards/platform';
+import type { DeliveryLog } from '../adapters/deliveryLog';
+import { RateLimitedError, type SendScheduler } from '../adapters/scheduler';
+import { SendFailedError, type TelegramSender } from '../adapters/telegram';
+import type { Outbound } from '../domain/messages';
+
+export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
+
+/** Runs in the transaction that records the message as sent (e.g. an outbox write). */
+export type OnSent = (tx: Sql, sent: { messageId: number; via: 'url' | 'upload' | 'text' }) => Promise<void>;
+
+export interface DeliverRequest {
+  eventId: string;
+  /** Who and what, known before the message is built. */
+  key: string;
+  purpose: Outbound['purpose'];
+  chatId: number;
+  /** Builds the message once the key is claimed (the summary asks billing for the balance). */
+  build: () => Promise<Outbound> | Outbound;
+  onSent?: OnSent;
+  log: Logger;
+}
+
+export type Deliver = (req: DeliverRequest) => Promise<DeliveryOutcome>;
+
+export interface DelivererDeps {
+  sql: Sql;
+  deliveryLog: DeliveryLog;
+  sender: TelegramSender;
+  scheduler: SendScheduler;
+}
+
+/** Shorthand for a message that is fully known up front. */
+export const request = (eventId: string, msg: Outbound, log: Logger, onSent?: OnSent): DeliverRequest => ({
+  eventId,
+  key: msg.key,
+  purpose: msg.purpose,
+  chatId: msg.chatId,
+  build: () => msg,
+  log,
+  ...(onSent ? { onSent } : {}),
+});
+
+/**
+ * Claim → send (rate-limited) → record, for one message. The retry decision is made
+ * here from the sender's verdict:
+ * - rate limited beyond the in-process wait → TransientError(retryAfterMs): JetStream
+ *   redelivers after retry_after and the message is not held meanwhile;
+ * - undeliverable (403, chat not found, expired video URL) → recorded, acked, never retried;
+ * - transient (5xx, network) → the claim is released and the consumer backs off;
+ * - rejected (Telegram refused our request) → PermanentError: parked in DEAD for a person.
+ */
+export function createDeliverer({ sql, deliveryLog, sender, scheduler }: DelivererDeps): Deliver {
+  return async (req) => {
+    const { key, purpose, chatId } = req;
+    const log = req.log.child({ key, purpose, chatId });
+    const claim = await deliveryLog.claim({ key, eventId: req.eventId, purpose, chatId });
+    if (claim.state === 'done') {
+      log.info({ status: claim.status }, 'already handled; nothing to send');
+      return 'already-done';
+    }
+    if (claim.state === 'busy') {
+      // Come back when the lease ends (the other worker crashed) but at least every 30 s, so
+      // the duplicate is acked soon after the other worker finishes; 10 deliveries x 30 s
+      // outlast the lease.
+      const delay = Math.min(30_000, Math.max(1000, claim.retryInMs));
+      throw new TransientError(`message ${key} is being sent by another worker`, delay);
+    }
+
+    let sent: { messageId: number; via: 'url' | 'upload' | 'text' };
+    try {
+      const msg = await req.build();
+      sent = await scheduler.run(chatId, async () => {
+        if (msg.kind === 'video') return sender.sendVideo(msg.chatId, msg.videoUrl, msg.caption);
+        const r = await sender.sendText(msg.chatId, msg.text);
+        return { ...r, via: 'text' as const };
+      });
+    } catch (err) {
+      if (err instanceof SendFailedError && err.verdict.kind === 'undeliverable') {
+        await deliveryLog.markUndeliverable(key, err.verdict.reason);
+        log.warn({ reason: err.verdict.reason }, 'message undeliverable; recorded, not retried');
+        return 'undeliverable';
+      }
+      await deliveryLog.release(key, err instanceof Error ? err.message : String(err));
+      if (err instanceof RateLimitedError) {
+        throw new TransientError(`rate limited by Telegram for ${err.retryAfterMs} ms`, err.retryAfterMs, { cause: err });
+      }
+      if (err instanceof SendFailedError) {
+        const v = err.verdict;
+        switch (v.kind) {
+          case 'rate_limited':
+            throw new TransientError(err.message, v.retryAfterMs, { cause: err });
+          case 'transient':
+          case 'url_refused':
+            throw new TransientError(err.message, undefined, { cause: err });
+          case 'rejected':
+            throw new PermanentError(err.message, { cause: err });
+        }
+      }
+      throw err;
+    }
+
+    // The at-least-once window (see adapters/deliveryLog.ts): Telegram has the message, the log does not yet.
+    const recorded = await transaction(sql, async (tx) => {
+      const first = await deliveryLog.markSent(tx, key, sent.messageId, sent.via === 'text' ? undefined : sent.via);
+      if (first) await req.onSent?.(tx, sent);
+      return first;
+    });
+    if (!recorded) log.warn({ messageId: sent.messageId }, 'sent, but another worker had recorded this message already');
+    else log.info({ messageId: sent.messageId, via: sent.via }, 'message sent');
+    return 'sent';
+  };
+}

@@ -1,0 +1,243 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { consumers, createEvent, validFixtures, type EventData, type Subject } from '@neurocards/contracts';
+import { connectPostgres, migrate, PermanentError, TransientError, type Sql } from '@neurocards/platform';
+import { createTestDatabase, silentLogger } from '@neurocards/platform/testing';
+import { createDeliveryLog } from '../adapters/deliveryLog';
+import { migrations, SCHEMA } from '../adapters/migrations';
+import { createSendScheduler } from '../adapters/scheduler';
+import { retryAfterOf, SendFailedError, type TelegramSender } from '../adapters/telegram';
+import { classifySendFailure, type SendFailure } from '../domain/telegramErrors';
+import { parseRate, RateLimiter } from '../domain/tokenBucket';
+import { createDeliverer } from './deliver';
+import { createHandlers, type NotifierHandlers, type NotifierSubject } from './index';
+
+const log = silentLogger();
+let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let sql: Sql;
+
+beforeAll(async () => {
+  db = await createTestDatabase('notifier');
+  sql = connectPostgres({ url: db.url, schema: SCHEMA, log });
+  await migrate(sql, SCHEMA, migrations, log);
+});
+afterAll(async () => {
+  await sql?.end({ timeout: 2 });
+  await db?.drop();
+});
+
+/** A stand-in for the Telegram port (the HTTP API itself is exercised against the simulator). */
+class FakeTelegram implements TelegramSender {
+  sent: Array<{ chatId: number; text?: string; videoUrl?: string; caption?: string; messageId: number }> = [];
+  /** Failures to throw, per chat, consumed one per call. */
+  failures = new Map<number, SendFailure[]>();
+  private nextId = 500;
+
+  private maybeFail(chatId: number) {
+    const f = this.failures.get(chatId)?.shift();
+    if (f) throw new SendFailedError(classifySendFailure(f), f);
+  }
+  async sendText(chatId: number, text: string) {
+    this.maybeFail(chatId);
+    const messageId = ++this.nextId;
+    this.sent.push({ chatId, text, messageId });
+    return { messageId };
+  }
+  async sendVideo(chatId: number, videoUrl: string, caption: string) {
+    this.maybeFail(chatId);
+    const messageId = ++this.nextId;
+    this.sent.push({ chatId, videoUrl, caption, messageId });
+    return { messageId, via: 'url' as const };
+  }
+  to(chatId: number) {
+    return this.sent.filter((s) => s.chatId === chatId);
+  }
+}
+
+const ADMINS = [9001, 9002];
+let tg: FakeTelegram;
+let handlers: NotifierHandlers;
+let balance: number | null;
+let balanceCalls: number;
+
+beforeEach(() => {
+  tg = new FakeTelegram();
+  balance = 17;
+  balanceCalls = 0;
+  const deliver = createDeliverer({
+    sql,
+    deliveryLog: createDeliveryLog(sql),
+    sender: tg,
+    scheduler: createSendScheduler({
+      limiter: new RateLimiter(parseRate('1000/1s'), parseRate('1000/1s'), Date.now()),
+      maxWaitMs: 2000,
+      retryAfterOf,
+    }),
+  });
+  handlers = createHandlers({
+    deliver,
+    balance: async () => (balanceCalls++, balance),
+    supportContact: '@help',
+    adminIds: ADMINS,
+  });
+});
+
+let seq = 0;
+/** Fixture data with a fresh order/job/chat, so tests never see each other's rows. */
+function data<S extends NotifierSubject>(s: S, patch: Partial<EventData<S>> = {}): EventData<S> {
+  seq++;
+  const ids = { orderId: `order-${seq}-${Date.now()}`, jobId: `job-${seq}-${Date.now()}`, chatId: 100_000 + seq, userId: 100_000 + seq };
+  const base = { ...validFixtures[s] } as Record<string, unknown>;
+  for (const k of Object.keys(ids) as Array<keyof typeof ids>) if (k in base) base[k] = ids[k];
+  if ('grantId' in base) base.grantId = `grant-${seq}-${Date.now()}`;
+  return { ...base, ...patch } as EventData<S>;
+}
+const event = <S extends NotifierSubject>(subject: S, d: EventData<S>) =>
+  createEvent({ subject, data: d, correlationId: 'orderId' in d ? String(d.orderId) : 'none' });
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const run = (subject: NotifierSubject, e: any) => (handlers[subject] as any)(e, { log, working: () => undefined, deliveryCount: 1 });
+
+const outboxSent = (jobId: string) =>
+  sql<{ payload: { data: { messageId: number; chatId: number } } }[]>`
+    select payload from outbox where subject = 'notify.video.sent.v1' and payload->'data'->>'jobId' = ${jobId}`;
+const row = async (key: string) => (await sql`select * from deliveries where message_key = ${key}`)[0];
+
+describe('handlers', () => {
+  it('cover every consumer of the notifier in the topology', () => {
+    const subjects = consumers.notifier.map((c) => c.subject as Subject).sort();
+    expect(Object.keys(handlers).sort()).toEqual(subjects);
+  });
+
+  it.each([
+    ['billing.credits.reserved.v1', 'Ваш проект взят в работу'],
+    ['billing.credits.rejected.v1', '@help'],
+    ['billing.credits.granted.v1', 'начислены кредиты'],
+    ['jobs.generation.started.v1', 'от 1 до 30 минут'],
+    ['jobs.video.failed.v1', 'нарушает правила'],
+    ['jobs.order.completed.v1', 'Баланс: 17'],
+  ] as const)('%s: one message, and none on redelivery', async (subject, snippet) => {
+    const d = data(subject);
+    const chatId = 'chatId' in d ? d.chatId : d.userId;
+    const e = event(subject, d);
+    await run(subject, e);
+    await run(subject, e);
+    expect(tg.to(chatId)).toHaveLength(1);
+    expect(tg.to(chatId)[0]!.text).toContain(snippet);
+  });
+
+  it('generation started is sent once per order, even under two event ids', async () => {
+    const d = data('jobs.generation.started.v1');
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', d));
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', d));
+    expect(tg.to(d.chatId)).toHaveLength(1);
+  });
+});
+
+describe('video ready', () => {
+  it('sends the video once and enqueues notify.video.sent once, with the message id', async () => {
+    const d = data('jobs.video.ready.v1', { index: 2, count: 3 });
+    const e = event('jobs.video.ready.v1', d);
+    await run('jobs.video.ready.v1', e);
+    await run('jobs.video.ready.v1', e);
+    // A re-emission of the same fact under a new event id changes nothing either.
+    await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d));
+    const sent = tg.to(d.chatId);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ videoUrl: d.videoUrl, caption: 'Видео 2 из 3' });
+    const out = await outboxSent(d.jobId);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.payload.data).toMatchObject({ chatId: d.chatId, messageId: sent[0]!.messageId, orderId: d.orderId });
+    expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'sent', telegram_message_id: String(sent[0]!.messageId) });
+  });
+
+  it('a blocked bot (403): recorded as undeliverable, acked, no notify.video.sent, never retried', async () => {
+    const d = data('jobs.video.ready.v1');
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
+    const e = event('jobs.video.ready.v1', d);
+    await expect(run('jobs.video.ready.v1', e)).resolves.toBeUndefined();
+    await run('jobs.video.ready.v1', e);
+    expect(tg.to(d.chatId)).toHaveLength(0);
+    expect(tg.failures.get(d.chatId)).toHaveLength(0);
+    expect(await outboxSent(d.jobId)).toHaveLength(0);
+    expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'undeliverable', telegram_message_id: null });
+  });
+
+  it('a long 429: TransientError with retry_after, claim released, the chat stays paused', async () => {
+    const d = data('jobs.video.ready.v1');
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 429, description: 'Too Many Requests', retryAfterSec: 35 }]);
+    const e = event('jobs.video.ready.v1', d);
+    const err = await run('jobs.video.ready.v1', e).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as TransientError).retryAfterMs).toBe(35_000);
+    expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'sending', claimed_until: null });
+    // A redelivery that came early is given back again instead of waiting 35 s in-process.
+    await expect(run('jobs.video.ready.v1', e)).rejects.toBeInstanceOf(TransientError);
+    expect(tg.to(d.chatId)).toHaveLength(0);
+    expect(await outboxSent(d.jobId)).toHaveLength(0);
+  });
+
+  it('a network error: TransientError, then sent once on the next delivery', async () => {
+    const d = data('jobs.video.ready.v1');
+    tg.failures.set(d.chatId, [{ type: 'network', message: 'ECONNRESET' }]);
+    const e = event('jobs.video.ready.v1', d);
+    await expect(run('jobs.video.ready.v1', e)).rejects.toBeInstanceOf(TransientError);
+    await run('jobs.video.ready.v1', e);
+    expect(tg.to(d.chatId)).toHaveLength(1);
+    expect(await outboxSent(d.jobId)).toHaveLength(1);
+    expect((await row(`job:${d.jobId}:video`))!.attempts).toBe(2);
+  });
+
+  it('a request Telegram rejects is parked (PermanentError), not retried forever', async () => {
+    const d = data('jobs.video.ready.v1');
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 400, description: 'Bad Request: caption is too long' }]);
+    await expect(run('jobs.video.ready.v1', event('jobs.video.ready.v1', d))).rejects.toBeInstanceOf(PermanentError);
+  });
+
+  it('a message another worker is sending right now is left to it', async () => {
+    const d = data('jobs.video.ready.v1');
+    const claim = await createDeliveryLog(sql).claim({ key: `job:${d.jobId}:video`, eventId: 'x', purpose: 'video', chatId: d.chatId });
+    expect(claim.state).toBe('claimed');
+    await expect(run('jobs.video.ready.v1', event('jobs.video.ready.v1', d))).rejects.toBeInstanceOf(TransientError);
+    expect(tg.to(d.chatId)).toHaveLength(0);
+  });
+
+  it('a claim whose lease ran out (crashed worker) is taken over', async () => {
+    const d = data('jobs.video.ready.v1');
+    await createDeliveryLog(sql, 1).claim({ key: `job:${d.jobId}:video`, eventId: 'x', purpose: 'video', chatId: d.chatId });
+    await sql`update deliveries set claimed_until = now() - interval '1 second' where message_key = ${`job:${d.jobId}:video`}`;
+    await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d));
+    expect(tg.to(d.chatId)).toHaveLength(1);
+  });
+});
+
+describe('order completed', () => {
+  it('asks billing once; a redelivery of a sent summary does not ask again', async () => {
+    const d = data('jobs.order.completed.v1', { count: 3, delivered: 2, failed: 1 });
+    const e = event('jobs.order.completed.v1', d);
+    await run('jobs.order.completed.v1', e);
+    await run('jobs.order.completed.v1', e);
+    expect(balanceCalls).toBe(1);
+    expect(tg.to(d.chatId)[0]!.text).toContain('Доставлено видео: 2 из 3');
+  });
+
+  it('goes without the balance when billing does not answer', async () => {
+    balance = null;
+    const d = data('jobs.order.completed.v1', { locale: 'en' });
+    await run('jobs.order.completed.v1', event('jobs.order.completed.v1', d));
+    const [msg] = tg.to(d.chatId);
+    expect(msg!.text).toContain('is complete');
+    expect(msg!.text).not.toContain('Balance');
+  });
+});
+
+describe('key blocked', () => {
+  it('alerts every admin; one who blocked the bot does not stop the others or cause retries', async () => {
+    tg.failures.set(ADMINS[0]!, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
+    const e = event('kie.key.blocked.v1', { ...validFixtures['kie.key.blocked.v1'], keyName: `k-${Date.now()}` });
+    await run('kie.key.blocked.v1', e);
+    await run('kie.key.blocked.v1', e);
+    expect(tg.to(ADMINS[0]!)).toHaveLength(0);
+    expect(tg.to(ADMINS[1]!)).toHaveLength(1);
+    expect(tg.to(ADMINS[1]!)[0]!.text).toContain('ВСЕ KIE-КЛЮЧИ ЗАБЛОКИРОВАНЫ');
+  });
+});

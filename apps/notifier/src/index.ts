@@ -1,0 +1,3 @@
+export { loadConfig, schema, type Config } from './config';
+export { startNotifier } from './service';
+export { migrations, SCHEMA } from './adapters/migrations';

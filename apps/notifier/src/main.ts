@@ -1,0 +1,5 @@
+import { loadConfig } from './config';
+import { startNotifier } from './service';
+
+const config = loadConfig();
+await startNotifier(config);

@@ -1,0 +1,14 @@
+// The HTTP simulators of the three external APIs (Telegram Bot API, KIE Market API, OpenAI).
+export { startTelegramSim, DEFAULT_TELEGRAM_BEHAVIOR } from './telegram/sim.js';
+export type { TelegramSim, TelegramSimOptions } from './telegram/sim.js';
+export type { SimMessage, SimUser, TelegramBehavior, InlineKeyboardMarkup, TgUpdate, TgMessage } from './telegram/types.js';
+export type { UserMessage } from './telegram/user.js';
+export { startKieSim, DEFAULT_KIE_BEHAVIOR } from './kie/sim.js';
+export type { KieSim, KieSimOptions } from './kie/sim.js';
+export { CONTENT_FAILURE, TRANSIENT_FAILURE } from './kie/types.js';
+export type { KieBehavior, KieRecord, TaskState } from './kie/types.js';
+export { sign as kieWebhookSignature } from './kie/callbacks.js';
+export { startOpenAiSim } from './openai/sim.js';
+export type { OpenAiSim, OpenAiSimOptions, OpenAiBehavior } from './openai/sim.js';
+export { makeTinyMp4 } from './shared/mp4.js';
+export { TINY_PNG } from './shared/image.js';

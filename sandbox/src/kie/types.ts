@@ -1,0 +1,71 @@
+/** How the KIE simulator behaves; change it per test with `setBehavior`. */
+export interface KieBehavior {
+  /** Time from createTask to the final state (waiting → queuing → generating → success|fail). */
+  latencyMs: number;
+  /** When set, each task takes a uniformly random time in [latencyMs, latencyMaxMs]. */
+  latencyMaxMs?: number;
+  /** Delay before every HTTP answer. */
+  requestLatencyMs: number;
+  /** Keys whose createTask answers an account error: 401 unauthorized, 402 no credits, 433 usage limit, 505 disabled. */
+  accountErrors: Record<string, 401 | 402 | 433 | 505>;
+  /** A prompt containing this marker is refused as breaking content rules. */
+  refusalMarker: string;
+  /** Refuse at createTask (422) or accept and end the task in `fail` with a content-policy reason. */
+  refusalMode: 'createTask' | 'task';
+  /** KIE: 20 new tasks per 10 s per account; more answer 429. */
+  rateLimit: { tasks: number; windowMs: number };
+  /** The next N createTask calls answer 429 / 455 (maintenance) / 500. */
+  force429Next: number;
+  maintenanceNext: number;
+  failNext: number;
+  /** Probability that a createTask or recordInfo call answers 500. */
+  serverErrorRate: number;
+  /** The next N new tasks (or this share of them) end in `fail` with a transient, non-content reason. */
+  taskFailNext: number;
+  taskFailRate: number;
+  /** Probability that a finished task's callback is never sent. */
+  lostCallbackRate: number;
+  /** Extra copies of every callback, and the probability of one extra copy. */
+  duplicateCallbacks: number;
+  duplicateCallbackRate: number;
+  /** recordInfo answers `data: null` for this long after creation ("data may be null while a task is young"). */
+  recordNullMs: number;
+  /** Answer errors with HTTP 200 and the code only in the body (the body `code` is always set). */
+  errorsAsHttp200: boolean;
+  /** Credits a createTask costs; a key whose balance is below answers 402. */
+  taskCost: number;
+}
+
+export type TaskState = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
+
+/** The `data` of recordInfo, and of a callback. */
+export interface KieRecord {
+  taskId: string;
+  model: string;
+  state: TaskState;
+  param: string;
+  resultJson: string;
+  failCode: string;
+  failMsg: string;
+  progress: number;
+  costTime: number;
+  createTime: number;
+  updateTime: number;
+  completeTime: number | null;
+}
+
+/** failCode/failMsg the sim uses; the real service documents neither, so classify by both. */
+export const CONTENT_FAILURE = {
+  failCode: '400',
+  failMsg: 'Your prompt or image was flagged as violating content policies (moderation). Please modify and try again.',
+};
+export const TRANSIENT_FAILURE = { failCode: '500', failMsg: 'Internal error during generation, please try again later.' };
+
+export class KieError extends Error {
+  constructor(
+    readonly code: number,
+    msg: string,
+  ) {
+    super(msg);
+  }
+}

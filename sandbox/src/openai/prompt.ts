@@ -1,0 +1,33 @@
+/** Text parts of a chat message's content (a string, or an array of typed parts). */
+export function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content
+    .map((p: { type?: string; text?: unknown }) => (p?.type === 'text' && typeof p.text === 'string' ? p.text : ''))
+    .filter(Boolean)
+    .join('\n');
+}
+
+/**
+ * A plausible English video prompt derived from what the model was asked: the style follows the
+ * words it finds (UGC / ad), and the seller's own words are carried along.
+ */
+export function videoPrompt(system: string, user: string, hasImage: boolean): string {
+  const all = `${system}\n${user}`.toLowerCase();
+  const ugc = /\bugc\b|testimonial|holding|talks? about/.test(all);
+  const ad = /\bad\b|commercial|advert|polished|cinematic/.test(all);
+  const style = ugc
+    ? 'Authentic UGC-style vertical video: a friendly person holds the product to the camera and talks about it enthusiastically, handheld phone framing, natural home lighting'
+    : ad
+      ? 'Polished commercial: the product rotates slowly on a clean studio set, dramatic rim light, smooth dolly-in, shallow depth of field'
+      : 'Short product showcase: smooth camera movement around the product, soft natural light';
+  const wishes = user.replace(/\s+/g, ' ').trim().slice(0, 400);
+  return [
+    `${style}.`,
+    hasImage ? 'Keep the product exactly as in the reference photo: same shape, colours, label and proportions.' : '',
+    wishes ? `Creative direction from the seller: "${wishes}".` : '',
+    'Realistic motion, the product stays sharp and centred, no on-screen text, no watermarks, 10 seconds.',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}

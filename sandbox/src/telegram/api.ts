@@ -1,0 +1,117 @@
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { sleep } from '../shared/http.js';
+import { TokenBucket } from '../shared/token-bucket.js';
+import { deleteMyCommands, deleteWebhook, getMe, getMyCommands, getUpdates, getWebhookInfo, setMyCommands, setWebhook } from './bot-methods.js';
+import type { Method } from './context.js';
+import { getFile, sendDocument, sendPhoto, sendVideo } from './media.js';
+import { answerCallbackQuery, editMessageReplyMarkup, editMessageText, sendChatAction, sendMessage } from './messaging.js';
+import { readParams } from './params.js';
+import type { TelegramState } from './state.js';
+import { TgError } from './types.js';
+import type { TelegramBehavior } from './types.js';
+import type { UpdateQueue } from './updates.js';
+
+const METHODS: Record<string, Method> = {
+  getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, setMyCommands, getMyCommands, deleteMyCommands,
+  sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendChatAction,
+  sendPhoto, sendVideo, sendDocument, getFile,
+};
+// Method names are case-insensitive in the Bot API.
+const BY_LOWER = new Map(Object.entries(METHODS).map(([k, v]) => [k.toLowerCase(), v]));
+/** Calls that put something in a chat: the ones Telegram's flood control counts. */
+const SENDING = new Set(['sendmessage', 'sendphoto', 'sendvideo', 'senddocument', 'editmessagetext', 'editmessagereplymarkup']);
+
+export interface ApiDeps {
+  token: string;
+  state: TelegramState;
+  queue: UpdateQueue;
+  behavior: () => TelegramBehavior;
+  calls: Array<{ method: string; params: Record<string, unknown>; at: number }>;
+}
+
+function send(reply: FastifyReply, err: TgError): FastifyReply {
+  return reply.code(err.code).send({
+    ok: false,
+    error_code: err.code,
+    description: err.description,
+    ...(err.retryAfter !== undefined ? { parameters: { retry_after: err.retryAfter } } : {}),
+  });
+}
+
+class FloodControl {
+  private readonly chats = new Map<string, TokenBucket>();
+  private global: TokenBucket | undefined;
+  private key = '';
+
+  check(b: TelegramBehavior, chatId: string): void {
+    const { perChatPerSecond, globalPerSecond, perChatBurst = 3 } = b.rateLimit;
+    const key = `${perChatPerSecond}/${globalPerSecond}/${perChatBurst}`;
+    if (key !== this.key) {
+      this.key = key;
+      this.chats.clear();
+      this.global = new TokenBucket(globalPerSecond, globalPerSecond);
+    }
+    let chat = this.chats.get(chatId);
+    if (chat === undefined) this.chats.set(chatId, (chat = new TokenBucket(perChatPerSecond, perChatBurst)));
+    for (const bucket of [chat, this.global]) {
+      const r = bucket?.take();
+      if (r && !r.ok) {
+        const seconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
+        throw new TgError(429, `Too Many Requests: retry after ${seconds}`, seconds);
+      }
+    }
+  }
+}
+
+export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
+  const flood = new FloodControl();
+  app.route({
+    method: ['GET', 'POST'],
+    url: '/bot:token/:method',
+    handler: async (req, reply) => {
+      const { token, method } = req.params as { token: string; method: string };
+      if (token !== deps.token) return send(reply, new TgError(401, 'Unauthorized'));
+      const handler = BY_LOWER.get(method.toLowerCase());
+      if (handler === undefined) return send(reply, new TgError(404, 'Not Found'));
+      const b = deps.behavior();
+      try {
+        const params = await readParams(req);
+        deps.calls.push({ method, params: params.values, at: Date.now() });
+        await sleep(b.latencyMs);
+        if (SENDING.has(method.toLowerCase())) {
+          if (b.throttleNext > 0) {
+            b.throttleNext--;
+            throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
+          }
+          flood.check(b, String(params.values.chat_id));
+          if (b.failNext > 0) {
+            b.failNext--;
+            throw new TgError(500, 'Internal Server Error');
+          }
+        }
+        let hungUp = false;
+        const listeners: Array<() => void> = [];
+        reply.raw.on('close', () => {
+          if (reply.raw.writableFinished) return;
+          hungUp = true;
+          for (const l of listeners) l();
+        });
+        const out = await handler({ state: deps.state, queue: deps.queue, params, behavior: b, gone: () => hungUp, onGone: (cb) => listeners.push(cb) });
+        return reply.send({ ok: true, result: out.result, ...(out.description ? { description: out.description } : {}) });
+      } catch (err) {
+        if (err instanceof TgError) return send(reply, err);
+        req.log.error({ err, method }, 'telegram sim method failed');
+        return send(reply, new TgError(500, 'Internal Server Error'));
+      }
+    },
+  });
+
+  app.get('/file/bot:token/*', async (req, reply) => {
+    const { token } = req.params as { token: string };
+    const path = (req.params as Record<string, string>)['*'] ?? '';
+    if (token !== deps.token) return send(reply, new TgError(401, 'Unauthorized'));
+    const file = deps.state.filesByPath.get(path);
+    if (file === undefined) return send(reply, new TgError(404, 'Not Found'));
+    return reply.type(file.mimeType).send(Buffer.from(file.bytes));
+  });
+}
