@@ -14,4 +14,29 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'off',
     },
   },
+  {
+    // Services talk only through contracts: no app imports another app's code.
+    files: ['apps/**/*.ts', 'packages/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '@neurocards/bot-gateway',
+                '@neurocards/billing',
+                '@neurocards/orchestrator',
+                '@neurocards/kie-dispatcher',
+                '@neurocards/notifier',
+                '**/apps/*/**',
+                '../../*/src/**',
+              ],
+              message: 'apps exchange events through @neurocards/contracts, never code',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
