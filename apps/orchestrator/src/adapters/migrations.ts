@@ -1,0 +1,63 @@
+import type { Migration } from '@neurocards/platform';
+
+/**
+ * Versioned migrations of the `orchestrator` schema. Append new versions; never edit an
+ * applied one (replicas and old databases have run it already).
+ */
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'orders and jobs',
+    up: `
+      create table orders (
+        order_id text primary key,
+        user_id bigint not null,
+        chat_id bigint not null,
+        locale text not null,
+        -- placed: known from orders.order.placed; active: credits held, jobs running;
+        -- rejected: credits could not be held; completed: every job has an outcome.
+        status text not null check (status in ('placed', 'active', 'rejected', 'completed')),
+        template text,
+        wishes text,
+        count int,
+        photo jsonb,
+        placed_at timestamptz,
+        reserved_at timestamptz,
+        rejected_at timestamptz,
+        reject_reason text,
+        generation_started_at timestamptz,
+        completed_at timestamptz,
+        delivered int,
+        failed int,
+        updated_at timestamptz not null default now(),
+        -- A rejection may arrive before the placement, without the order's details.
+        check (status = 'rejected' or (template is not null and count is not null and photo is not null))
+      );
+      create index orders_reserved_at on orders (reserved_at) where reserved_at is not null;
+
+      create table jobs (
+        job_id text primary key,
+        order_id text not null references orders (order_id),
+        video_index int not null,
+        state text not null
+          check (state in ('prompting', 'submitted', 'generating', 'ready', 'delivered', 'failed')),
+        prompt text,
+        prompt_source text check (prompt_source in ('openai', 'template')),
+        template_version int,
+        attempt int not null default 0,
+        task_id text,
+        key_name text,
+        video_url text,
+        message_id bigint,
+        failure_reason text,
+        failure_detail text,
+        created_at timestamptz not null default now(),
+        updated_at timestamptz not null default now(),
+        finished_at timestamptz,
+        unique (order_id, video_index)
+      );
+      create index jobs_open on jobs (created_at) where state not in ('delivered', 'failed');
+      create index jobs_failed_at on jobs (finished_at) where state = 'failed';
+    `,
+  },
+];

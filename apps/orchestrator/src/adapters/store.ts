@@ -1,0 +1,226 @@
+import type { EventData, Locale, PhotoRef, TemplateId, VideoCount } from '@neurocards/contracts';
+import type { Sql } from '@neurocards/platform';
+import type { JobState } from '../domain/job-state';
+
+/**
+ * SQL for orders and jobs. Every function takes the pool or a transaction; the handlers
+ * decide the transaction boundaries. Lock order everywhere: the order row, then its jobs.
+ */
+
+export type OrderStatus = 'placed' | 'active' | 'rejected' | 'completed';
+
+export interface OrderRow {
+  orderId: string;
+  userId: number;
+  chatId: number;
+  locale: Locale;
+  status: OrderStatus;
+  template: TemplateId | null;
+  wishes: string | null;
+  count: VideoCount | null;
+  photo: PhotoRef | null;
+  generationStartedAt: Date | null;
+}
+
+export interface JobRow {
+  jobId: string;
+  orderId: string;
+  index: number;
+  state: JobState;
+  attempt: number;
+  taskId: string | null;
+  prompt: string | null;
+  createdAt: Date;
+}
+
+type Db = Sql;
+
+const ORDER_COLUMNS = `order_id, user_id, chat_id, locale, status, template, wishes, count, photo, generation_started_at`;
+const JOB_COLUMNS = `job_id, order_id, video_index, state, attempt, task_id, prompt, created_at`;
+
+interface RawOrder {
+  order_id: string;
+  user_id: string;
+  chat_id: string;
+  locale: Locale;
+  status: OrderStatus;
+  template: TemplateId | null;
+  wishes: string | null;
+  count: number | null;
+  photo: PhotoRef | null;
+  generation_started_at: Date | null;
+}
+
+interface RawJob {
+  job_id: string;
+  order_id: string;
+  video_index: number;
+  state: JobState;
+  attempt: number;
+  task_id: string | null;
+  prompt: string | null;
+  created_at: Date;
+}
+
+const toOrder = (r: RawOrder): OrderRow => ({
+  orderId: r.order_id,
+  // bigint columns come back as strings; Telegram ids fit in a double exactly.
+  userId: Number(r.user_id),
+  chatId: Number(r.chat_id),
+  locale: r.locale,
+  status: r.status,
+  template: r.template,
+  wishes: r.wishes,
+  count: r.count as VideoCount | null,
+  photo: r.photo,
+  generationStartedAt: r.generation_started_at,
+});
+
+const toJob = (r: RawJob): JobRow => ({
+  jobId: r.job_id,
+  orderId: r.order_id,
+  index: r.video_index,
+  state: r.state,
+  attempt: r.attempt,
+  taskId: r.task_id,
+  prompt: r.prompt,
+  createdAt: r.created_at,
+});
+
+/** Remembers the order's details from orders.order.placed; a repeat changes nothing. */
+export async function insertPlacedOrder(db: Db, d: EventData<'orders.order.placed.v1'>): Promise<boolean> {
+  const rows = await db`
+    insert into orders (order_id, user_id, chat_id, locale, status, template, wishes, count, photo, placed_at)
+    values (${d.orderId}, ${d.userId}, ${d.chatId}, ${d.locale}, 'placed', ${d.template}, ${d.wishes},
+            ${d.count}, ${db.json(d.photo as never)}, now())
+    on conflict (order_id) do nothing
+    returning 1`;
+  return rows.length > 0;
+}
+
+/** Records a rejection, whether or not the placement was seen first. */
+export async function rejectOrder(db: Db, d: EventData<'billing.credits.rejected.v1'>): Promise<boolean> {
+  const rows = await db`
+    insert into orders (order_id, user_id, chat_id, locale, status, rejected_at, reject_reason)
+    values (${d.orderId}, ${d.userId}, ${d.chatId}, ${d.locale}, 'rejected', now(), ${d.reason})
+    on conflict (order_id) do update
+      set status = 'rejected', rejected_at = now(), reject_reason = excluded.reject_reason, updated_at = now()
+      where orders.status = 'placed'
+    returning 1`;
+  return rows.length > 0;
+}
+
+export async function findOrder(db: Db, orderId: string, opts: { lock?: boolean } = {}): Promise<OrderRow | null> {
+  const rows = await db.unsafe<RawOrder[]>(
+    `select ${ORDER_COLUMNS} from orders where order_id = $1 ${opts.lock ? 'for update' : ''}`,
+    [orderId],
+  );
+  return rows[0] ? toOrder(rows[0]) : null;
+}
+
+/** Credits are held: the order runs, with one job per video (ids derived by the caller). */
+export async function activateOrder(db: Db, orderId: string, jobIds: string[]): Promise<void> {
+  await db`update orders set status = 'active', reserved_at = now(), updated_at = now() where order_id = ${orderId}`;
+  for (const [i, jobId] of jobIds.entries()) {
+    await db`
+      insert into jobs (job_id, order_id, video_index, state)
+      values (${jobId}, ${orderId}, ${i + 1}, 'prompting')
+      on conflict do nothing`;
+  }
+}
+
+export async function findJob(db: Db, jobId: string, opts: { lock?: boolean } = {}): Promise<JobRow | null> {
+  const rows = await db.unsafe<RawJob[]>(
+    `select ${JOB_COLUMNS} from jobs where job_id = $1 ${opts.lock ? 'for update' : ''}`,
+    [jobId],
+  );
+  return rows[0] ? toJob(rows[0]) : null;
+}
+
+/** Columns a transition may set, in SQL names. */
+export interface JobPatch {
+  state: JobState;
+  prompt?: string;
+  prompt_source?: 'openai' | 'template';
+  template_version?: number;
+  attempt?: number;
+  task_id?: string | null;
+  key_name?: string;
+  video_url?: string;
+  message_id?: number;
+  failure_reason?: string;
+  failure_detail?: string | null;
+}
+
+export async function updateJob(db: Db, jobId: string, patch: JobPatch): Promise<void> {
+  const terminal = patch.state === 'delivered' || patch.state === 'failed';
+  const cols = { ...patch, updated_at: new Date(), ...(terminal ? { finished_at: new Date() } : {}) };
+  await db`update jobs set ${db(cols as never)} where job_id = ${jobId}`;
+}
+
+export async function jobStates(db: Db, orderId: string): Promise<JobState[]> {
+  const rows = await db<{ state: JobState }[]>`select state from jobs where order_id = ${orderId}`;
+  return rows.map((r) => r.state);
+}
+
+/** True only for the call that set it: "generation started" is told once per order. */
+export async function markGenerationStarted(db: Db, orderId: string): Promise<boolean> {
+  const rows = await db`
+    update orders set generation_started_at = now(), updated_at = now()
+    where order_id = ${orderId} and generation_started_at is null
+    returning 1`;
+  return rows.length > 0;
+}
+
+export async function completeOrder(db: Db, orderId: string, delivered: number, failed: number): Promise<void> {
+  await db`
+    update orders set status = 'completed', completed_at = now(), delivered = ${delivered}, failed = ${failed},
+                      updated_at = now()
+    where order_id = ${orderId}`;
+}
+
+/**
+ * Locks active orders that have a job past `cutoff` (created before it and still open).
+ * SKIP LOCKED: replicas sweeping at once take different orders, and an order busy in a
+ * handler is simply swept next time.
+ */
+export async function lockOverdueOrders(db: Db, cutoff: Date, limit: number): Promise<string[]> {
+  const rows = await db<{ order_id: string }[]>`
+    select o.order_id from orders o
+    where o.status = 'active'
+      and exists (select 1 from jobs j where j.order_id = o.order_id
+                  and j.state not in ('delivered', 'failed') and j.created_at < ${cutoff})
+    limit ${limit}
+    for update of o skip locked`;
+  return rows.map((r) => r.order_id);
+}
+
+export async function overdueJobIds(db: Db, orderId: string, cutoff: Date): Promise<string[]> {
+  const rows = await db<{ job_id: string }[]>`
+    select job_id from jobs
+    where order_id = ${orderId} and state not in ('delivered', 'failed') and created_at < ${cutoff}
+    order by video_index`;
+  return rows.map((r) => r.job_id);
+}
+
+export interface Stats {
+  ordersToday: number;
+  jobsInFlight: number;
+  failedTodayByReason: Record<string, number>;
+}
+
+export async function stats(db: Db, dayStart: Date): Promise<Stats> {
+  const [orders] = await db<{ n: number }[]>`
+    select count(*)::int as n from orders where reserved_at >= ${dayStart}`;
+  const [open] = await db<{ n: number }[]>`
+    select count(*)::int as n from jobs where state not in ('delivered', 'failed')`;
+  const failed = await db<{ reason: string; n: number }[]>`
+    select failure_reason as reason, count(*)::int as n from jobs
+    where state = 'failed' and finished_at >= ${dayStart}
+    group by failure_reason`;
+  return {
+    ordersToday: orders?.n ?? 0,
+    jobsInFlight: open?.n ?? 0,
+    failedTodayByReason: Object.fromEntries(failed.map((r) => [r.reason, r.n])),
+  };
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { commonEnv, databaseEnv, duration, httpPort, loadConfig as load } from '@neurocards/platform';
+
+export const schema = z.object({
+  ...commonEnv,
+  ...databaseEnv,
+  /** Without it the prompt step uses the templates' built-in prompts (design §3). */
+  OPENAI_API_KEY: z.string().optional(),
+  /** OpenAI API root; the sandbox points it at its simulator. */
+  OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+  /** Model for the prompt step: it must accept image input. */
+  OPENAI_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  /** Per-request timeout for GPT; the consumer's ack wait is kept alive meanwhile. */
+  OPENAI_TIMEOUT: duration('45s'),
+  /**
+   * Per-attempt generation deadline, enforced by kie-dispatcher. The orchestrator fails a
+   * job that has no outcome after 3 attempts' worth of it plus 10 minutes.
+   */
+  GENERATION_DEADLINE: duration('30m'),
+  /** How often the deadline sweeper looks for overdue jobs. */
+  DEADLINE_SWEEP_INTERVAL: duration('30s'),
+  /** KIE aspect ratio: marketplace cards and Reels-style feeds are vertical. */
+  VIDEO_ASPECT_RATIO: z.enum(['portrait', 'landscape']).default('portrait'),
+  /** KIE n_frames: "10" or "15" seconds; 10 s is cheaper and enough for a product card. */
+  VIDEO_N_FRAMES: z.enum(['10', '15']).default('10'),
+});
+
+export type Config = z.infer<typeof schema> & { HTTP_PORT: number };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return { ...load(schema, env), HTTP_PORT: httpPort('orchestrator', env) };
+}

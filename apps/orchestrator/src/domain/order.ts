@@ -1,0 +1,43 @@
+import { isTerminal, type JobState } from './job-state';
+
+export interface OrderOutcome {
+  /** Every job of the order has an outcome. */
+  complete: boolean;
+  delivered: number;
+  failed: number;
+}
+
+/**
+ * Whether an order is complete, from the states of its jobs. `expected` guards against
+ * deciding on a partial list (the jobs are inserted together, but be strict anyway).
+ */
+export function orderOutcome(states: readonly JobState[], expected: number): OrderOutcome {
+  const delivered = states.filter((s) => s === 'delivered').length;
+  const failed = states.filter((s) => s === 'failed').length;
+  const complete = states.length === expected && expected > 0 && states.every(isTerminal);
+  return { complete, delivered, failed };
+}
+
+/** The kie-dispatcher makes up to this many attempts, each bounded by GENERATION_DEADLINE. */
+export const MAX_ATTEMPTS = 3;
+/** Slack for the prompt step, queueing between attempts and the notifier's send. */
+export const DEADLINE_SLACK_MS = 10 * 60_000;
+
+/**
+ * The overall deadline of a job after its creation. The per-attempt deadline is the
+ * dispatcher's; this one is the backstop that guarantees every order completes (and every
+ * held credit is released) even if an event is lost or a service is stuck.
+ */
+export function overallDeadlineMs(generationDeadlineMs: number): number {
+  return MAX_ATTEMPTS * generationDeadlineMs + DEADLINE_SLACK_MS;
+}
+
+/** Moscow has been UTC+3 all year since 2014 (no daylight saving). */
+const MOSCOW_OFFSET_MS = 3 * 3600_000;
+
+/** Start of the Moscow calendar day containing `now`, as an instant. */
+export function moscowDayStart(now: Date): Date {
+  const shifted = now.getTime() + MOSCOW_OFFSET_MS;
+  const dayStartShifted = shifted - (((shifted % 86_400_000) + 86_400_000) % 86_400_000);
+  return new Date(dayStartShifted - MOSCOW_OFFSET_MS);
+}

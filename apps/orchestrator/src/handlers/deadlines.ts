@@ -1,0 +1,66 @@
+import { transaction, type Logger, type Sql } from '@neurocards/platform';
+import * as store from '../adapters/store';
+import { overallDeadlineMs } from '../domain/order';
+import { advanceJob } from './job-flow';
+
+export interface SweeperDeps {
+  sql: Sql;
+  log: Logger;
+  generationDeadlineMs: number;
+  clock?: () => Date;
+}
+
+/** Orders handled per transaction; the rest wait for the next round. */
+const BATCH = 50;
+
+/**
+ * Fails every open job past its overall deadline with reason `expired` (emitting
+ * jobs.video.failed.v1, so billing refunds and the notifier tells the seller), and
+ * completes the orders this finishes. Returns the number of jobs expired.
+ */
+export async function sweepExpired(deps: SweeperDeps): Promise<number> {
+  const log = deps.log.child({ module: 'deadline-sweeper' });
+  const now = (deps.clock ?? (() => new Date()))();
+  const cutoff = new Date(now.getTime() - overallDeadlineMs(deps.generationDeadlineMs));
+  let total = 0;
+  for (;;) {
+    const { orders, expired } = await transaction(deps.sql, async (tx) => {
+      const orderIds = await store.lockOverdueOrders(tx, cutoff, BATCH);
+      let n = 0;
+      for (const orderId of orderIds) {
+        for (const jobId of await store.overdueJobIds(tx, orderId, cutoff)) {
+          const step = await advanceJob(tx, jobId, { type: 'deadline_passed' }, { eventId: null, orderId }, log.child({ orderId }));
+          if (step?.kind === 'move') n++;
+        }
+      }
+      return { orders: orderIds.length, expired: n };
+    });
+    total += expired;
+    // A full batch means more may wait; no progress means stop rather than spin.
+    if (orders < BATCH || expired === 0) break;
+  }
+  if (total > 0) log.warn({ expired: total }, 'jobs expired past their overall deadline');
+  return total;
+}
+
+export interface Sweeper {
+  stop(): Promise<void>;
+}
+
+/** Runs `sweepExpired` every `intervalMs` until stopped; a failing round is logged and retried next time. */
+export function startSweeper(deps: SweeperDeps, intervalMs: number): Sweeper {
+  let running: Promise<unknown> | null = null;
+  const timer = setInterval(() => {
+    // A round slower than the interval is not stacked on: the next tick skips.
+    if (running) return;
+    running = sweepExpired(deps)
+      .catch((err) => deps.log.error({ err }, 'deadline sweep failed'))
+      .finally(() => (running = null));
+  }, intervalMs);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

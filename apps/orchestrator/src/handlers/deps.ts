@@ -1,0 +1,16 @@
+import type { Logger, Sql } from '@neurocards/platform';
+import type { PhotoStore } from '../adapters/photos';
+import type { PromptWriter } from '../adapters/openai';
+
+/** Everything the handlers need, passed in by main.ts (and by tests). */
+export interface Deps {
+  sql: Sql;
+  log: Logger;
+  photos: PhotoStore;
+  /** Null without OPENAI_API_KEY: every prompt comes from its template. */
+  writer: PromptWriter | null;
+  video: { aspectRatio: 'portrait' | 'landscape'; nFrames: '10' | '15' };
+  /** GENERATION_DEADLINE in ms (per attempt; the dispatcher enforces it). */
+  generationDeadlineMs: number;
+  clock?: () => Date;
+}

@@ -1,0 +1,134 @@
+import { createEvent, deterministicId } from '@neurocards/contracts';
+import { enqueue, processOnce, TransientError, type EventOf, type HandlerContext, type Logger } from '@neurocards/platform';
+import { PromptWriterError } from '../adapters/openai';
+import * as store from '../adapters/store';
+import type { JobRow, OrderRow } from '../adapters/store';
+import { transition } from '../domain/job-state';
+import { afterGptFailure, buildChatMessages, cleanPrompt, fallbackPrompt, toDataUrl, type PromptInput } from '../domain/prompt';
+import { templates } from '../domain/templates';
+import type { Deps } from './deps';
+import { jobRef } from './job-flow';
+
+const CONSUMER = 'orchestrator-prompt-requested';
+
+export interface WrittenPrompt {
+  prompt: string;
+  source: 'openai' | 'template';
+}
+
+/**
+ * Writes the job's video prompt and sends the job to KIE. The GPT call runs outside any
+ * transaction (it takes seconds); the state change, the prompt and both events commit
+ * together afterwards, and only if the job is still waiting for its prompt.
+ */
+export function onPromptRequested(deps: Deps) {
+  const { sql } = deps;
+  return async (event: EventOf<'jobs.prompt.requested.v1'>, ctx: HandlerContext): Promise<void> => {
+    const { jobId, orderId } = event.data;
+    const log = ctx.log.child({ jobId });
+    const job = await store.findJob(sql, jobId);
+    const order = job && (await store.findOrder(sql, job.orderId));
+    if (!job || !order || job.orderId !== orderId) {
+      log.warn('prompt requested for an unknown job; ignored');
+      return;
+    }
+    if (job.state !== 'prompting') {
+      log.debug({ state: job.state }, 'prompt already written');
+      return;
+    }
+
+    const written = await writePrompt(deps, order, job, ctx, log);
+
+    await processOnce(sql, CONSUMER, event.id, async (tx) => {
+      const lockedOrder = (await store.findOrder(tx, orderId, { lock: true }))!;
+      const locked = (await store.findJob(tx, jobId, { lock: true }))!;
+      const step = transition(locked, { type: 'prompt_written' });
+      if (step.kind === 'ignore') {
+        // Another replica (or the deadline sweeper) got there while GPT was writing.
+        log.info({ state: locked.state, reason: step.reason }, 'prompt no longer needed');
+        return;
+      }
+      const template = templates[lockedOrder.template!];
+      await store.updateJob(tx, jobId, {
+        state: step.to,
+        prompt: written.prompt,
+        prompt_source: written.source,
+        template_version: template.version,
+      });
+      const common = { correlationId: orderId, causationId: event.id };
+      await enqueue(
+        tx,
+        createEvent({
+          subject: 'jobs.prompt.ready.v1',
+          data: { ...jobRef(lockedOrder, locked), prompt: written.prompt, source: written.source },
+          id: deterministicId('prompt-ready', jobId),
+          ...common,
+        }),
+        createEvent({
+          subject: 'kie.task.submit.v1',
+          data: {
+            orderId,
+            jobId,
+            prompt: written.prompt,
+            photo: lockedOrder.photo!,
+            aspectRatio: deps.video.aspectRatio,
+            nFrames: deps.video.nFrames,
+          },
+          id: deterministicId('kie-task-submit', jobId),
+          ...common,
+        }),
+      );
+      log.info({ source: written.source, length: written.prompt.length }, 'prompt written; job submitted');
+    });
+  };
+}
+
+/** GPT with the photo when it can; the template's built-in prompt otherwise. */
+export async function writePrompt(
+  deps: Pick<Deps, 'writer' | 'photos' | 'video'>,
+  order: OrderRow,
+  job: JobRow,
+  ctx: Pick<HandlerContext, 'working' | 'deliveryCount'>,
+  log: Logger,
+): Promise<WrittenPrompt> {
+  const input: PromptInput = {
+    template: order.template!,
+    wishes: order.wishes,
+    index: job.index,
+    count: order.count!,
+    locale: order.locale,
+    durationSeconds: Number(deps.video.nFrames),
+    aspectRatio: deps.video.aspectRatio,
+  };
+  const fallback = (): WrittenPrompt => ({ prompt: fallbackPrompt(input), source: 'template' });
+  if (!deps.writer) return fallback();
+
+  const photo = order.photo!;
+  let bytes: Uint8Array | null;
+  try {
+    bytes = await deps.photos.read(photo.objectKey);
+  } catch (err) {
+    throw new TransientError('photo store unavailable', undefined, { cause: err });
+  }
+  if (!bytes) {
+    log.warn({ objectKey: photo.objectKey }, 'product photo not found; using the template prompt');
+    return fallback();
+  }
+
+  ctx.working();
+  try {
+    const raw = await deps.writer.write(buildChatMessages(input, toDataUrl(photo.mimeType, bytes)));
+    const prompt = cleanPrompt(raw);
+    if (prompt) return { prompt, source: 'openai' };
+    log.warn('GPT returned no usable prompt; using the template prompt');
+    return fallback();
+  } catch (err) {
+    if (!(err instanceof PromptWriterError)) throw err;
+    const decision = afterGptFailure(err.kind, ctx.deliveryCount);
+    log.warn({ err, status: err.status, kind: err.kind, deliveryCount: ctx.deliveryCount, decision }, 'GPT failed');
+    if (decision === 'retry') throw new TransientError(err.message, 5000, { cause: err });
+    return fallback();
+  } finally {
+    ctx.working();
+  }
+}
