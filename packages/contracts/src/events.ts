@@ -3,6 +3,7 @@ import {
   chatRef,
   failureClass,
   kieErrorClass,
+  locale,
   photoRef,
   telegramId,
   templateId,
@@ -66,6 +67,8 @@ export const creditsGranted = z.object({
   balance: z.number().int().nonnegative(),
   /** Who granted: an admin's Telegram id, or a system name such as `welcome`. */
   grantedBy: z.union([telegramId, z.string().min(1)]),
+  /** The recipient's language when the granter knows it (the notifier defaults to Russian). */
+  locale: locale.optional(),
 });
 
 // ---- jobs (orchestrator) ---------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { telegramId, uuidLike } from './common';
+import { locale, telegramId, uuidLike } from './common';
 
 /**
  * Core NATS request/reply subjects (not stored in a stream). They have three tokens, so
@@ -22,6 +22,8 @@ export const rpc = {
       userId: telegramId,
       amount: z.number().int().positive().max(1_000_000),
       grantedBy: z.union([telegramId, z.string().min(1)]),
+      /** The recipient's language, passed on to the granted event for the notifier. */
+      locale: locale.optional(),
     }),
     response: z.object({
       grantId: uuidLike,

@@ -43,6 +43,7 @@ export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
                 amount: req.amount,
                 balance: g.balance,
                 grantedBy: req.grantedBy,
+                ...(req.locale ? { locale: req.locale } : {}),
               },
               correlationId: req.grantId,
             }),

@@ -42,7 +42,7 @@ export function createHandlers({ deliver, balance, supportContact, adminIds }: H
     },
 
     'billing.credits.granted.v1': async (e, ctx) => {
-      await deliver(request(e.id, m.creditsGranted(e.data), ctx.log));
+      await deliver(request(e.id, m.creditsGranted(e.data, e.data.locale), ctx.log));
     },
 
     'jobs.generation.started.v1': async (e, ctx) => {
