@@ -1,0 +1,158 @@
+import { FormData, request, type Dispatcher } from 'undici';
+import { z } from 'zod';
+import type { KieFailure } from '../domain/classify';
+import { recordEnvelope, type TaskRecord } from '../domain/record';
+
+/** What one KIE call produced: a value, or a failure for `classify` to judge. */
+export type KieResult<T> = { ok: true; value: T } | { ok: false; failure: KieFailure };
+
+export interface CreateTaskInput {
+  model: string;
+  callBackUrl: string;
+  input: {
+    prompt: string;
+    image_urls: string[];
+    aspect_ratio: 'portrait' | 'landscape';
+    n_frames: '10' | '15';
+    remove_watermark: boolean;
+  };
+}
+
+export interface KieClient {
+  upload(
+    secret: string,
+    file: { bytes: Uint8Array; fileName: string; mimeType: string; uploadPath: string },
+  ): Promise<KieResult<{ downloadUrl: string }>>;
+  createTask(secret: string, body: CreateTaskInput): Promise<KieResult<{ taskId: string }>>;
+  /** `null` while KIE has no record yet (a young task). */
+  recordInfo(secret: string, taskId: string): Promise<KieResult<TaskRecord | null>>;
+}
+
+export interface KieClientOptions {
+  baseUrl: string;
+  uploadBaseUrl: string;
+  /** Per request; a timeout is a transient failure. */
+  timeoutMs?: number;
+  dispatcher?: Dispatcher;
+}
+
+const envelope = z.looseObject({ code: z.number().nullish(), msg: z.string().nullish(), data: z.unknown() });
+const uploadData = z.looseObject({ downloadUrl: z.url() });
+const createData = z.looseObject({ taskId: z.string().min(1) });
+
+/**
+ * KIE Market API over undici (design §4). Auth is `Bearer <key>`; the key never appears in
+ * a URL, a log line or an error message. Every answer is read for both the HTTP status and
+ * the body `code`, because KIE reports many errors as HTTP 200 with an error code inside.
+ */
+export function createKieClient(opts: KieClientOptions): KieClient {
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+
+  async function call<T>(
+    url: string,
+    init: { method: 'GET' | 'POST'; secret: string; body?: string | FormData; json?: boolean },
+    read: (data: unknown) => T | undefined,
+  ): Promise<KieResult<T>> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: init.method,
+        headers: {
+          authorization: `Bearer ${init.secret}`,
+          accept: 'application/json',
+          ...(init.json ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(init.body !== undefined ? { body: init.body } : {}),
+        signal: AbortSignal.timeout(timeoutMs),
+        ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
+      });
+    } catch (err) {
+      const e = err as Error;
+      if (e.name === 'TimeoutError' || e.name === 'AbortError')
+        return fail({ kind: 'timeout', message: `${init.method} ${path(url)} timed out` });
+      return fail({ kind: 'network', message: `${init.method} ${path(url)}: ${e.message}` });
+    }
+    let text = '';
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      return fail({ kind: 'network', message: `reading ${path(url)}: ${(err as Error).message}` });
+    }
+    const body = envelope.safeParse(safeJson(text));
+    const code = body.success ? (body.data.code ?? null) : null;
+    const msg = (body.success ? body.data.msg : null) ?? text.slice(0, 300);
+    if (res.statusCode !== 200 || (code !== null && code !== 200)) {
+      return fail({
+        kind: 'http',
+        status: res.statusCode,
+        code,
+        message: msg || `HTTP ${res.statusCode}`,
+        retryAfterMs: retryAfterMs(res.headers['retry-after']),
+      });
+    }
+    const value = body.success ? read(body.data.data) : undefined;
+    if (value === undefined) {
+      // 200 without the data we need: KIE misbehaved; worth another try.
+      return fail({ kind: 'http', status: 500, code: null, message: `unexpected answer from ${path(url)}` });
+    }
+    return { ok: true, value };
+  }
+
+  return {
+    upload(secret, file) {
+      const form = new FormData();
+      form.append('file', new Blob([file.bytes], { type: file.mimeType }), file.fileName);
+      form.append('uploadPath', file.uploadPath);
+      form.append('fileName', file.fileName);
+      return call(
+        `${opts.uploadBaseUrl}/api/file-stream-upload`,
+        { method: 'POST', secret, body: form },
+        (data) => {
+          const d = uploadData.safeParse(data);
+          return d.success ? { downloadUrl: d.data.downloadUrl } : undefined;
+        },
+      );
+    },
+    createTask(secret, input) {
+      return call(
+        `${opts.baseUrl}/api/v1/jobs/createTask`,
+        { method: 'POST', secret, body: JSON.stringify(input), json: true },
+        (data) => {
+          const d = createData.safeParse(data);
+          return d.success ? { taskId: d.data.taskId } : undefined;
+        },
+      );
+    },
+    recordInfo(secret, taskId) {
+      const url = `${opts.baseUrl}/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`;
+      return call(url, { method: 'GET', secret }, (data) => {
+        const d = recordEnvelope.shape.data.safeParse(data);
+        return d.success ? (d.data ?? null) : undefined;
+      });
+    },
+  };
+}
+
+const fail = (failure: KieFailure): { ok: false; failure: KieFailure } => ({ ok: false, failure });
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** Path only: query strings may carry task ids, never worth logging; hosts are config. */
+function path(url: string): string {
+  return new URL(url).pathname;
+}
+
+/** `Retry-After` as seconds or an HTTP date. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | null {
+  const v = Array.isArray(header) ? header[0] : header;
+  if (!v) return null;
+  if (/^\d+(\.\d+)?$/.test(v.trim())) return Math.round(Number(v) * 1000);
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}

@@ -1,0 +1,70 @@
+import type { Migration } from '@neurocards/platform';
+
+export const SCHEMA = 'kie';
+
+export const migrations: Migration[] = [
+  {
+    version: 1,
+    name: 'tasks and uploads',
+    up: `
+-- One row per job: the current attempt and everything needed to resume it after a restart.
+create table tasks (
+  job_id text primary key,
+  order_id text not null,
+  submit_event_id text not null,
+  prompt text not null,
+  photo jsonb not null,
+  aspect_ratio text not null,
+  n_frames text not null,
+  -- queued: waits for a key (not_before); submitting: a replica holds it (lease_until);
+  -- running: KIE has it (task_id null = createTask was sent but its answer was lost);
+  -- succeeded/failed: final.
+  state text not null check (state in ('queued', 'submitting', 'running', 'succeeded', 'failed')),
+  attempt int not null default 1 check (attempt >= 1),
+  key_name text,
+  task_id text,
+  callback_token text unique,
+  not_before timestamptz not null,
+  lease_until timestamptz,
+  create_sent_at timestamptz,
+  submitted_at timestamptz,
+  deadline_at timestamptz,
+  next_poll_at timestamptz,
+  -- Keys this job must not use again (a billing failover goes to another key).
+  excluded_keys text[] not null default '{}',
+  failovers int not null default 0,
+  last_error_class text,
+  last_error_code int,
+  last_error text,
+  outcome text,
+  result_urls jsonb,
+  created_at timestamptz not null default now(),
+  updated_at timestamptz not null default now()
+);
+create index tasks_queued on tasks (not_before) where state = 'queued';
+create index tasks_leased on tasks (lease_until) where state = 'submitting';
+create index tasks_poll on tasks (next_poll_at) where state = 'running';
+create index tasks_deadline on tasks (deadline_at) where state = 'running';
+create index tasks_key_busy on tasks (key_name) where state in ('submitting', 'running');
+
+-- Every attempt ever made: a late callback of an old attempt is recognised (and ignored).
+create table attempts (
+  callback_token text primary key,
+  job_id text not null references tasks (job_id),
+  attempt int not null,
+  key_name text not null,
+  task_id text,
+  created_at timestamptz not null default now(),
+  unique (job_id, attempt)
+);
+
+-- The photo is uploaded to KIE once; KIE keeps uploads 3 days (docs), we reuse them for less.
+create table uploads (
+  object_key text primary key,
+  download_url text not null,
+  key_name text not null,
+  uploaded_at timestamptz not null
+);
+`,
+  },
+];

@@ -1,0 +1,302 @@
+import type { EventData, KieErrorClass, PhotoRef } from '@neurocards/contracts';
+import type { Sql } from '@neurocards/platform';
+
+export type TaskState = 'queued' | 'submitting' | 'running' | 'succeeded' | 'failed';
+
+/** One job's KIE work: the current attempt and what a restart needs to resume it. */
+export interface TaskRow {
+  jobId: string;
+  orderId: string;
+  submitEventId: string;
+  prompt: string;
+  photo: PhotoRef;
+  aspectRatio: 'portrait' | 'landscape';
+  nFrames: '10' | '15';
+  state: TaskState;
+  attempt: number;
+  keyName: string | null;
+  taskId: string | null;
+  callbackToken: string | null;
+  notBefore: Date;
+  leaseUntil: Date | null;
+  createSentAt: Date | null;
+  submittedAt: Date | null;
+  deadlineAt: Date | null;
+  nextPollAt: Date | null;
+  excludedKeys: string[];
+  failovers: number;
+  lastErrorClass: KieErrorClass | null;
+  lastErrorCode: number | null;
+  lastError: string | null;
+  outcome: string | null;
+}
+
+type Raw = Record<string, unknown>;
+
+export function toTask(r: Raw): TaskRow {
+  return {
+    jobId: r.job_id as string,
+    orderId: r.order_id as string,
+    submitEventId: r.submit_event_id as string,
+    prompt: r.prompt as string,
+    photo: r.photo as PhotoRef,
+    aspectRatio: r.aspect_ratio as TaskRow['aspectRatio'],
+    nFrames: r.n_frames as TaskRow['nFrames'],
+    state: r.state as TaskState,
+    attempt: r.attempt as number,
+    keyName: (r.key_name as string | null) ?? null,
+    taskId: (r.task_id as string | null) ?? null,
+    callbackToken: (r.callback_token as string | null) ?? null,
+    notBefore: r.not_before as Date,
+    leaseUntil: (r.lease_until as Date | null) ?? null,
+    createSentAt: (r.create_sent_at as Date | null) ?? null,
+    submittedAt: (r.submitted_at as Date | null) ?? null,
+    deadlineAt: (r.deadline_at as Date | null) ?? null,
+    nextPollAt: (r.next_poll_at as Date | null) ?? null,
+    excludedKeys: (r.excluded_keys as string[]) ?? [],
+    failovers: r.failovers as number,
+    lastErrorClass: (r.last_error_class as KieErrorClass | null) ?? null,
+    lastErrorCode: (r.last_error_code as number | null) ?? null,
+    lastError: (r.last_error as string | null) ?? null,
+    outcome: (r.outcome as string | null) ?? null,
+  };
+}
+
+/** Stores the submit command as a queued task; a repeated command for the job is a no-op. */
+export async function insertTask(
+  sql: Sql,
+  cmd: EventData<'kie.task.submit.v1'>,
+  eventId: string,
+  now: Date,
+): Promise<boolean> {
+  const rows = await sql`
+    insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt, not_before)
+    values (${cmd.jobId}, ${cmd.orderId}, ${eventId}, ${cmd.prompt}, ${sql.json(cmd.photo as never)},
+            ${cmd.aspectRatio}, ${cmd.nFrames}, 'queued', 1, ${now})
+    on conflict (job_id) do nothing
+    returning 1`;
+  return rows.length > 0;
+}
+
+export async function getTask(sql: Sql, jobId: string): Promise<TaskRow | null> {
+  const [r] = await sql`select * from tasks where job_id = ${jobId}`;
+  return r ? toTask(r) : null;
+}
+
+/** Locks the job's row for a state change (inside a transaction). */
+export async function lockTask(tx: Sql, jobId: string): Promise<TaskRow | null> {
+  const [r] = await tx`select * from tasks where job_id = ${jobId} for update`;
+  return r ? toTask(r) : null;
+}
+
+/**
+ * Claims due work for this replica: queued rows past their back-off, and rows whose
+ * submit lease ran out before createTask was sent (a replica died mid-upload: safe to
+ * redo). `skip locked` lets replicas claim side by side.
+ */
+export async function claimForSubmit(
+  sql: Sql,
+  o: { now: Date; limit: number; leaseMs: number },
+): Promise<TaskRow[]> {
+  if (o.limit <= 0) return [];
+  const rows = await sql`
+    update tasks t set state = 'submitting', lease_until = ${new Date(o.now.getTime() + o.leaseMs)}, updated_at = ${o.now}
+    where t.job_id in (
+      select job_id from tasks
+      where (state = 'queued' and not_before <= ${o.now})
+         or (state = 'submitting' and lease_until < ${o.now} and create_sent_at is null)
+      order by not_before
+      limit ${o.limit}
+      for update skip locked)
+    returning t.*`;
+  return rows.map(toTask);
+}
+
+/**
+ * A lease ran out after createTask was sent: KIE may have the task, so it is NOT sent again
+ * blindly. The row becomes `running` without a task id; the callback (which carries the
+ * token) adopts it, and the attempt deadline ends it otherwise.
+ */
+export async function recoverLostSubmits(sql: Sql, now: Date): Promise<number> {
+  const rows = await sql`
+    update tasks set state = 'running', lease_until = null, updated_at = ${now}
+    where state = 'submitting' and lease_until < ${now} and create_sent_at is not null
+    returning 1`;
+  return rows.length;
+}
+
+/** No key could take the claimed row: back to the queue, unchanged otherwise. */
+export async function releaseClaim(sql: Sql, jobId: string, attempt: number, now: Date): Promise<void> {
+  await sql`
+    update tasks set state = 'queued', lease_until = null, key_name = null, updated_at = ${now}
+    where job_id = ${jobId} and attempt = ${attempt} and state = 'submitting' and create_sent_at is null`;
+}
+
+/**
+ * Records, before createTask goes out, which key and callback token this attempt uses.
+ * From here on a crash leaves a row that is recovered, never re-sent blindly.
+ */
+export async function markCreateSent(
+  sql: Sql,
+  o: { jobId: string; attempt: number; keyName: string; token: string; now: Date; deadlineAt: Date },
+): Promise<boolean> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    const rows = await tx`
+      update tasks set key_name = ${o.keyName}, callback_token = ${o.token}, create_sent_at = ${o.now},
+             deadline_at = ${o.deadlineAt}, updated_at = ${o.now}
+      where job_id = ${o.jobId} and attempt = ${o.attempt} and state = 'submitting' and create_sent_at is null
+      returning 1`;
+    if (rows.length === 0) return false;
+    await tx`
+      insert into attempts (callback_token, job_id, attempt, key_name)
+      values (${o.token}, ${o.jobId}, ${o.attempt}, ${o.keyName})`;
+    return true;
+  }) as Promise<boolean>;
+}
+
+/** KIE accepted the attempt (createTask answered, or a callback named the task of a lost answer). */
+export async function markRunning(
+  tx: Sql,
+  o: { jobId: string; attempt: number; token: string; taskId: string; now: Date; nextPollAt: Date },
+): Promise<boolean> {
+  const rows = await tx`
+    update tasks set state = 'running', task_id = ${o.taskId}, lease_until = null, submitted_at = ${o.now},
+           next_poll_at = ${o.nextPollAt}, updated_at = ${o.now}
+    where job_id = ${o.jobId} and attempt = ${o.attempt} and callback_token = ${o.token}
+      and state in ('submitting', 'running') and task_id is null
+    returning 1`;
+  if (rows.length === 0) return false;
+  await tx`update attempts set task_id = ${o.taskId} where callback_token = ${o.token}`;
+  return true;
+}
+
+export interface AttemptRef {
+  token: string;
+  jobId: string;
+  attempt: number;
+  keyName: string;
+  taskId: string | null;
+}
+
+export async function findAttempt(sql: Sql, token: string): Promise<AttemptRef | null> {
+  const [r] = await sql`select * from attempts where callback_token = ${token}`;
+  if (!r) return null;
+  return { token, jobId: r.job_id, attempt: r.attempt, keyName: r.key_name, taskId: r.task_id ?? null };
+}
+
+export interface ErrorNote {
+  class: KieErrorClass;
+  code: number | null;
+  message: string;
+}
+
+/** The attempt failed and another follows after `notBefore`. */
+export async function requeue(
+  tx: Sql,
+  o: {
+    jobId: string;
+    nextAttempt: number;
+    notBefore: Date;
+    now: Date;
+    error: ErrorNote;
+    excludeKey: string | null;
+    failover: boolean;
+  },
+): Promise<void> {
+  await tx`
+    update tasks set state = 'queued', attempt = ${o.nextAttempt}, not_before = ${o.notBefore},
+           key_name = null, task_id = null, callback_token = null, lease_until = null, create_sent_at = null,
+           submitted_at = null, deadline_at = null, next_poll_at = null,
+           excluded_keys = case when ${o.excludeKey}::text is null then excluded_keys
+                                else array_append(excluded_keys, ${o.excludeKey}::text) end,
+           failovers = failovers + ${o.failover ? 1 : 0},
+           last_error_class = ${o.error.class}, last_error_code = ${o.error.code}, last_error = ${o.error.message.slice(0, 2000)},
+           updated_at = ${o.now}
+    where job_id = ${o.jobId}`;
+}
+
+/** The job is over: succeeded with its video, or failed for good. */
+export async function finish(
+  tx: Sql,
+  o: {
+    jobId: string;
+    state: 'succeeded' | 'failed';
+    outcome: string;
+    now: Date;
+    attempt?: number;
+    taskId?: string | null;
+    resultUrls?: string[];
+    error?: ErrorNote;
+  },
+): Promise<void> {
+  await tx`
+    update tasks set state = ${o.state}, outcome = ${o.outcome}, lease_until = null, next_poll_at = null,
+           attempt = coalesce(${o.attempt ?? null}::int, attempt),
+           task_id = coalesce(${o.taskId ?? null}::text, task_id),
+           result_urls = ${o.resultUrls ? tx.json(o.resultUrls) : null},
+           last_error_class = coalesce(${o.error?.class ?? null}::text, last_error_class),
+           last_error_code = coalesce(${o.error?.code ?? null}::int, last_error_code),
+           last_error = coalesce(${o.error?.message.slice(0, 2000) ?? null}::text, last_error),
+           updated_at = ${o.now}
+    where job_id = ${o.jobId}`;
+}
+
+/** Running tasks due for a poll; their next poll is pushed out as a lease while this replica asks. */
+export async function claimPolls(
+  sql: Sql,
+  o: { now: Date; limit: number; leaseMs: number },
+): Promise<TaskRow[]> {
+  const rows = await sql`
+    update tasks t set next_poll_at = ${new Date(o.now.getTime() + o.leaseMs)}
+    where t.job_id in (
+      select job_id from tasks
+      where state = 'running' and task_id is not null and next_poll_at <= ${o.now}
+      order by next_poll_at
+      limit ${o.limit}
+      for update skip locked)
+    returning t.*`;
+  return rows.map(toTask);
+}
+
+export async function schedulePoll(sql: Sql, jobId: string, attempt: number, at: Date): Promise<void> {
+  await sql`update tasks set next_poll_at = ${at} where job_id = ${jobId} and attempt = ${attempt} and state = 'running'`;
+}
+
+/** Running attempts past GENERATION_DEADLINE. */
+export async function overdue(sql: Sql, now: Date, limit: number): Promise<TaskRow[]> {
+  const rows = await sql`
+    select * from tasks where state = 'running' and deadline_at < ${now} order by deadline_at limit ${limit}`;
+  return rows.map(toTask);
+}
+
+/** Tasks holding a key's capacity (submitting or running), by key. */
+export async function inFlightByKey(sql: Sql): Promise<Map<string, number>> {
+  const rows = await sql`
+    select key_name, count(*)::int as n from tasks
+    where state in ('submitting', 'running') and key_name is not null group by key_name`;
+  return new Map(rows.map((r) => [r.key_name as string, r.n as number]));
+}
+
+export async function queueDepth(sql: Sql): Promise<number> {
+  const [r] = await sql`select count(*)::int as n from tasks where state = 'queued'`;
+  return (r?.n as number) ?? 0;
+}
+
+/** The KIE download URL of a photo uploaded recently enough to reuse. */
+export async function cachedUpload(sql: Sql, objectKey: string, freshAfter: Date): Promise<string | null> {
+  const [r] =
+    await sql`select download_url from uploads where object_key = ${objectKey} and uploaded_at > ${freshAfter}`;
+  return (r?.download_url as string | undefined) ?? null;
+}
+
+export async function saveUpload(
+  sql: Sql,
+  o: { objectKey: string; downloadUrl: string; keyName: string; now: Date },
+): Promise<void> {
+  await sql`
+    insert into uploads (object_key, download_url, key_name, uploaded_at)
+    values (${o.objectKey}, ${o.downloadUrl}, ${o.keyName}, ${o.now})
+    on conflict (object_key) do update set download_url = excluded.download_url, key_name = excluded.key_name,
+      uploaded_at = excluded.uploaded_at`;
+}

@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { classify, effectiveCode, type KieFailure } from './classify';
+
+const http = (
+  status: number,
+  code: number | null,
+  message = 'x',
+  retryAfterMs: number | null = null,
+): KieFailure => ({
+  kind: 'http',
+  status,
+  code,
+  message,
+  retryAfterMs,
+});
+
+describe('classify: HTTP status and body code', () => {
+  it.each([
+    // [status, body code, class, effective code]
+    [401, null, 'billing', 401],
+    [200, 401, 'billing', 401],
+    [402, null, 'billing', 402],
+    [200, 402, 'billing', 402],
+    [400, 402, 'billing', 402],
+    [433, null, 'billing', 433],
+    [200, 433, 'billing', 433],
+    [505, null, 'billing', 505],
+    [200, 505, 'billing', 505],
+    [422, null, 'user_violation', 422],
+    [200, 422, 'user_violation', 422],
+    [429, null, 'rate_limited', 429],
+    [200, 429, 'rate_limited', 429],
+    [455, null, 'transient', 455],
+    [200, 455, 'transient', 455],
+    [500, null, 'transient', 500],
+    [500, 500, 'transient', 500],
+    [200, 500, 'transient', 500],
+    [501, null, 'transient', 501],
+    [200, 501, 'transient', 501],
+    [502, null, 'transient', 502],
+    [503, 200, 'transient', 503],
+    [504, null, 'transient', 504],
+    [404, null, 'transient', 404],
+  ] as const)('status %i, code %s → %s', (status, code, cls, eff) => {
+    const c = classify(http(status, code));
+    expect(c.class).toBe(cls);
+    expect(c.code).toBe(eff);
+  });
+
+  it('keeps Retry-After for a 429 only', () => {
+    expect(classify(http(429, null, 'slow down', 7000)).retryAfterMs).toBe(7000);
+    expect(classify(http(200, 429, 'slow down', null)).retryAfterMs).toBeNull();
+    expect(classify(http(500, null, 'boom', 7000)).retryAfterMs).toBeNull();
+  });
+
+  it('prefers a non-200 body code over the status', () => {
+    expect(effectiveCode(200, 402)).toBe(402);
+    expect(effectiveCode(500, null)).toBe(500);
+    expect(effectiveCode(500, 200)).toBe(500);
+  });
+});
+
+describe('classify: no answer', () => {
+  it.each(['network', 'timeout', 'deadline'] as const)('%s is transient', (kind) => {
+    expect(classify({ kind, message: 'm' }).class).toBe('transient');
+  });
+});
+
+describe('classify: task ended in fail', () => {
+  it.each([
+    ['content_policy', 'Your prompt violates our content policy', 'user_violation'],
+    [null, 'Image flagged by moderation', 'user_violation'],
+    ['400', 'The image contains sensitive content', 'user_violation'],
+    [null, 'Prompt contains public figure', 'user_violation'],
+    ['NSFW', null, 'user_violation'],
+    ['500', 'internal error, please retry', 'transient'],
+    [null, 'generation timed out', 'transient'],
+    [null, null, 'transient'],
+  ] as const)('failCode %s, failMsg %s → %s', (failCode, failMsg, cls) => {
+    expect(classify({ kind: 'task_failed', failCode, failMsg }).class).toBe(cls);
+  });
+
+  it('carries a numeric failCode as the code', () => {
+    expect(classify({ kind: 'task_failed', failCode: '501', failMsg: 'failed' }).code).toBe(501);
+    expect(classify({ kind: 'task_failed', failCode: 'X', failMsg: 'failed' }).code).toBeNull();
+  });
+});

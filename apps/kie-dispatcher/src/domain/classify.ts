@@ -1,0 +1,90 @@
+import type { KieErrorClass } from '@neurocards/contracts';
+
+/**
+ * Everything that can go wrong with one KIE attempt, as seen by the dispatcher. The
+ * adapters describe what happened; `classify` alone decides what it means.
+ */
+export type KieFailure =
+  /** KIE answered, but not with success. `code` is the body's `code` when it had one. */
+  | { kind: 'http'; status: number; code: number | null; message: string; retryAfterMs?: number | null }
+  /** The request never got an answer (DNS, reset, refused). */
+  | { kind: 'network'; message: string }
+  /** Our own request timeout passed. */
+  | { kind: 'timeout'; message: string }
+  /** The task ran and ended in `fail`. */
+  | { kind: 'task_failed'; failCode: string | null; failMsg: string | null }
+  /** The task ran past GENERATION_DEADLINE without a result. */
+  | { kind: 'deadline'; message: string };
+
+export interface Classified {
+  class: KieErrorClass;
+  /** The KIE code behind the decision (HTTP status or body code), null when there was none. */
+  code: number | null;
+  message: string;
+  /** For `rate_limited`: how long KIE asked us to wait (Retry-After), when it said. */
+  retryAfterMs: number | null;
+}
+
+/** Account problems of one key: 401 unauthorized, 402 no credits, 433 usage limit, 505 feature disabled. */
+const BILLING_CODES = new Set([401, 402, 433, 505]);
+
+/**
+ * Words KIE (and the models behind it) use when they refuse content. A task `fail` that
+ * mentions one of them is the seller's photo or prompt, so retrying would only repeat it.
+ */
+const CONTENT_REFUSAL =
+  /content|moderat|polic|violat|nsfw|sensitive|inappropriate|prohibit|safety|unsafe|copyright|celebrit|public figure|sexual|violence|harmful|flagged|guideline/i;
+
+/**
+ * The effective KIE code of an HTTP answer. KIE often answers HTTP 200 with an error in the
+ * body `code` (e.g. `{ code: 402 }`), and a gateway may answer a bare HTTP error without a
+ * body, so both are checked: a non-200 body code wins, else a non-200 status.
+ */
+export function effectiveCode(status: number, bodyCode: number | null): number {
+  if (bodyCode !== null && bodyCode !== 200) return bodyCode;
+  return status;
+}
+
+export function classify(f: KieFailure): Classified {
+  switch (f.kind) {
+    case 'http': {
+      const code = effectiveCode(f.status, f.code);
+      return {
+        ...classifyCode(code),
+        code,
+        message: f.message,
+        retryAfterMs: code === 429 ? (f.retryAfterMs ?? null) : null,
+      };
+    }
+    case 'network':
+    case 'timeout':
+    case 'deadline':
+      return { class: 'transient', code: null, message: f.message, retryAfterMs: null };
+    case 'task_failed': {
+      const text = `${f.failCode ?? ''} ${f.failMsg ?? ''}`;
+      const numeric = f.failCode !== null && /^\d+$/.test(f.failCode) ? Number(f.failCode) : null;
+      return {
+        class: CONTENT_REFUSAL.test(text) ? 'user_violation' : 'transient',
+        code: numeric,
+        message: f.failMsg ?? f.failCode ?? 'task failed',
+        retryAfterMs: null,
+      };
+    }
+    default:
+      return assertNever(f);
+  }
+}
+
+function classifyCode(code: number): { class: KieErrorClass } {
+  if (BILLING_CODES.has(code)) return { class: 'billing' };
+  // 422: KIE validated the prompt/image and refused it; the same input would fail again.
+  if (code === 422) return { class: 'user_violation' };
+  if (code === 429) return { class: 'rate_limited' };
+  // 455 maintenance, 500 server error, 501 generation failed, any other 5xx, and anything
+  // unexpected: worth another try, bounded by the attempt limit.
+  return { class: 'transient' };
+}
+
+export function assertNever(x: never): never {
+  throw new Error(`unhandled case: ${JSON.stringify(x)}`);
+}

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import {
+  allBlocked,
+  block,
+  capacity,
+  coolDown,
+  emptyKeyState,
+  health,
+  parseSubmitRate,
+  rankKeys,
+  takeSlot,
+  type KeyState,
+} from './keys';
+
+const rate = { limit: 3, windowMs: 10_000 };
+const now = 1_000_000;
+
+describe('rate window', () => {
+  it('takes slots until the window is full, then refuses', () => {
+    let s: KeyState | null = emptyKeyState();
+    for (let i = 0; i < 3; i++) {
+      s = takeSlot(s!, now + i, rate);
+      expect(s).not.toBeNull();
+    }
+    expect(takeSlot(s!, now + 3, rate)).toBeNull();
+    // The first submission leaves the window 10 s after it was made.
+    expect(takeSlot(s!, now + 9_999, rate)).toBeNull();
+    expect(takeSlot(s!, now + 10_000, rate)?.recent).toEqual([now + 1, now + 2, now + 10_000]);
+  });
+
+  it('counts submissions stamped later than its own clock read (replica clock skew)', () => {
+    const full = { ...emptyKeyState(), recent: [now + 5, now + 6, now + 7] };
+    expect(takeSlot(full, now, rate)).toBeNull();
+    const two = { ...emptyKeyState(), recent: [now + 5, now + 6] };
+    expect(takeSlot(two, now, rate)?.recent).toEqual([now + 5, now + 6, now]);
+  });
+
+  it('refuses a cooling or blocked key', () => {
+    expect(takeSlot(coolDown(emptyKeyState(), now + 1), now, rate)).toBeNull();
+    expect(takeSlot(coolDown(emptyKeyState(), now), now, rate)).not.toBeNull();
+    expect(takeSlot(block(emptyKeyState(), now, now + 5, 402, 'no credits').state, now, rate)).toBeNull();
+  });
+
+  it('keeps the longer cool-down', () => {
+    expect(coolDown(coolDown(emptyKeyState(), now + 100), now + 50).coolUntil).toBe(now + 100);
+  });
+
+  it('blocks once: a second block while blocked is not new', () => {
+    const first = block(emptyKeyState(), now, now + 100, 402, 'no credits');
+    expect(first.newly).toBe(true);
+    const second = block(first.state, now + 1, now + 200, 401, 'again');
+    expect(second.newly).toBe(false);
+    expect(second.state.blockedUntil).toBe(now + 100);
+    expect(block(first.state, now + 101, now + 300, 402, 'expired block').newly).toBe(true);
+  });
+});
+
+describe('capacity and ranking', () => {
+  it('is the smaller of window room and in-flight room', () => {
+    expect(capacity(emptyKeyState(), 0, 100, now, rate)).toBe(3);
+    expect(capacity(emptyKeyState(), 99, 100, now, rate)).toBe(1);
+    expect(capacity(emptyKeyState(), 100, 100, now, rate)).toBe(0);
+    expect(capacity(coolDown(emptyKeyState(), now + 1), 0, 100, now, rate)).toBe(0);
+  });
+
+  it('ranks healthy keys by free capacity and skips full, cooling, blocked and excluded ones', () => {
+    const used = { ...emptyKeyState(), recent: [now - 1] };
+    const keys = [
+      { name: 'a', state: used, inFlight: 0 },
+      { name: 'b', state: emptyKeyState(), inFlight: 0 },
+      { name: 'c', state: coolDown(emptyKeyState(), now + 1), inFlight: 0 },
+      { name: 'd', state: block(emptyKeyState(), now, now + 1, 402, 'x').state, inFlight: 0 },
+      { name: 'e', state: emptyKeyState(), inFlight: 100 },
+      { name: 'f', state: emptyKeyState(), inFlight: 0 },
+    ];
+    expect(rankKeys(keys, { now, rate, maxInFlight: 100 })).toEqual(['b', 'f', 'a']);
+    expect(rankKeys(keys, { now, rate, maxInFlight: 100, exclude: ['b'] })).toEqual(['f', 'a']);
+  });
+
+  it('knows when every key is blocked', () => {
+    const blocked = block(emptyKeyState(), now, now + 1, 402, 'x').state;
+    expect(allBlocked([{ state: blocked }, { state: blocked }], now)).toBe(true);
+    expect(allBlocked([{ state: blocked }, { state: coolDown(emptyKeyState(), now + 5) }], now)).toBe(false);
+    expect(health(blocked, now + 1).state).toBe('ok');
+  });
+});
+
+describe('parseSubmitRate', () => {
+  it.each([
+    ['20/10s', { limit: 20, windowMs: 10_000 }],
+    ['5/500ms', { limit: 5, windowMs: 500 }],
+    ['100/1m', { limit: 100, windowMs: 60_000 }],
+  ])('%s', (text, expected) => expect(parseSubmitRate(text)).toEqual(expected));
+
+  it.each(['20', '20/s', '0/10s', 'x/10s'])('rejects %s', (text) =>
+    expect(() => parseSubmitRate(text)).toThrow(),
+  );
+});

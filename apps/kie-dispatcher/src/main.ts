@@ -1,0 +1,36 @@
+import { createRuntime, openKv, openObjectStore, serveRpc } from '@neurocards/platform';
+import { migrations, SCHEMA } from './adapters/migrations';
+import { loadKieConfig } from './config';
+import { createDispatcher } from './dispatcher';
+
+const config = loadKieConfig();
+const rt = await createRuntime({
+  service: 'kie-dispatcher',
+  natsUrl: config.NATS_URL,
+  replicas: config.NATS_REPLICAS,
+  logLevel: config.LOG_LEVEL,
+  httpPort: config.httpPort,
+  database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
+});
+if (!rt.sql) throw new Error('kie-dispatcher runtime started without Postgres');
+
+const dispatcher = createDispatcher({
+  sql: rt.sql,
+  kv: await openKv(rt.nc, 'kie_keys', config.NATS_REPLICAS),
+  photosBucket: await openObjectStore(rt.nc, 'photos', config.NATS_REPLICAS),
+  config,
+  log: rt.log,
+});
+dispatcher.registerRoutes(rt.http);
+await rt.consume({ 'kie.task.submit.v1': dispatcher.submitHandler });
+const stats = serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log);
+dispatcher.startLoops();
+// After consumers stop: finish the ticks in hand (a half-done submission keeps its lease and
+// is resumed by the next start), then stop answering stats, before NATS and Postgres close.
+rt.shutdown.add('loops', () => dispatcher.stopLoops());
+rt.shutdown.add('rpc', () => stats.drain());
+await rt.start();
+rt.log.info(
+  { keys: config.KIE_API_KEYS.map((k) => k.name), model: config.KIE_MODEL },
+  'kie-dispatcher ready',
+);

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { createEvent, validFixtures, type Envelope, type EventData } from '@neurocards/contracts';
+import {
+  connectPostgres,
+  migrate,
+  openKv,
+  openObjectStore,
+  type HandlerContext,
+  type KV,
+  type Sql,
+} from '@neurocards/platform';
+import { connectTestNats, createTestDatabase, silentLogger, uniqueName } from '@neurocards/platform/testing';
+import { migrations, SCHEMA } from './adapters/migrations';
+import type { DispatcherConfig } from './dispatcher';
+
+/** Test-only: a fresh database with the `kie` schema, real NATS KV/object store, unique names. */
+export async function setupInfra() {
+  const db = await createTestDatabase('kie');
+  const log = silentLogger();
+  const sql = connectPostgres({ url: db.url, schema: SCHEMA, log, max: 20 });
+  await migrate(sql, SCHEMA, migrations, log);
+  const nc = await connectTestNats();
+  const kv = await openKv(nc as never, 'kie_keys', 1);
+  const photos = await openObjectStore(nc as never, 'photos', 1);
+  // KV keys of this run only, so parallel test files never share a key's window.
+  const keyPrefix = `${uniqueName('t')}.`;
+  const photoKeys: string[] = [];
+  return {
+    sql,
+    log,
+    nc,
+    kv,
+    photos,
+    keyPrefix,
+    async putPhoto(bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4])): Promise<string> {
+      const name = uniqueName('photo');
+      await photos.putBlob({ name }, bytes);
+      photoKeys.push(name);
+      return name;
+    },
+    async close() {
+      await purgePrefix(kv, keyPrefix);
+      for (const name of photoKeys) await photos.delete(name).catch(() => undefined);
+      await nc.close();
+      await sql.end({ timeout: 2 });
+      await db.drop();
+    },
+  };
+}
+
+async function purgePrefix(kv: KV, prefix: string) {
+  const keys = await kv.keys(`${prefix}>`);
+  for await (const k of keys) await kv.purge(k);
+}
+
+export const ctx = (): HandlerContext => ({
+  log: silentLogger(),
+  working: () => undefined,
+  deliveryCount: 1,
+});
+
+export function submitCommand(
+  over: Partial<EventData<'kie.task.submit.v1'>> = {},
+): Envelope<EventData<'kie.task.submit.v1'>> & { type: 'kie.task.submit.v1' } {
+  const orderId = over.orderId ?? randomUUID();
+  return createEvent({
+    subject: 'kie.task.submit.v1',
+    data: { ...validFixtures['kie.task.submit.v1'], orderId, jobId: randomUUID(), ...over },
+    correlationId: orderId,
+  }) as Envelope<EventData<'kie.task.submit.v1'>> & { type: 'kie.task.submit.v1' };
+}
+
+export function testConfig(over: Partial<DispatcherConfig> = {}): DispatcherConfig {
+  return {
+    KIE_BASE_URL: 'http://127.0.0.1:9',
+    KIE_UPLOAD_BASE_URL: 'http://127.0.0.1:9',
+    KIE_API_KEYS: [
+      { name: 'k1', secret: 'sk-test-1' },
+      { name: 'k2', secret: 'sk-test-2' },
+    ],
+    KIE_MODEL: 'sora-2-image-to-video',
+    KIE_WEBHOOK_HMAC_KEY: undefined,
+    KIE_SUBMIT_RATE: { limit: 20, windowMs: 10_000 },
+    KIE_MAX_IN_FLIGHT: 100,
+    KIE_BILLING_FAILOVER: false,
+    GENERATION_DEADLINE: 30 * 60_000,
+    callbackBaseUrl: 'http://127.0.0.1:9',
+    ...over,
+  };
+}
+
+/** Events written to the outbox for one order, in commit order. */
+export async function outboxFor(sql: Sql, correlationId: string): Promise<Envelope[]> {
+  const rows = await sql<{ payload: Envelope }[]>`
+    select payload from outbox where payload->>'correlationId' = ${correlationId} order by seq`;
+  return rows.map((r) => r.payload);
+}
+
+/** A clock tests move by hand (back-offs of a minute run in no time). */
+export function manualClock(start = Date.now()) {
+  let now = start;
+  return { now: () => now, advance: (ms: number) => void (now += ms), set: (t: number) => void (now = t) };
+}
