@@ -26,8 +26,8 @@ describe('a seller orders videos through the bot', () => {
 
     await orderVideos(stack, seller, 3);
 
-    const [placed] = await eventually(() => eventsOf(stack.nc, 'orders.order.placed.v1').then((e) => e.length === 1 && e), 30_000);
-    const orderId = placed!.data.orderId;
+    const placed = await eventually(() => eventsOf(stack.nc, 'orders.order.placed.v1').then((e) => e[0]), 30_000);
+    const orderId = placed.data.orderId;
     const completed = await eventually(
       () => eventsOf(stack.nc, 'jobs.order.completed.v1').then((e) => e.find((c) => c.data.orderId === orderId)),
       120_000,

@@ -20,8 +20,8 @@ describe('services stopped with SIGTERM in the middle of an order', () => {
     const seller = { userId: 7_200_001, languageCode: 'ru' };
     await grantCredits(stack, ADMIN_ID, seller.userId, 3);
     await orderVideos(stack, seller, 3);
-    const [placed] = await eventually(() => eventsOf(stack.nc, 'orders.order.placed.v1').then((e) => e.length === 1 && e), 30_000);
-    const orderId = placed!.data.orderId;
+    const placed = await eventually(() => eventsOf(stack.nc, 'orders.order.placed.v1').then((e) => e[0]), 30_000);
+    const orderId = placed.data.orderId;
     await eventually(() => eventsOf(stack.nc, 'kie.task.submitted.v1').then((e) => e.length > 0), 60_000, 250);
 
     for (const name of SERVICES) {

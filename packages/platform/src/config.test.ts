@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError, duration, flag, httpPort, idList, loadConfig, parseDuration } from './config';
-import { scrubSecrets } from './logger';
+import { createLogger, scrubSecrets } from './logger';
 
 describe('config', () => {
   const schema = z.object({
@@ -44,5 +44,22 @@ describe('config', () => {
   it('scrubs bot tokens and bearer keys from text', () => {
     expect(scrubSecrets('GET https://api.telegram.org/bot123456:AAE-x_y/getMe')).toBe('GET https://api.telegram.org/bot<redacted>/getMe');
     expect(scrubSecrets('Authorization: Bearer sk-abc.def')).toBe('Authorization: Bearer <redacted>');
+  });
+});
+
+describe('logger', () => {
+  it('scrubs a bot token nested anywhere in a logged error', () => {
+    const lines: string[] = [];
+    const log = createLogger('t', 'info', { write: (s: string) => void lines.push(s) });
+    const cause = Object.assign(new Error('request to https://api.telegram.org/bot123:SECRET_x/getMe failed'), {
+      url: 'https://api.telegram.org/bot123:SECRET_x/getMe',
+    });
+    const err = Object.assign(new Error('Network request failed', { cause }), {
+      request: { url: 'https://api.telegram.org/bot123:SECRET_x/sendMessage' },
+    });
+    log.error({ err }, 'failed');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('bot<redacted>');
+    expect(lines[0]).not.toContain('SECRET_x');
   });
 });

@@ -17,6 +17,9 @@ export function buildHttpServer({ log, metrics, isReady, bodyLimit }: HttpOption
     // Request logs would quote URLs with per-task tokens; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: bodyLimit ?? 1024 * 1024,
+    // Telegram and KIE keep connections alive; close() must not wait for them (handlers are
+    // idempotent, so a request cut at shutdown is simply redelivered).
+    forceCloseConnections: true,
   });
   app.get('/healthz', async () => ({ ok: true }));
   app.get('/readyz', async (_req, reply) => {

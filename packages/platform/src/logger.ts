@@ -1,4 +1,4 @@
-import { pino, stdSerializers, type Logger } from 'pino';
+import { pino, stdSerializers, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -34,20 +34,25 @@ export function scrubSecrets(text: string): string {
   return text.replace(/\/bot\d+:[A-Za-z0-9_-]+/g, '/bot<redacted>').replace(/Bearer\s+[A-Za-z0-9._-]+/g, 'Bearer <redacted>');
 }
 
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+export function createLogger(service: string, level = 'info', destination?: DestinationStream): Logger {
+  const options = {
     name: service,
     level,
     base: { service },
     redact: { paths: REDACT, censor: '<redacted>' },
     timestamp: pino.stdTimeFunctions.isoTime,
     serializers: {
+      // Clients nest the failing URL (with the bot token) in causes and properties: scrub the
+      // whole serialized error, not just its message.
       err: (err: unknown) => {
         const s = stdSerializers.err(err as Error);
-        if (s && typeof s.message === 'string') s.message = scrubSecrets(s.message);
-        if (s && typeof s.stack === 'string') s.stack = scrubSecrets(s.stack);
-        return s;
+        try {
+          return JSON.parse(scrubSecrets(JSON.stringify(s))) as typeof s;
+        } catch {
+          return { type: 'Error', message: scrubSecrets(String((s as { message?: unknown })?.message ?? 'error')) };
+        }
       },
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -37,7 +37,8 @@ export class UpdateQueue {
   private timer: NodeJS.Timeout | undefined;
   private readonly aborts = new Set<AbortController>();
   private closed = false;
-  private nextId = 100_000_001;
+  // Like Telegram, ids start at an arbitrary point, so a restarted sim never reuses old ids.
+  private nextId = 100_000_001 + Math.floor(Math.random() * 800_000_000);
   readonly history = new Map<number, TgUpdate>();
   readonly deliveries: Delivery[] = [];
   webhook: WebhookConfig | undefined;

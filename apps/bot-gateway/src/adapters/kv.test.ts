@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { openKv, type KV } from '@neurocards/platform';
+import { connectTestNats, uniqueName } from '@neurocards/platform/testing';
+import { newSession, type Session } from '../domain/session';
+import { createKvSessionStore } from './session-store';
+import { createUpdateDedup } from './update-dedup';
+
+let nc: NatsConnection;
+let sessionsKv: KV;
+let updatesKv: KV;
+
+beforeAll(async () => {
+  nc = await connectTestNats();
+  sessionsKv = await openKv(nc, 'bot_sessions', 1);
+  updatesKv = await openKv(nc, 'bot_updates', 1);
+});
+afterAll(async () => {
+  await nc.drain();
+});
+
+/** Each test writes under its own key prefix in the shared buckets. */
+const prefix = () => `${uniqueName('t')}.`;
+
+const withDraft = (s: Session): Session => ({
+  ...s,
+  draft: {
+    step: 'template',
+    id: 'd1',
+    orderId: 'order-0001',
+    photo: { objectKey: 'tg-x', mimeType: 'image/png', sizeBytes: 10, fileUniqueId: 'x' },
+  },
+});
+
+describe('KV session store', () => {
+  it('starts empty, saves, and loads what it saved', async () => {
+    const store = createKvSessionStore(sessionsKv, prefix());
+    expect(await store.load(42)).toEqual({ session: null, revision: 0 });
+    const s = withDraft(newSession('en'));
+    expect(await store.save(42, s, 0)).toBe(true);
+    const loaded = await store.load(42);
+    expect(loaded.session).toEqual(s);
+    expect(loaded.revision).toBeGreaterThan(0);
+  });
+
+  it('keeps chats apart, including negative (group) chat ids', async () => {
+    const store = createKvSessionStore(sessionsKv, prefix());
+    await store.save(-100123, newSession('en'), 0);
+    await store.save(100123, newSession('ru'), 0);
+    expect((await store.load(-100123)).session?.locale).toBe('en');
+    expect((await store.load(100123)).session?.locale).toBe('ru');
+  });
+
+  it('refuses a write based on a stale revision (compare-and-set)', async () => {
+    const store = createKvSessionStore(sessionsKv, prefix());
+    await store.save(7, newSession('ru'), 0);
+    const a = await store.load(7);
+    const b = await store.load(7);
+    expect(await store.save(7, withDraft(a.session!), a.revision)).toBe(true);
+    expect(await store.save(7, newSession('en'), b.revision)).toBe(false);
+    expect((await store.load(7)).session).toEqual(withDraft(newSession('ru')));
+  });
+
+  it('refuses a second create of the same chat', async () => {
+    const store = createKvSessionStore(sessionsKv, prefix());
+    expect(await store.save(8, newSession('ru'), 0)).toBe(true);
+    expect(await store.save(8, newSession('en'), 0)).toBe(false);
+  });
+
+  it('treats an unreadable stored value as no session, and can overwrite it', async () => {
+    const p = prefix();
+    await sessionsKv.put(`${p}9`, new TextEncoder().encode('{"v":99}'));
+    const store = createKvSessionStore(sessionsKv, p);
+    const loaded = await store.load(9);
+    expect(loaded.session).toBeNull();
+    expect(await store.save(9, newSession('ru'), loaded.revision)).toBe(true);
+    expect((await store.load(9)).session).toEqual(newSession('ru'));
+  });
+});
+
+describe('update de-duplication', () => {
+  const upd = (id: number, text = 'hi') => ({ update_id: id, message: { message_id: 1, text } });
+
+  it('claims an update once', async () => {
+    const dedup = createUpdateDedup(updatesKv, prefix());
+    expect(await dedup.claim(1001, upd(1001))).toBe(true);
+    expect(await dedup.claim(1001, upd(1001))).toBe(false);
+    expect(await dedup.claim(1002, upd(1002))).toBe(true);
+  });
+
+  it('of concurrent deliveries exactly one wins', async () => {
+    const dedup = createUpdateDedup(updatesKv, prefix());
+    const results = await Promise.all(Array.from({ length: 10 }, () => dedup.claim(5, upd(5))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a released update can be claimed again (its handling failed)', async () => {
+    const dedup = createUpdateDedup(updatesKv, prefix());
+    expect(await dedup.claim(77, upd(77))).toBe(true);
+    await dedup.release(77);
+    expect(await dedup.claim(77, upd(77))).toBe(true);
+    expect(await dedup.claim(77, upd(77))).toBe(false);
+  });
+
+  it('a different update reusing a seen id is processed once', async () => {
+    const dedup = createUpdateDedup(updatesKv, prefix());
+    expect(await dedup.claim(9, upd(9, 'old'))).toBe(true);
+    const results = await Promise.all([dedup.claim(9, upd(9, 'new')), dedup.claim(9, upd(9, 'new'))]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(await dedup.claim(9, upd(9, 'new'))).toBe(false);
+  });
+});

@@ -1,0 +1,55 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { RpcRequest, RpcResponse, RpcSubject } from '@neurocards/contracts';
+import { requestRpc, type Logger } from '@neurocards/platform';
+
+/**
+ * Request/reply clients for what the gateway asks other services. Reads degrade: when a
+ * service does not answer (down, timeout, error reply) they return null and the caller
+ * says "unavailable" instead of failing the whole update.
+ */
+export interface BillingClient {
+  /** Spendable balance, or null when billing does not answer. */
+  balance(userId: number): Promise<RpcResponse<'billing.balance.get'> | null>;
+  /** Grants credits once per grantId; throws when billing does not answer. */
+  grant(req: RpcRequest<'billing.credits.grant'>): Promise<RpcResponse<'billing.credits.grant'>>;
+}
+
+export interface StatsClient {
+  orchestrator(): Promise<RpcResponse<'orchestrator.stats.get'> | null>;
+  kieKeys(): Promise<RpcResponse<'kie.keys.stats'> | null>;
+}
+
+export interface RpcDeps {
+  nc: NatsConnection;
+  log: Logger;
+  /** Users wait for the answer: a dead service must not hold the chat for long. */
+  timeoutMs?: number;
+}
+
+function softRequest(deps: RpcDeps) {
+  const log = deps.log.child({ module: 'rpc' });
+  return async <S extends RpcSubject>(subject: S, req: RpcRequest<S>): Promise<RpcResponse<S> | null> => {
+    try {
+      return await requestRpc(deps.nc, subject, req, deps.timeoutMs ?? 3000);
+    } catch (err) {
+      log.warn({ err, subject }, 'service did not answer');
+      return null;
+    }
+  };
+}
+
+export function createBillingClient(deps: RpcDeps): BillingClient {
+  const soft = softRequest(deps);
+  return {
+    balance: (userId) => soft('billing.balance.get', { userId }),
+    grant: (req) => requestRpc(deps.nc, 'billing.credits.grant', req, deps.timeoutMs ?? 3000),
+  };
+}
+
+export function createStatsClient(deps: RpcDeps): StatsClient {
+  const soft = softRequest(deps);
+  return {
+    orchestrator: () => soft('orchestrator.stats.get', {}),
+    kieKeys: () => soft('kie.keys.stats', {}),
+  };
+}

@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { commonEnv, httpPort, idList, loadConfig } from '@neurocards/platform';
+
+/** Telegram's rule for `secret_token`: 1–256 characters of A–Z, a–z, 0–9, `_` and `-`. */
+const SECRET_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
+
+export const schema = z
+  .object({
+    ...commonEnv,
+    /** Telegram bot token. Never logged, never put in a URL handed to anyone. */
+    BOT_TOKEN: z.string().regex(/^\d+:[A-Za-z0-9_-]+$/, 'expected a Telegram bot token (<id>:<secret>)'),
+    /** Bot API root; the sandbox points it at its simulator. */
+    TELEGRAM_API_ROOT: z.url().default('https://api.telegram.org'),
+    /** `polling` (default; no public address needed) or `webhook`. */
+    BOT_MODE: z.enum(['polling', 'webhook']).default('polling'),
+    /** Public https root; the webhook is `${PUBLIC_BASE_URL}/telegram/webhook`. */
+    PUBLIC_BASE_URL: z.url().optional(),
+    /** Checked against `X-Telegram-Bot-Api-Secret-Token` on every webhook request. */
+    TELEGRAM_WEBHOOK_SECRET: z
+      .string()
+      .regex(SECRET_TOKEN, 'expected 1-256 characters A-Z a-z 0-9 _ -')
+      .optional(),
+    /** Telegram ids allowed to use /grant, /balance, /stats. */
+    ADMIN_TG_IDS: idList(),
+    /** Credits a new user gets once on /start; 0 turns the bonus off. */
+    WELCOME_CREDITS: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    /** Shown to users who need a human (top-ups, failures). */
+    SUPPORT_CONTACT: z.string().optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.BOT_MODE !== 'webhook') return;
+    if (!c.PUBLIC_BASE_URL)
+      ctx.addIssue({ code: 'custom', path: ['PUBLIC_BASE_URL'], message: 'required when BOT_MODE=webhook' });
+    if (!c.TELEGRAM_WEBHOOK_SECRET) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['TELEGRAM_WEBHOOK_SECRET'],
+        message: 'required when BOT_MODE=webhook',
+      });
+    }
+  });
+
+export type Config = z.infer<typeof schema> & { HTTP_PORT: number };
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return { ...loadConfig(schema, env), HTTP_PORT: httpPort('bot-gateway', env) };
+}

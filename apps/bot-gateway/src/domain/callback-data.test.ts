@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { CALLBACK_DATA_MAX_BYTES, decodeCallback, encodeCallback, type CallbackData } from './callback-data';
+
+const all: CallbackData[] = [
+  { action: 'template', draftId: 'AbC-_123', template: 'ugc' },
+  { action: 'template', draftId: 'x', template: 'ad' },
+  { action: 'template', draftId: 'x', template: 'custom' },
+  { action: 'skip', draftId: 'x' },
+  { action: 'count', draftId: 'x', count: 1 },
+  { action: 'count', draftId: 'x', count: 3 },
+  { action: 'locked', draftId: 'x', count: 5 },
+  { action: 'confirm', draftId: 'x' },
+  { action: 'cancel', draftId: 'x' },
+];
+
+describe('callback data', () => {
+  it.each(all)('round-trips %o', (d) => {
+    const raw = encodeCallback(d);
+    expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(CALLBACK_DATA_MAX_BYTES);
+    expect(decodeCallback(raw)).toEqual(d);
+  });
+
+  it('fits 64 bytes with the longest draft id', () => {
+    const raw = encodeCallback({ action: 'template', draftId: 'a'.repeat(16), template: 'custom' });
+    expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(CALLBACK_DATA_MAX_BYTES);
+  });
+
+  it.each([
+    undefined,
+    '',
+    'tpl',
+    'tpl:x',
+    'tpl:x:video',
+    'cnt:x:2',
+    'cnt:x',
+    'lock:x:0',
+    'ok:x:extra',
+    'skip:x:1',
+    'no:x:y:z',
+    'zzz:x',
+    'ok:bad id',
+    'ok:' + 'a'.repeat(17),
+    'x'.repeat(65),
+  ])('rejects %s', (raw) => {
+    expect(decodeCallback(raw)).toBeNull();
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { adminGrantId, parseAdminCommand, parseCommand, welcomeGrantId } from './commands';
+
+describe('parseCommand', () => {
+  it('parses names and arguments', () => {
+    expect(parseCommand('/grant 42 10', 'bot')).toEqual({ name: 'grant', args: ['42', '10'] });
+    expect(parseCommand('/START', 'bot')).toEqual({ name: 'start', args: [] });
+    expect(parseCommand('/help@NeuroBot', 'neurobot')).toEqual({ name: 'help', args: [] });
+  });
+  it('ignores commands for other bots and non-commands', () => {
+    expect(parseCommand('/help@OtherBot', 'neurobot')).toBeNull();
+    expect(parseCommand('hello', 'bot')).toBeNull();
+    expect(parseCommand('/', 'bot')).toBeNull();
+  });
+});
+
+describe('parseAdminCommand', () => {
+  const p = (text: string) => parseAdminCommand(parseCommand(text, 'bot')!);
+  it('parses /grant, /balance, /stats', () => {
+    expect(p('/grant 42 10')).toEqual({ type: 'grant', userId: 42, amount: 10 });
+    expect(p('/balance 42')).toEqual({ type: 'balance', userId: 42 });
+    expect(p('/stats')).toEqual({ type: 'stats' });
+  });
+  it.each([
+    '/grant',
+    '/grant 42',
+    '/grant x 10',
+    '/grant 42 0',
+    '/grant 42 -1',
+    '/grant 42 1.5',
+    '/grant 42 1000001',
+  ])('%s shows the usage', (text) => expect(p(text)).toEqual({ type: 'usage', command: 'grant' }));
+  it.each(['/balance', '/balance abc', '/balance 1 2'])('%s shows the usage', (text) =>
+    expect(p(text)).toEqual({ type: 'usage', command: 'balance' }),
+  );
+  it('is null for other commands', () => expect(p('/start')).toBeNull());
+  it('derives stable grant ids', () => {
+    expect(adminGrantId(1, 99)).toBe(adminGrantId(1, 99));
+    expect(adminGrantId(1, 99)).not.toBe(adminGrantId(1, 100));
+    expect(welcomeGrantId(5).length).toBeGreaterThanOrEqual(8);
+  });
+});

@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeliverPolicy } from '@nats-io/jetstream';
+import { decodeEvent, type AnyEvent } from '@neurocards/contracts';
+import { createRuntime, openObjectStore, type Runtime } from '@neurocards/platform';
+import { TEST_NATS_URL } from '@neurocards/platform/testing';
+import { startTelegramSim, type SimMessage, type TelegramSim } from '@neurocards/sandbox';
+import { loadGatewayConfig } from './config';
+import { createGateway } from './gateway';
+import { t } from './i18n';
+import { png, serveTestBilling } from './test-helpers';
+
+/**
+ * The real bot (polling mode, real NATS, real KV and object store) driven through the
+ * Telegram simulator. Billing is not running: the test answers `billing.balance.get` itself,
+ * for its own users only.
+ */
+
+let sim: TelegramSim;
+let rt: Runtime;
+let billing: ReturnType<typeof serveTestBilling>;
+const startedAt = new Date().toISOString();
+const ourUsers = new Set<number>();
+const newUser = (languageCode = 'en') => {
+  const userId = 800_000_000 + Math.floor(Math.random() * 100_000_000);
+  ourUsers.add(userId);
+  return { userId, firstName: 'Seller', languageCode };
+};
+const admin = newUser('en');
+
+const buttonData = (m: SimMessage) =>
+  m.replyMarkup?.inline_keyboard.flat().map((b) => b.callback_data ?? '') ?? [];
+const hasButton = (re: RegExp) => (m: SimMessage) => buttonData(m).some((d) => re.test(d));
+const button = (m: SimMessage, re: RegExp) => buttonData(m).find((d) => re.test(d))!;
+
+/** Every `orders.order.placed.v1` of one user since the test began, read with an ordered consumer. */
+async function ordersOf(userId: number): Promise<AnyEvent[]> {
+  const c = await rt.js.consumers.get('ORDERS', {
+    filter_subjects: 'orders.order.placed.v1',
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: startedAt,
+  });
+  const out: AnyEvent[] = [];
+  const info = await c.info(true);
+  if (info.num_pending === 0) return out;
+  const iter = await c.fetch({ max_messages: info.num_pending, expires: 5000 });
+  for await (const m of iter) {
+    const e = decodeEvent(m.subject, m.data);
+    if (e.type === 'orders.order.placed.v1' && e.data.userId === userId) out.push(e);
+    if (m.info.pending === 0) break;
+  }
+  return out;
+}
+
+beforeAll(async () => {
+  sim = await startTelegramSim();
+  rt = await createRuntime({
+    service: 'bot-gateway',
+    natsUrl: TEST_NATS_URL,
+    replicas: 1,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    httpPort: 0,
+    handleSignals: false,
+  });
+  const config = loadGatewayConfig({
+    BOT_TOKEN: sim.token,
+    TELEGRAM_API_ROOT: sim.apiRoot,
+    BOT_MODE: 'polling',
+    NATS_URL: TEST_NATS_URL,
+    ADMIN_TG_IDS: String(admin.userId),
+    WELCOME_CREDITS: '2',
+  });
+  const gateway = await createGateway(config, rt);
+  await rt.start();
+  await gateway.start();
+  billing = serveTestBilling(rt.nc, ourUsers, 3);
+}, 30_000);
+
+afterAll(async () => {
+  await rt?.shutdown.run('test done');
+  await sim?.close();
+});
+
+describe('bot-gateway through the Telegram simulator', () => {
+  it('photo → UGC → skip → 1 video → confirm places exactly one order; duplicates do nothing', async () => {
+    const user = newUser('en');
+    const chatId = user.userId;
+    const photoBytes = png();
+    const photoSent = await sim.userSends(user, { photo: { bytes: photoBytes } });
+
+    const askTemplate = await sim.waitForBotMessage(chatId, hasButton(/^tpl:.+:ugc$/));
+    await sim.userPresses(user, askTemplate.messageId, button(askTemplate, /:ugc$/));
+    const askWishes = await sim.waitForBotMessage(chatId, hasButton(/^skip:/));
+    await sim.userPresses(user, askWishes.messageId, button(askWishes, /^skip:/));
+
+    const askCount = await sim.waitForBotMessage(chatId, hasButton(/^(cnt|lock):/));
+    // Balance 3: 1 and 3 can be ordered, 5 is locked and only explains.
+    expect(buttonData(askCount).map((d) => d.split(':')[0])).toEqual(['cnt', 'cnt', 'lock']);
+    await sim.userPresses(user, askCount.messageId, button(askCount, /^lock:/));
+    await sim.userPresses(user, askCount.messageId, button(askCount, /^cnt:.+:1$/));
+
+    const summary = await sim.waitForBotMessage(chatId, hasButton(/^ok:/));
+    const confirm = await sim.userPresses(user, summary.messageId, button(summary, /^ok:/));
+    await sim.waitForBotMessage(chatId, (m) => m.text === t('en', 'orderSent', { count: 1 }));
+
+    const placed = await waitForOrders(user.userId, 1);
+    expect(placed).toHaveLength(1);
+    const order = placed[0]!;
+    expect(order.data).toMatchObject({
+      userId: user.userId,
+      chatId,
+      locale: 'en',
+      template: 'ugc',
+      wishes: null,
+      count: 1,
+      photo: { mimeType: 'image/png', sizeBytes: photoBytes.length },
+    });
+    // The photo bytes are in the object store under the key the order names.
+    const photos = await openObjectStore(rt.nc, 'photos', 1);
+    const orderData = order.data as { photo: { objectKey: string } };
+    const stored = await photos.getBlob(orderData.photo.objectKey);
+    expect(Buffer.from(stored!).equals(Buffer.from(photoBytes))).toBe(true);
+
+    // Duplicates: the confirm and the photo update delivered again, and Confirm pressed again.
+    const sentBefore = sim.botMessages(chatId).length;
+    const answersBefore = sim.callbackAnswers().length;
+    await sim.redeliver(confirm.updateId);
+    await sim.redeliver(photoSent.updateId);
+    const again = await sim.userPresses(user, summary.messageId, button(summary, /^ok:/));
+    await sim.userSends(user, { text: '/help' });
+    // Updates of one chat are handled in order: once /help is answered, the rest were handled.
+    await sim.waitForBotMessage(chatId, (m) => m.text?.startsWith(t('en', 'help').slice(0, 20)) ?? false);
+
+    expect(sim.botMessages(chatId).length).toBe(sentBefore + 1);
+    const newAnswers = sim.callbackAnswers().slice(answersBefore);
+    expect(newAnswers).toEqual([
+      expect.objectContaining({ callbackQueryId: again.callbackQueryId, text: t('en', 'buttonOutdated') }),
+    ]);
+    expect(await ordersOf(user.userId)).toHaveLength(1);
+
+    // The locked count explained itself with an alert.
+    expect(sim.callbackAnswers()).toContainEqual(
+      expect.objectContaining({ text: t('en', 'countLockedAlert', { count: 5 }), showAlert: true }),
+    );
+  }, 60_000);
+
+  it('refuses bad files and stickers with a clear message and keeps the conversation where it was', async () => {
+    const user = newUser('ru');
+    const chatId = user.userId;
+    await sim.userSends(user, { sticker: true });
+    await sim.waitForBotMessage(chatId, (m) => m.text === t('ru', 'expectPhoto'));
+
+    await sim.userSends(user, {
+      document: {
+        bytes: new TextEncoder().encode('%PDF-1.7'),
+        fileName: 'a.pdf',
+        mimeType: 'application/pdf',
+      },
+    });
+    await sim.waitForBotMessage(chatId, (m) => m.text === t('ru', 'photoNotImage'));
+
+    // Declared PNG, but the bytes say otherwise: refused after the download.
+    const fake = new TextEncoder().encode('%PDF-1.7 pretending to be an image');
+    await sim.userSends(user, { document: { bytes: fake, fileName: 'a.png', mimeType: 'image/png' } });
+    await waitForCount(chatId, (m) => m.text === t('ru', 'photoNotImage'), 2);
+
+    // Still no draft: text asks for a photo.
+    await sim.userSends(user, { text: 'привет' });
+    await waitForCount(chatId, (m) => m.text === t('ru', 'expectPhoto'), 2);
+
+    // An image sent as a document is accepted.
+    await sim.userSends(user, { document: { bytes: png(), fileName: 'p.png', mimeType: 'image/png' } });
+    await sim.waitForBotMessage(chatId, hasButton(/^tpl:/));
+  }, 60_000);
+
+  it('/start grants the welcome credits once', async () => {
+    const user = newUser('en');
+    await sim.userSends(user, { text: '/start' });
+    const first = await sim.waitForBotMessage(
+      user.userId,
+      (m) => m.text?.includes(t('en', 'howTo')) ?? false,
+    );
+    expect(first.text).toContain(t('en', 'welcomeBonus', { amount: 2 }));
+    expect(first.text).toContain(t('en', 'balanceLine', { balance: 5 }));
+
+    await sim.userSends(user, { text: '/start' });
+    await waitForCount(user.userId, (m) => m.text?.includes(t('en', 'howTo')) ?? false, 2);
+    const second = sim.botMessages(user.userId).at(-1)!;
+    expect(second.text).not.toContain(t('en', 'welcomeBonus', { amount: 2 }));
+    expect(second.text).toContain(t('en', 'balanceLine', { balance: 5 }));
+    expect(billing.grants.filter((g) => g.userId === user.userId)).toHaveLength(1);
+  }, 30_000);
+
+  it('admin commands: /grant once per update, /balance, /stats; others get the unknown-command answer', async () => {
+    const target = newUser('ru');
+    const grant = await sim.userSends(admin, { text: `/grant ${target.userId} 10` });
+    await sim.waitForBotMessage(
+      admin.userId,
+      (m) => m.text === t('en', 'adminGranted', { amount: 10, userId: target.userId, balance: 13 }),
+    );
+    await sim.redeliver(grant.updateId);
+    await sim.userSends(admin, { text: `/balance ${target.userId}` });
+    await sim.waitForBotMessage(
+      admin.userId,
+      (m) => m.text === t('en', 'adminBalance', { userId: target.userId, balance: 13, held: 0 }),
+    );
+    expect(billing.grants.filter((g) => g.userId === target.userId)).toHaveLength(1);
+    // The redelivered /grant was dropped before it reached billing: no second answer at all.
+    const grantAnswers = sim.botMessages(admin.userId).filter((m) => m.text?.includes(String(target.userId)));
+    expect(grantAnswers.map((m) => m.text)).toEqual([
+      t('en', 'adminGranted', { amount: 10, userId: target.userId, balance: 13 }),
+      t('en', 'adminBalance', { userId: target.userId, balance: 13, held: 0 }),
+    ]);
+
+    await sim.userSends(admin, { text: '/grant 1' });
+    await sim.waitForBotMessage(admin.userId, (m) => m.text === t('en', 'adminGrantUsage'));
+    await sim.userSends(admin, { text: '/stats' });
+    // Whether or not other suites serve the stats right now, the admin gets an answer for both.
+    await sim.waitForBotMessage(
+      admin.userId,
+      (m) =>
+        /Orders today|orchestrator does not answer/.test(m.text ?? '') &&
+        /Queue|KIE dispatcher does not answer/.test(m.text ?? ''),
+    );
+
+    await sim.userSends(target, { text: `/grant ${target.userId} 100` });
+    const answer = await sim.waitForBotMessage(
+      target.userId,
+      (m) => m.text?.startsWith(t('ru', 'unknownCommand')) ?? false,
+    );
+    expect(answer.text).toContain(t('ru', 'help'));
+    expect(billing.balanceOf(target.userId)).toBe(13);
+  }, 30_000);
+});
+
+async function waitForOrders(userId: number, n: number): Promise<AnyEvent[]> {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    const found = await ordersOf(userId);
+    if (found.length >= n || Date.now() > until) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function waitForCount(chatId: number, pred: (m: SimMessage) => boolean, n: number): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (sim.botMessages(chatId).filter(pred).length < n) {
+    if (Date.now() > until) throw new Error(`expected ${n} matching messages in chat ${chatId}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,111 @@
+import { run, type RunnerHandle } from '@grammyjs/runner';
+import type { Bot } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { openKv, openObjectStore, type Runtime } from '@neurocards/platform';
+import { createPhotoStore } from './adapters/photo-store';
+import { createBillingClient, createStatsClient } from './adapters/rpc-clients';
+import { createKvSessionStore } from './adapters/session-store';
+import { createUpdateDedup } from './adapters/update-dedup';
+import type { Config } from './config';
+import { createBot } from './handlers/bot';
+import { createInFlight } from './handlers/in-flight';
+import { registerWebhookRoute, WEBHOOK_PATH } from './handlers/webhook';
+import { t } from './i18n';
+
+export interface Gateway {
+  bot: Bot;
+  /** After the HTTP server listens: set the webhook, or start long polling. */
+  start(): Promise<void>;
+}
+
+/** Updates the bot handles; everything else is not requested from Telegram at all. */
+const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+/** Within the platform's 9 s shutdown deadline; Telegram redelivers what is cut off. */
+const WEBHOOK_DRAIN_MS = 5000;
+
+/**
+ * Builds the gateway on a runtime: buckets, adapters, the bot, and the webhook route
+ * (registered before the server listens). Shutdown stops the runner before NATS drains.
+ */
+export async function createGateway(
+  config: Config,
+  rt: Runtime,
+  opts: { botInfo?: UserFromGetMe } = {},
+): Promise<Gateway> {
+  const replicas = config.NATS_REPLICAS;
+  const [sessionsKv, updatesKv, photosStore] = await Promise.all([
+    openKv(rt.nc, 'bot_sessions', replicas),
+    openKv(rt.nc, 'bot_updates', replicas),
+    openObjectStore(rt.nc, 'photos', replicas),
+  ]);
+  const log = rt.log;
+  const billing = createBillingClient({ nc: rt.nc, log });
+  const inFlight = createInFlight();
+  let botRef: Bot | null = null;
+  const bot = createBot({
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
+    dedup: createUpdateDedup(updatesKv),
+    t,
+    log,
+    mode: config.BOT_MODE,
+    inFlight,
+    conversation: {
+      sessions: createKvSessionStore(sessionsKv),
+      photos: createPhotoStore({
+        getFile: (fileId) => botRef!.api.getFile(fileId),
+        apiRoot: config.TELEGRAM_API_ROOT,
+        token: config.BOT_TOKEN,
+        store: photosStore,
+        log,
+      }),
+      billing,
+      publish: rt.publish,
+      welcomeCredits: config.WELCOME_CREDITS,
+      supportContact: config.SUPPORT_CONTACT,
+    },
+    admin: {
+      admins: new Set(config.ADMIN_TG_IDS),
+      billing,
+      stats: createStatsClient({ nc: rt.nc, log }),
+    },
+  });
+  botRef = bot;
+
+  if (config.BOT_MODE === 'webhook')
+    registerWebhookRoute(rt.http, bot, config.TELEGRAM_WEBHOOK_SECRET!, log.child({ module: 'webhook' }));
+
+  let runner: RunnerHandle | null = null;
+  rt.shutdown.add('telegram updates', async () => {
+    // Polling: stop fetching and let the runner finish what it took.
+    if (runner?.isRunning()) await runner.stop();
+    // Webhook: let updates in flight finish, then cut Telegram's keep-alive connections,
+    // which fastify's close would otherwise wait on until the shutdown deadline.
+    await inFlight.idle(WEBHOOK_DRAIN_MS);
+    if (config.BOT_MODE === 'webhook') rt.http.server.closeAllConnections();
+  });
+
+  return {
+    bot,
+    async start() {
+      // getMe: fails fast on a wrong token or API root.
+      await bot.init();
+      if (config.BOT_MODE === 'webhook') {
+        const url = `${config.PUBLIC_BASE_URL!.replace(/\/+$/, '')}${WEBHOOK_PATH}`;
+        await bot.api.setWebhook(url, {
+          secret_token: config.TELEGRAM_WEBHOOK_SECRET!,
+          allowed_updates: [...ALLOWED_UPDATES],
+        });
+        log.info({ url, botId: bot.botInfo.id }, 'webhook set');
+        return;
+      }
+      // Long polling and a webhook exclude each other: Telegram refuses getUpdates while one is set.
+      await bot.api.deleteWebhook();
+      runner = run(bot, {
+        runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] }, silent: true },
+      });
+      log.info({ botId: bot.botInfo.id }, 'long polling started');
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import { createServer } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '@neurocards/platform';
+import { eventually, TEST_NATS_URL } from '@neurocards/platform/testing';
+import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
+import { loadGatewayConfig } from './config';
+import { createGateway } from './gateway';
+import { t } from './i18n';
+import { serveTestBilling } from './test-helpers';
+
+/** The real bot in webhook mode: the simulator pushes updates to POST /telegram/webhook. */
+
+const SECRET = 'sim_webhook-secret';
+let sim: TelegramSim;
+let rt: Runtime;
+const user = {
+  userId: 700_000_000 + Math.floor(Math.random() * 100_000_000),
+  firstName: 'Ann',
+  languageCode: 'ru',
+};
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+beforeAll(async () => {
+  sim = await startTelegramSim();
+  const port = await freePort();
+  const config = loadGatewayConfig({
+    BOT_TOKEN: sim.token,
+    TELEGRAM_API_ROOT: sim.apiRoot,
+    BOT_MODE: 'webhook',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+    TELEGRAM_WEBHOOK_SECRET: SECRET,
+    NATS_URL: TEST_NATS_URL,
+    HTTP_PORT: String(port),
+  });
+  rt = await createRuntime({
+    service: 'bot-gateway',
+    natsUrl: TEST_NATS_URL,
+    replicas: 1,
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    httpPort: config.HTTP_PORT,
+    handleSignals: false,
+  });
+  const gateway = await createGateway(config, rt);
+  await rt.start();
+  await gateway.start();
+  serveTestBilling(rt.nc, new Set([user.userId]), 7);
+}, 30_000);
+
+afterAll(async () => {
+  await rt?.shutdown.run('test done');
+  await sim?.close();
+});
+
+describe('bot-gateway in webhook mode', () => {
+  it('answers /start with the balance once, however often the update is delivered', async () => {
+    const sent = await sim.userSends(user, { text: '/start' });
+    const welcome = await sim.waitForBotMessage(
+      user.userId,
+      (m) => m.text?.includes(t('ru', 'balanceLine', { balance: 7 })) ?? false,
+    );
+    expect(welcome.text).toContain(t('ru', 'howTo'));
+    const first = await eventually(() => sim.webhookDeliveries().find((d) => d.updateId === sent.updateId));
+    expect(first).toMatchObject({ status: 200, secretHeader: SECRET });
+
+    await sim.redeliver(sent.updateId);
+    await sim.userSends(user, { text: '/cancel' });
+    await sim.waitForBotMessage(user.userId, (m) => m.text === t('ru', 'nothingToCancel'));
+    const texts = sim.botMessages(user.userId).map((m) => m.text);
+    expect(texts.filter((x) => x === welcome.text)).toHaveLength(1);
+    // The redelivery reached the webhook and was answered 200 (and then skipped).
+    await eventually(
+      () =>
+        sim.webhookDeliveries().filter((d) => d.updateId === sent.updateId && d.status === 200).length === 2,
+    );
+  }, 30_000);
+});

@@ -1,0 +1,159 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { Composer, type Context } from 'grammy';
+import { createEvent, deterministicId } from '@neurocards/contracts';
+import { pickLocale } from '@neurocards/i18n';
+import type { Logger, Publish } from '@neurocards/platform';
+import type { PhotoStore } from '../adapters/photo-store';
+import type { BillingClient } from '../adapters/rpc-clients';
+import type { SessionStore } from '../adapters/session-store';
+import { decodeCallback } from '../domain/callback-data';
+import { welcomeGrantId } from '../domain/commands';
+import { transition, type Effect, type Input, type Outcome, type Reply } from '../domain/conversation';
+import { newSession, type Session } from '../domain/session';
+import type { T } from '../i18n';
+import { classifyMessage } from './input';
+import { renderAnswer, renderReply, type Facts } from './render';
+
+export interface ConversationDeps {
+  sessions: SessionStore;
+  photos: PhotoStore;
+  billing: BillingClient;
+  publish: Publish;
+  t: T;
+  log: Logger;
+  welcomeCredits: number;
+  supportContact?: string | undefined;
+  /** Ids of a new draft; tests may pin them. */
+  newIds?: () => { draftId: string; orderId: string };
+}
+
+/** Re-reads after a lost compare-and-set; more than a couple means something is wrong. */
+const MAX_ATTEMPTS = 5;
+
+const defaultIds = () => ({ draftId: randomBytes(6).toString('base64url'), orderId: randomUUID() });
+
+/**
+ * Wires Telegram messages and button presses to the conversation state machine:
+ * load session → decide (pure) → effect → compare-and-set save → reply.
+ * The effect (publishing the order) runs before the save: it is idempotent by event id,
+ * so if the save loses a race and the decision is re-made, nothing is published twice.
+ */
+export function conversationComposer(deps: ConversationDeps): Composer<Context> {
+  const log = deps.log.child({ module: 'conversation' });
+  const newIds = deps.newIds ?? defaultIds;
+  const c = new Composer<Context>();
+
+  c.on('callback_query:data', (ctx) =>
+    handle(ctx, { kind: 'button', data: decodeCallback(ctx.callbackQuery.data) }),
+  );
+  c.on('callback_query', (ctx) => ctx.answerCallbackQuery());
+
+  c.on('message', async (ctx) => {
+    const incoming = classifyMessage(ctx.message, ctx.me.username);
+    if (incoming.kind === 'input') return handle(ctx, incoming.input);
+    const stored = await deps.photos.fetchAndStore(incoming.candidate);
+    const input: Input = stored.ok
+      ? { kind: 'photo', photo: stored.photo, ...newIds() }
+      : { kind: 'photoRejected', reason: stored.reason };
+    return handle(ctx, input);
+  });
+
+  async function handle(ctx: Context, input: Input): Promise<void> {
+    const chatId = ctx.chat?.id;
+    const from = ctx.from;
+    if (chatId === undefined || !from) return;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const loaded = await deps.sessions.load(chatId);
+      const current = withLocale(loaded.session, from.language_code);
+      const out = transition(current, input, { userId: from.id, chatId });
+      if (out.effect) await runEffect(out.effect);
+      if (
+        out.session !== loaded.session &&
+        !(await deps.sessions.save(chatId, out.session, loaded.revision))
+      ) {
+        log.debug({ chatId, attempt }, 'session changed concurrently; deciding again');
+        continue;
+      }
+      await respond(ctx, out);
+      return;
+    }
+    throw new Error(`session of chat ${chatId} kept changing concurrently`);
+  }
+
+  async function runEffect(effect: Effect): Promise<void> {
+    switch (effect.type) {
+      case 'placeOrder': {
+        const { orderId } = effect.order;
+        const event = createEvent({
+          subject: 'orders.order.placed.v1',
+          id: deterministicId('orders.order.placed', orderId),
+          correlationId: orderId,
+          data: effect.order,
+        });
+        await deps.publish(event);
+        log.info(
+          {
+            orderId,
+            eventId: event.id,
+            subject: event.type,
+            userId: effect.order.userId,
+            count: effect.order.count,
+          },
+          'order placed',
+        );
+        return;
+      }
+    }
+  }
+
+  async function respond(ctx: Context, out: Outcome): Promise<void> {
+    const locale = out.session.locale;
+    if (out.answer) await ctx.answerCallbackQuery(renderAnswer(deps.t, locale, out.answer));
+    for (const reply of out.replies) {
+      const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
+      await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
+    }
+  }
+
+  /** Looks up what a reply shows besides the state: balance, welcome bonus, names. */
+  async function gatherFacts(ctx: Context, reply: Reply): Promise<Facts> {
+    const userId = ctx.from!.id;
+    switch (reply.type) {
+      case 'welcome': {
+        const facts: Facts = { firstName: ctx.from?.first_name };
+        if (deps.welcomeCredits > 0) {
+          try {
+            const g = await deps.billing.grant({
+              grantId: welcomeGrantId(userId),
+              userId,
+              amount: deps.welcomeCredits,
+              grantedBy: 'welcome',
+            });
+            return { ...facts, balance: g.balance, bonus: g.applied ? deps.welcomeCredits : null };
+          } catch (err) {
+            // Granted on a later /start: the grantId makes it once-only whenever it lands.
+            log.warn({ err, userId }, 'welcome grant failed');
+          }
+        }
+        return { ...facts, balance: (await deps.billing.balance(userId))?.balance ?? null };
+      }
+      case 'askCount':
+        return { balance: (await deps.billing.balance(userId))?.balance ?? null };
+      case 'help':
+      case 'unknownCommand':
+        return { supportContact: deps.supportContact };
+      default:
+        return {};
+    }
+  }
+
+  return c;
+}
+
+/** The chat's session with the locale of the user's current Telegram language. */
+function withLocale(session: Session | null, languageCode: string | undefined): Session {
+  const base = session ?? newSession(pickLocale(languageCode));
+  if (!languageCode) return base;
+  const locale = pickLocale(languageCode);
+  return locale === base.locale ? base : { ...base, locale };
+}

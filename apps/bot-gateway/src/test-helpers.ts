@@ -1,0 +1,71 @@
+import { deflateSync } from 'node:zlib';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+
+/**
+ * A stand-in for billing (`billing.balance.get`, `billing.credits.grant`) with an in-memory
+ * ledger. It answers for the given users only: other suites share the NATS server, and
+ * their requests are not ours to answer.
+ */
+export function serveTestBilling(nc: NatsConnection, users: ReadonlySet<number>, startBalance: number) {
+  const balances = new Map<number, number>();
+  const grants: Array<{ grantId: string; userId: number; amount: number }> = [];
+  const balanceOf = (userId: number) => balances.get(userId) ?? startBalance;
+  const subs: Subscription[] = [nc.subscribe('billing.balance.get'), nc.subscribe('billing.credits.grant')];
+  const [balanceSub, grantSub] = subs as [Subscription, Subscription];
+  void (async () => {
+    for await (const m of balanceSub) {
+      const { userId } = m.json<{ userId: number }>();
+      if (users.has(userId)) m.respond(JSON.stringify({ userId, balance: balanceOf(userId), held: 0 }));
+    }
+  })();
+  void (async () => {
+    for await (const m of grantSub) {
+      const req = m.json<{ grantId: string; userId: number; amount: number }>();
+      if (!users.has(req.userId)) continue;
+      const applied = !grants.some((g) => g.grantId === req.grantId);
+      if (applied) {
+        grants.push(req);
+        balances.set(req.userId, balanceOf(req.userId) + req.amount);
+      }
+      m.respond(
+        JSON.stringify({ grantId: req.grantId, userId: req.userId, balance: balanceOf(req.userId), applied }),
+      );
+    }
+  })();
+  return { grants, balanceOf, stop: () => subs.forEach((s) => s.unsubscribe()) };
+}
+
+/** A valid 2×2 RGB PNG. */
+export function png(): Uint8Array {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(2, 0);
+  ihdr.writeUInt32BE(2, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.from([0, 255, 0, 0, 0, 255, 0, 0, 0, 0, 255, 255, 255, 255]);
+  return new Uint8Array(
+    Buffer.concat([
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(rows)),
+      chunk('IEND', Buffer.alloc(0)),
+    ]),
+  );
+}
