@@ -1,0 +1,9 @@
+// Removes the previous run's vitest JSON reports, so the summary counts only this run.
+import { readdirSync, rmSync } from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const dirs = ['apps', 'packages'].flatMap((d) => readdirSync(path.join(root, d)).map((n) => path.join(root, d, n)));
+for (const dir of [...dirs, path.join(root, 'sandbox'), path.join(root, 'test')]) {
+  rmSync(path.join(dir, '.vitest-report.json'), { force: true });
+}
