@@ -25,6 +25,7 @@ export const catalog = {
   'kie.task.failed.v1': e.taskFailed,
   'kie.key.blocked.v1': e.keyBlocked,
   'notify.video.sent.v1': e.videoSent,
+  'notify.video.undeliverable.v1': e.videoUndeliverable,
 } as const;
 
 export type Catalog = typeof catalog;

@@ -21,8 +21,10 @@ export const PHOTO_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as con
 /**
  * Final failure classes of one video (design §1, table). `rate_limited` and `transient`
  * never reach a job's outcome: the dispatcher retries them and ends in `exhausted`.
+ * `undeliverable`: the video was made but Telegram cannot take it for this chat (the bot
+ * is blocked, the chat is gone, the result URL expired); the credit is refunded.
  */
-export const failureClass = z.enum(['user_violation', 'billing', 'exhausted', 'expired']);
+export const failureClass = z.enum(['user_violation', 'billing', 'exhausted', 'expired', 'undeliverable']);
 export type FailureClass = z.infer<typeof failureClass>;
 
 /** Every class the KIE error classifier can produce, retriable ones included. */

@@ -178,3 +178,14 @@ export const videoSent = z.object({
   chatId: telegramId,
   messageId: z.number().int(),
 });
+
+/**
+ * The notifier gave up on sending a ready video for good (bot blocked, chat not found,
+ * result URL expired, file too big). The orchestrator fails the job and billing refunds.
+ */
+export const videoUndeliverable = z.object({
+  orderId: uuidLike,
+  jobId: uuidLike,
+  chatId: telegramId,
+  reason: z.string().min(1).max(500),
+});

@@ -79,6 +79,7 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
     allKeysBlocked: true,
   },
   'notify.video.sent.v1': { orderId, jobId, chatId: chat.chatId, messageId: 501 },
+  'notify.video.undeliverable.v1': { orderId, jobId, chatId: chat.chatId, reason: 'Forbidden: bot was blocked by the user' },
 };
 
 /** Broken examples per subject: each must be rejected by the subject's schema. */
@@ -107,4 +108,5 @@ export const invalidFixtures: { [S in Subject]: unknown[] } = {
   'kie.task.failed.v1': [{ ...validFixtures['kie.task.failed.v1'], reason: 'transient' }],
   'kie.key.blocked.v1': [{ ...validFixtures['kie.key.blocked.v1'], until: 'tomorrow' }],
   'notify.video.sent.v1': [{ ...validFixtures['notify.video.sent.v1'], messageId: 1.5 }],
+  'notify.video.undeliverable.v1': [{ ...validFixtures['notify.video.undeliverable.v1'], reason: '' }],
 };

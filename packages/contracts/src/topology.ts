@@ -64,14 +64,22 @@ export const consumers = {
     consumer('orchestrator-order-placed', 'orders.order.placed.v1'),
     consumer('orchestrator-credits-reserved', 'billing.credits.reserved.v1'),
     consumer('orchestrator-credits-rejected', 'billing.credits.rejected.v1'),
-    // The prompt step calls GPT: a longer ack wait, kept alive with working().
-    consumer('orchestrator-prompt-requested', 'jobs.prompt.requested.v1', 10, 60),
+    // The prompt step calls GPT (45 s timeout, one retry): a message may also wait in the
+    // pull buffer behind a full set of such calls, so the ack wait covers two of them;
+    // otherwise the buffered message is redelivered and GPT is paid twice.
+    consumer('orchestrator-prompt-requested', 'jobs.prompt.requested.v1', 10, 200),
     consumer('orchestrator-task-submitted', 'kie.task.submitted.v1'),
     consumer('orchestrator-task-succeeded', 'kie.task.succeeded.v1'),
     consumer('orchestrator-task-failed', 'kie.task.failed.v1'),
     consumer('orchestrator-video-sent', 'notify.video.sent.v1'),
+    consumer('orchestrator-video-undeliverable', 'notify.video.undeliverable.v1'),
   ],
-  'kie-dispatcher': [consumer('kie-dispatcher-task-submit', 'kie.task.submit.v1')],
+  'kie-dispatcher': [
+    consumer('kie-dispatcher-task-submit', 'kie.task.submit.v1'),
+    // A failed job (e.g. expired by the orchestrator) cancels its queued or running task,
+    // so no KIE credits are spent on a video nobody will receive.
+    consumer('kie-dispatcher-video-failed', 'jobs.video.failed.v1'),
+  ],
   notifier: [
     consumer('notifier-credits-reserved', 'billing.credits.reserved.v1'),
     consumer('notifier-credits-rejected', 'billing.credits.rejected.v1'),

@@ -5,6 +5,7 @@ import { jetstream, jetstreamManager, provisionConsumers, provisionStreams } fro
 import { startConsumer, type RunningConsumer } from './consumer';
 import { createPublisher } from './publish';
 import { PermanentError, TransientError } from './errors';
+import { listParked, replayParked } from './dead';
 import { connectTestNats, eventually, silentLogger, uniqueName } from './testing';
 
 const subject = 'notify.video.sent.v1' as const;
@@ -109,6 +110,17 @@ describe('startConsumer', () => {
     expect(calls).toBe(2);
   });
 
+  it('never parks a message that fails transiently, however often', async () => {
+    let calls = 0;
+    const { send, def } = await setup(async () => {
+      calls++;
+      if (calls <= 4) throw Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    }, 2);
+    await send('outage');
+    await eventually(() => calls === 5);
+    expect(await deadMessages(def.durable)).toBe(0);
+  });
+
   it('parks an undecodable message without calling the handler', async () => {
     let calls = 0;
     const { js, def } = await setup(async () => void calls++);
@@ -118,6 +130,25 @@ describe('startConsumer', () => {
     const jsm = await jetstreamManager(nc);
     const msg = await jsm.streams.getMessage('DEAD', { last_by_subj: deadSubject(def.durable, subject) });
     expect(msg?.header.get('Neurocards-Dead-Reason')).toMatch(/undecodable/);
+  });
+
+  it('replays a parked message to its consumer once the cause is fixed', async () => {
+    let broken = true;
+    const handled: string[] = [];
+    const { send, def, run } = await setup(async (id) => {
+      if (broken) throw new PermanentError('bug');
+      handled.push(id);
+    });
+    await send('r');
+    await eventually(async () => (await deadMessages(def.durable)) === 1);
+    broken = false;
+    const jsm = await jetstreamManager(nc);
+    const [parked] = await listParked(jsm, def.durable);
+    expect(parked).toMatchObject({ consumer: def.durable, originalSubject: subject, reason: expect.stringMatching(/bug/) });
+    await replayParked(jetstream(nc), jsm, parked!.seq);
+    await eventually(() => handled.length === 1);
+    expect(handled).toEqual([`${run}-r`]);
+    expect(await listParked(jsm, def.durable)).toEqual([]);
   });
 
   it('finishes in-flight work before stop() resolves', async () => {

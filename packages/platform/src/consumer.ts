@@ -2,7 +2,7 @@ import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { decodeEvent, deadSubject, type AnyEvent, type ConsumerDef, type Subject } from '@neurocards/contracts';
 import type { Logger } from './logger';
-import { PermanentError, TransientError } from './errors';
+import { isTransient, PermanentError, TransientError } from './errors';
 import type { Metrics } from './metrics';
 
 export type EventOf<S extends Subject> = Extract<AnyEvent, { type: S }>;
@@ -43,7 +43,9 @@ export const defaultBackoff = (deliveryCount: number) => Math.min(60_000, 1000 *
  *
  * - The handler's effect is committed before the ack (at-least-once; handlers are idempotent).
  * - Undecodable messages and PermanentError: parked in DEAD with the reason, then term().
- * - Other errors: nak(delay) with back-off; at the last allowed delivery, parked instead.
+ * - Transient failures (TransientError, database/broker/network outages): nak(delay) with
+ *   capped back-off, for as long as it takes — never parked, so an outage loses nothing.
+ * - Any other error: nak(delay) with back-off; at `maxDeliver`, parked, so a bug never loops.
  * - While the handler runs, working() is sent every ackWait/3 so a slow step is not redelivered.
  */
 export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>): Promise<RunningConsumer> {
@@ -94,12 +96,14 @@ export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>)
       if (err instanceof PermanentError) {
         evLog.error({ err }, 'permanent failure; message parked');
         await park(m, `permanent: ${err.message}`);
-      } else if (deliveryCount >= def.maxDeliver) {
+      } else if (!isTransient(err) && deliveryCount >= def.maxDeliver) {
         evLog.error({ err, deliveryCount }, 'out of deliveries; message parked');
         await park(m, `exhausted after ${deliveryCount} deliveries: ${(err as Error).message}`);
       } else {
         const delay = err instanceof TransientError && err.retryAfterMs !== undefined ? err.retryAfterMs : backoff(deliveryCount);
-        evLog.warn({ err, deliveryCount, delayMs: delay }, 'handler failed; will be redelivered');
+        // A long outage keeps redelivering: escalate so someone looks.
+        const level = deliveryCount >= def.maxDeliver ? 'error' : 'warn';
+        evLog[level]({ err, deliveryCount, delayMs: delay }, 'handler failed; will be redelivered');
         m.nak(delay);
         metrics?.messages.inc({ consumer: def.durable, outcome: 'retry' });
       }

@@ -12,3 +12,4 @@ export * from './rpc';
 export * from './http';
 export * from './shutdown';
 export * from './runtime';
+export * from './dead';

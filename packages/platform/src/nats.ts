@@ -92,7 +92,9 @@ export async function provisionConsumers(
       ack_policy: AckPolicy.Explicit,
       deliver_policy: opts.onlyNew ? DeliverPolicy.New : DeliverPolicy.All,
       filter_subject: d.subject,
-      max_deliver: d.maxDeliver,
+      // Unlimited on the server: the runner parks what must be parked (see startConsumer);
+      // a server-side limit would silently drop a message that failed during an outage.
+      max_deliver: -1,
       ack_wait: nanos(d.ackWaitSeconds * 1000),
       // Bounds how many un-acked messages one consumer may hold across all replicas.
       max_ack_pending: 1000,

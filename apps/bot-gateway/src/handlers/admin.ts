@@ -47,8 +47,10 @@ export function adminComposer(deps: AdminDeps): Composer<Context> {
             ? t(locale, 'adminGranted', { amount: cmd.amount, userId: cmd.userId, balance: g.balance })
             : t(locale, 'adminGrantRepeated', { userId: cmd.userId, balance: g.balance });
         } catch (err) {
-          log.warn({ err, userId: cmd.userId }, 'grant failed');
-          return t(locale, 'adminBillingDown');
+          // A timed-out grant may still have been applied: say so, rather than inviting a
+          // second /grant (a new update, so a new grantId) that would grant twice.
+          log.warn({ err, userId: cmd.userId }, 'grant outcome unknown');
+          return t(locale, 'adminGrantUnknown', { userId: cmd.userId });
         }
       case 'balance': {
         const b = await deps.billing.balance(cmd.userId);
