@@ -19,10 +19,29 @@ export function createTranslator<M extends Messages>(dicts: { ru: M; en: { [K in
   return (locale, key, params) => {
     const template = (dicts[locale] as Messages)[key] ?? (dicts.ru as Messages)[key];
     if (template === undefined) throw new Error(`missing text ${String(key)}`);
-    return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-      params && name in params ? String(params[name]) : whole,
-    );
+    return interpolate(locale, template, params);
   };
+}
+
+const PLURAL = /\{(\w+), plural,((?:\s*(?:=\d+|zero|one|two|few|many|other)\s*\{[^{}]*\})+)\s*\}/g;
+const OPTION = /(=\d+|zero|one|two|few|many|other)\s*\{([^{}]*)\}/g;
+const rules: Partial<Record<Locale, Intl.PluralRules>> = {};
+
+/**
+ * `{name}` → the param; `{n, plural, one {# кредит} few {# кредита} many {# кредитов} other {# кредита}}`
+ * → the form Intl.PluralRules picks for the locale (`=0 {…}` matches exactly), `#` → the number.
+ * Russian needs this: 1 кредит, 3 кредита, 5 кредитов.
+ */
+export function interpolate(locale: Locale, template: string, params?: Record<string, string | number>): string {
+  const plural = template.replace(PLURAL, (whole, name: string, body: string) => {
+    const n = Number(params?.[name]);
+    if (!params || !(name in params) || Number.isNaN(n)) return whole;
+    const options = new Map([...body.matchAll(OPTION)].map((m) => [m[1]!, m[2]!]));
+    const category = (rules[locale] ??= new Intl.PluralRules(locale)).select(n);
+    const text = options.get(`=${n}`) ?? options.get(category) ?? options.get('other') ?? '';
+    return text.replace(/#/g, String(n));
+  });
+  return plural.replace(/\{(\w+)\}/g, (whole, name: string) => (params && name in params ? String(params[name]) : whole));
 }
 
 /** Picks the locale from Telegram's `language_code`: English speakers get English, others Russian. */
@@ -33,7 +52,8 @@ export function pickLocale(languageCode: string | undefined | null): Locale {
 /** Lists keys missing or extra in `en` compared with `ru`, and `{params}` that differ. */
 export function compareLocales(ru: Messages, en: Messages): string[] {
   const problems: string[] = [];
-  const params = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort().join(',');
+  const params = (s: string) =>
+    [...new Set([...s.matchAll(/\{(\w+)(?:\}|, plural,)/g)].map((m) => m[1]))].sort().join(',');
   for (const k of Object.keys(ru)) {
     if (!(k in en)) problems.push(`en lacks ${k}`);
     else if (params(ru[k]!) !== params(en[k]!)) problems.push(`params differ in ${k}`);
