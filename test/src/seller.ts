@@ -31,12 +31,17 @@ export const lastBotMessageId = (stack: Stack, chatId: number) =>
  * Plays a seller through the whole journey, as a person would in the chat:
  * photo → template → skip wishes → count → confirm.
  */
-export async function orderVideos(stack: Stack, user: SimUser, count: 1 | 3 | 5): Promise<void> {
+export async function orderVideos(stack: Stack, user: SimUser, count: 1 | 3 | 5, wishes?: string): Promise<void> {
   let mark = lastBotMessageId(stack, user.userId);
   await stack.tg.userSends(user, { photo: { bytes: PRODUCT_JPEG } });
   await press(stack, user, /UGC/i, mark);
   mark = lastBotMessageId(stack, user.userId);
-  await press(stack, user, /пропустить|skip/i, mark);
+  if (wishes) {
+    await stack.tg.waitForBotMessage(user.userId, (m) => m.messageId > mark - 1 && /пожелани|wishes/i.test(m.text ?? ''), 30_000);
+    await stack.tg.userSends(user, { text: wishes });
+  } else {
+    await press(stack, user, /пропустить|skip/i, mark);
+  }
   mark = lastBotMessageId(stack, user.userId);
   await press(stack, user, new RegExp(`(^|\\D)${count}(\\D|$)`), mark);
   mark = lastBotMessageId(stack, user.userId);

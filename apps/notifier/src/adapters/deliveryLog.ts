@@ -8,7 +8,9 @@ import type { Sql } from '@neurocards/platform';
  *      concurrent redelivery of the same event sees it and backs off);
  *   2. the message goes to Telegram;
  *   3. `markSent` flips the row to 'sent' with Telegram's message_id, in the caller's
- *      transaction (for a video, together with the outbox write of notify.video.sent).
+ *      transaction (for a video, together with the outbox write of notify.video.sent);
+ *      or `markUndeliverable` closes it for good, likewise in the caller's transaction
+ *      (for a video, with notify.video.undeliverable, so the orchestrator refunds it).
  *
  * The remaining at-least-once window: if the process dies (or Postgres is unreachable)
  * after Telegram accepted the message and before step 3 commits, the row stays 'sending'
@@ -35,8 +37,12 @@ export interface DeliveryLog {
   claim(req: ClaimRequest): Promise<Claim>;
   /** Inside the caller's transaction: the message is in the chat. */
   markSent(tx: Sql, key: string, messageId: number, via?: 'url' | 'upload'): Promise<boolean>;
-  /** Telegram will never take it; the key is closed so redeliveries do nothing. */
-  markUndeliverable(key: string, reason: string): Promise<void>;
+  /**
+   * Inside the caller's transaction (for a video, together with the outbox write of
+   * notify.video.undeliverable): Telegram will never take it; the key is closed so
+   * redeliveries do nothing. False when the row was no longer ours to close.
+   */
+  markUndeliverable(tx: Sql, key: string, reason: string): Promise<boolean>;
   /** The attempt failed before Telegram took the message: the key can be claimed again at once. */
   release(key: string, reason: string): Promise<void>;
 }
@@ -86,11 +92,13 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
       return rows.length > 0;
     },
 
-    async markUndeliverable(key, reason) {
-      await sql`
+    async markUndeliverable(tx, key, reason) {
+      const rows = await tx`
         update deliveries
         set status = 'undeliverable', claimed_until = null, last_error = ${reason.slice(0, 1000)}, updated_at = now()
-        where message_key = ${key} and status = 'sending'`;
+        where message_key = ${key} and status = 'sending'
+        returning 1`;
+      return rows.length > 0;
     },
 
     async release(key, reason) {

@@ -100,6 +100,9 @@ function failureText(locale: Locale, reason: FailureClass, params: { index: numb
     case 'exhausted':
     case 'expired':
       return t(locale, 'videoFailedNoResult', params);
+    // The chat probably cannot receive this either; it is tried once all the same.
+    case 'undeliverable':
+      return t(locale, 'videoFailedUndeliverable', params);
     default: {
       const never: never = reason;
       throw new Error(`unknown failure class ${String(never)}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySendFailure as classify, safeUrl } from './telegramErrors';
+import { classifySendFailure as classify, safeUrl, videoUndeliverableReason, type SendFailure } from './telegramErrors';
 
 const api = (errorCode: number, description: string, extra: { retryAfterSec?: number; viaUrl?: boolean } = {}) =>
   classify({ type: 'api', errorCode, description, ...extra });
@@ -42,6 +42,28 @@ describe('classifySendFailure', () => {
     expect(classify({ type: 'download', status: 429, message: 'HTTP 429' }).kind).toBe('transient');
     expect(classify({ type: 'download', message: 'socket hang up' }).kind).toBe('transient');
     expect(classify({ type: 'too_large', sizeBytes: 60e6 }).kind).toBe('undeliverable');
+  });
+});
+
+describe('videoUndeliverableReason', () => {
+  const reason = (f: SendFailure) => videoUndeliverableReason(classify(f), f);
+
+  it('a chat that cannot receive it, an expired URL, a refused video → undeliverable', () => {
+    expect(reason({ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' })).toBe(
+      'Forbidden: bot was blocked by the user',
+    );
+    expect(reason({ type: 'download', status: 410, message: 'HTTP 410' })).toContain('410');
+    expect(reason({ type: 'too_large', sizeBytes: 60e6 })).toContain('50 MB');
+    expect(reason({ type: 'api', errorCode: 400, description: 'Bad Request: wrong file identifier' })).toContain('400');
+  });
+
+  it('anything that may pass, or a broken bot token, is not the video\'s fate', () => {
+    expect(reason({ type: 'api', errorCode: 429, description: 'Too Many Requests', retryAfterSec: 3 })).toBeNull();
+    expect(reason({ type: 'api', errorCode: 502, description: 'Bad Gateway' })).toBeNull();
+    expect(reason({ type: 'network', message: 'ECONNRESET' })).toBeNull();
+    expect(reason({ type: 'download', status: 503, message: 'HTTP 503' })).toBeNull();
+    expect(reason({ type: 'api', errorCode: 401, description: 'Unauthorized' })).toBeNull();
+    expect(reason({ type: 'api', errorCode: 404, description: 'Not Found' })).toBeNull();
   });
 });
 

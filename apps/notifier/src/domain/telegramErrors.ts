@@ -81,6 +81,21 @@ export function classifySendFailure(f: SendFailure): Verdict {
 }
 
 /**
+ * Why a video can never reach the chat, or null if it might still (or the fault is not the
+ * video's). Besides the `undeliverable` verdicts, Telegram refusing the video request
+ * itself (`rejected`, e.g. a 400 or 413 on the upload) counts: parking that message would
+ * keep the seller's credit held with no video to show for it. A refusal of the bot as a
+ * whole (401 Unauthorized, 404 Not Found: a revoked or wrong token) is not about this
+ * video; it stays parked, so the video can still be sent once the token is fixed.
+ */
+export function videoUndeliverableReason(verdict: Verdict, failure: SendFailure): string | null {
+  if (verdict.kind === 'undeliverable') return verdict.reason;
+  if (verdict.kind !== 'rejected') return null;
+  if (failure.type === 'api' && (failure.errorCode === 401 || failure.errorCode === 404)) return null;
+  return verdict.reason;
+}
+
+/**
  * A URL safe to log: scheme, host and path only. Query strings of result URLs often carry
  * signatures or tokens, and a Telegram file URL carries the bot token in its path.
  */

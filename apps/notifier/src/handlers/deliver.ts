@@ -3,11 +3,14 @@ import type { DeliveryLog } from '../adapters/deliveryLog';
 import { RateLimitedError, type SendScheduler } from '../adapters/scheduler';
 import { SendFailedError, type TelegramSender } from '../adapters/telegram';
 import type { Outbound } from '../domain/messages';
+import { videoUndeliverableReason } from '../domain/telegramErrors';
 
 export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
 
 /** Runs in the transaction that records the message as sent (e.g. an outbox write). */
 export type OnSent = (tx: Sql, sent: { messageId: number; via: 'url' | 'upload' | 'text' }) => Promise<void>;
+/** Runs in the transaction that records the message as undeliverable (e.g. an outbox write). */
+export type OnUndeliverable = (tx: Sql, reason: string) => Promise<void>;
 
 export interface DeliverRequest {
   eventId: string;
@@ -18,6 +21,7 @@ export interface DeliverRequest {
   /** Builds the message once the key is claimed (the summary asks billing for the balance). */
   build: () => Promise<Outbound> | Outbound;
   onSent?: OnSent;
+  onUndeliverable?: OnUndeliverable;
   log: Logger;
 }
 
@@ -31,14 +35,19 @@ export interface DelivererDeps {
 }
 
 /** Shorthand for a message that is fully known up front. */
-export const request = (eventId: string, msg: Outbound, log: Logger, onSent?: OnSent): DeliverRequest => ({
+export const request = (
+  eventId: string,
+  msg: Outbound,
+  log: Logger,
+  hooks: { onSent?: OnSent; onUndeliverable?: OnUndeliverable } = {},
+): DeliverRequest => ({
   eventId,
   key: msg.key,
   purpose: msg.purpose,
   chatId: msg.chatId,
   build: () => msg,
   log,
-  ...(onSent ? { onSent } : {}),
+  ...hooks,
 });
 
 /**
@@ -46,9 +55,12 @@ export const request = (eventId: string, msg: Outbound, log: Logger, onSent?: On
  * here from the sender's verdict:
  * - rate limited beyond the in-process wait → TransientError(retryAfterMs): JetStream
  *   redelivers after retry_after and the message is not held meanwhile;
- * - undeliverable (403, chat not found, expired video URL) → recorded, acked, never retried;
+ * - undeliverable (403, chat not found, expired video URL, over 50 MB) → recorded with
+ *   `onUndeliverable` in one transaction, acked, never retried;
  * - transient (5xx, network) → the claim is released and the consumer backs off;
- * - rejected (Telegram refused our request) → PermanentError: parked in DEAD for a person.
+ * - rejected (Telegram refused our request) → PermanentError: parked in DEAD for a person;
+ *   except for a video, which is undeliverable then (domain/telegramErrors
+ *   `videoUndeliverableReason`): a parked video would hold the seller's credit.
  */
 export function createDeliverer({ sql, deliveryLog, sender, scheduler }: DelivererDeps): Deliver {
   return async (req) => {
@@ -76,9 +88,16 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler }: Deliver
         return { ...r, via: 'text' as const };
       });
     } catch (err) {
-      if (err instanceof SendFailedError && err.verdict.kind === 'undeliverable') {
-        await deliveryLog.markUndeliverable(key, err.verdict.reason);
-        log.warn({ reason: err.verdict.reason }, 'message undeliverable; recorded, not retried');
+      const gone = err instanceof SendFailedError ? undeliverableReason(err, purpose) : null;
+      if (err instanceof SendFailedError && gone !== null) {
+        const recorded = await transaction(sql, async (tx) => {
+          const first = await deliveryLog.markUndeliverable(tx, key, gone);
+          if (first) await req.onUndeliverable?.(tx, gone);
+          return first;
+        });
+        // A video Telegram refused outright may be a bug of ours: loud, though it is not retried.
+        const level = err.verdict.kind === 'rejected' ? 'error' : 'warn';
+        log[level]({ reason: gone, recorded }, 'message undeliverable; recorded, not retried');
         return 'undeliverable';
       }
       await deliveryLog.release(key, err instanceof Error ? err.message : String(err));
@@ -110,4 +129,10 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler }: Deliver
     else log.info({ messageId: sent.messageId, via: sent.via }, 'message sent');
     return 'sent';
   };
+}
+
+/** Why the message can never be sent, or null if the failure is of another kind. */
+function undeliverableReason(err: SendFailedError, purpose: Outbound['purpose']): string | null {
+  if (purpose === 'video') return videoUndeliverableReason(err.verdict, err.failure);
+  return err.verdict.kind === 'undeliverable' ? err.verdict.reason : null;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { consumers, createEvent, validFixtures, type EventData, type Subject } from '@neurocards/contracts';
+import { consumers, createEvent, deterministicId, validFixtures, type EventData, type Subject } from '@neurocards/contracts';
 import { connectPostgres, migrate, PermanentError, TransientError, type Sql } from '@neurocards/platform';
 import { createTestDatabase, silentLogger } from '@neurocards/platform/testing';
 import { createDeliveryLog } from '../adapters/deliveryLog';
@@ -8,7 +8,7 @@ import { createSendScheduler } from '../adapters/scheduler';
 import { retryAfterOf, SendFailedError, type TelegramSender } from '../adapters/telegram';
 import { classifySendFailure, type SendFailure } from '../domain/telegramErrors';
 import { parseRate, RateLimiter } from '../domain/tokenBucket';
-import { createDeliverer } from './deliver';
+import { createDeliverer, request } from './deliver';
 import { createHandlers, type NotifierHandlers, type NotifierSubject } from './index';
 
 const log = silentLogger();
@@ -100,6 +100,9 @@ const run = (subject: NotifierSubject, e: any) => (handlers[subject] as any)(e, 
 const outboxSent = (jobId: string) =>
   sql<{ payload: { data: { messageId: number; chatId: number } } }[]>`
     select payload from outbox where subject = 'notify.video.sent.v1' and payload->'data'->>'jobId' = ${jobId}`;
+const outboxUndeliverable = (jobId: string) =>
+  sql<{ id: string; payload: { id: string; correlationId: string; data: { orderId: string; jobId: string; chatId: number; reason: string } } }[]>`
+    select id, payload from outbox where subject = 'notify.video.undeliverable.v1' and payload->'data'->>'jobId' = ${jobId}`;
 const row = async (key: string) => (await sql`select * from deliveries where message_key = ${key}`)[0];
 
 describe('handlers', () => {
@@ -123,6 +126,12 @@ describe('handlers', () => {
     await run(subject, e);
     expect(tg.to(chatId)).toHaveLength(1);
     expect(tg.to(chatId)[0]!.text).toContain(snippet);
+  });
+
+  it('says nothing about the welcome bonus, which the greeting already announces', async () => {
+    const d = { ...data('billing.credits.granted.v1'), grantedBy: 'welcome' };
+    await run('billing.credits.granted.v1', event('billing.credits.granted.v1', d));
+    expect(tg.to(d.userId)).toHaveLength(0);
   });
 
   it('generation started is sent once per order, even under two event ids', async () => {
@@ -150,16 +159,80 @@ describe('video ready', () => {
     expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'sent', telegram_message_id: String(sent[0]!.messageId) });
   });
 
-  it('a blocked bot (403): recorded as undeliverable, acked, no notify.video.sent, never retried', async () => {
+  it('a blocked bot (403): recorded as undeliverable with one notify.video.undeliverable, never retried', async () => {
     const d = data('jobs.video.ready.v1');
     tg.failures.set(d.chatId, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
     const e = event('jobs.video.ready.v1', d);
     await expect(run('jobs.video.ready.v1', e)).resolves.toBeUndefined();
     await run('jobs.video.ready.v1', e);
+    // The same fact re-emitted under a new event id adds nothing either.
+    await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d));
     expect(tg.to(d.chatId)).toHaveLength(0);
     expect(tg.failures.get(d.chatId)).toHaveLength(0);
     expect(await outboxSent(d.jobId)).toHaveLength(0);
     expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'undeliverable', telegram_message_id: null });
+    const out = await outboxUndeliverable(d.jobId);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.id).toBe(deterministicId('notify.video.undeliverable.v1', d.jobId));
+    expect(out[0]!.payload.correlationId).toBe(d.orderId);
+    expect(out[0]!.payload.data).toEqual({
+      orderId: d.orderId,
+      jobId: d.jobId,
+      chatId: d.chatId,
+      reason: 'Forbidden: bot was blocked by the user',
+    });
+  });
+
+  it.each([
+    ['chat not found', { type: 'api', errorCode: 400, description: 'Bad Request: chat not found' }, 'chat not found'],
+    ['an expired result URL', { type: 'download', status: 404, message: 'HTTP 404' }, 'download failed with 404'],
+    ['a video over 50 MB', { type: 'too_large', sizeBytes: 60 * 1024 * 1024 }, 'exceeds the 50 MB'],
+    ['a request Telegram refuses', { type: 'api', errorCode: 400, description: 'Bad Request: caption is too long' }, 'caption is too long'],
+    ['an upload Telegram refuses', { type: 'api', errorCode: 413, description: 'Request Entity Too Large' }, 'Too Large'],
+  ] as Array<[string, SendFailure, string]>)('%s: undeliverable, reported to the orchestrator, acked', async (_, failure, snippet) => {
+    const d = data('jobs.video.ready.v1');
+    tg.failures.set(d.chatId, [failure]);
+    const e = event('jobs.video.ready.v1', d);
+    await expect(run('jobs.video.ready.v1', e)).resolves.toBeUndefined();
+    await run('jobs.video.ready.v1', e);
+    expect(tg.to(d.chatId)).toHaveLength(0);
+    expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'undeliverable' });
+    const out = await outboxUndeliverable(d.jobId);
+    expect(out).toHaveLength(1);
+    expect(out[0]!.payload.data.reason).toContain(snippet);
+    expect(await outboxSent(d.jobId)).toHaveLength(0);
+  });
+
+  it('a revoked bot token (401) is not the video\'s fault: parked, no undeliverable report', async () => {
+    const d = data('jobs.video.ready.v1');
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 401, description: 'Unauthorized' }]);
+    await expect(run('jobs.video.ready.v1', event('jobs.video.ready.v1', d))).rejects.toBeInstanceOf(PermanentError);
+    expect(await outboxUndeliverable(d.jobId)).toHaveLength(0);
+    expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'sending' });
+  });
+
+  it('records undeliverable and its report in one transaction: a failing report leaves the row open', async () => {
+    const d = data('jobs.video.ready.v1');
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
+    const deliver = createDeliverer({
+      sql,
+      deliveryLog: createDeliveryLog(sql),
+      sender: tg,
+      scheduler: createSendScheduler({
+        limiter: new RateLimiter(parseRate('1000/1s'), parseRate('1000/1s'), Date.now()),
+        maxWaitMs: 2000,
+        retryAfterOf,
+      }),
+    });
+    const req = request('evt-' + d.jobId, { kind: 'video', key: `job:${d.jobId}:video`, purpose: 'video', chatId: d.chatId, videoUrl: d.videoUrl, caption: 'x' }, log, {
+      onUndeliverable: async (tx) => {
+        await tx`insert into outbox (id, subject, payload) values (${deterministicId('probe', d.jobId)}, 'probe', '{}'::jsonb)`;
+        throw new Error('outbox write failed');
+      },
+    });
+    await expect(deliver(req)).rejects.toThrow('outbox write failed');
+    expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'sending' });
+    expect(await sql`select 1 from outbox where id = ${deterministicId('probe', d.jobId)}`).toHaveLength(0);
   });
 
   it('a long 429: TransientError with retry_after, claim released, the chat stays paused', async () => {
@@ -187,10 +260,11 @@ describe('video ready', () => {
     expect((await row(`job:${d.jobId}:video`))!.attempts).toBe(2);
   });
 
-  it('a request Telegram rejects is parked (PermanentError), not retried forever', async () => {
-    const d = data('jobs.video.ready.v1');
-    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 400, description: 'Bad Request: caption is too long' }]);
-    await expect(run('jobs.video.ready.v1', event('jobs.video.ready.v1', d))).rejects.toBeInstanceOf(PermanentError);
+  it('a text Telegram rejects is parked (PermanentError), not retried forever', async () => {
+    const d = data('jobs.generation.started.v1');
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 400, description: 'Bad Request: message is too long' }]);
+    await expect(run('jobs.generation.started.v1', event('jobs.generation.started.v1', d))).rejects.toBeInstanceOf(PermanentError);
+    expect(await row(`order:${d.orderId}:generation-started`)).toMatchObject({ status: 'sending' });
   });
 
   it('a message another worker is sending right now is left to it', async () => {
@@ -207,6 +281,26 @@ describe('video ready', () => {
     await sql`update deliveries set claimed_until = now() - interval '1 second' where message_key = ${`job:${d.jobId}:video`}`;
     await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d));
     expect(tg.to(d.chatId)).toHaveLength(1);
+  });
+});
+
+describe('video failed as undeliverable', () => {
+  it('tries one short text in the user\'s language, and nothing more if the chat is gone', async () => {
+    const d = data('jobs.video.failed.v1', { reason: 'undeliverable', locale: 'en', index: 2, count: 3 });
+    await run('jobs.video.failed.v1', event('jobs.video.failed.v1', d));
+    expect(tg.to(d.chatId).map((s) => s.text)).toEqual([
+      '❌ Video 2 of 3: we could not deliver it to this chat; the credit is back on your balance.',
+    ]);
+
+    const gone = data('jobs.video.failed.v1', { reason: 'undeliverable' });
+    tg.failures.set(gone.chatId, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
+    const e = event('jobs.video.failed.v1', gone);
+    await expect(run('jobs.video.failed.v1', e)).resolves.toBeUndefined();
+    await run('jobs.video.failed.v1', e);
+    expect(tg.to(gone.chatId)).toHaveLength(0);
+    expect(await row(`job:${gone.jobId}:failed`)).toMatchObject({ status: 'undeliverable' });
+    // Only videos report to the orchestrator.
+    expect(await outboxUndeliverable(gone.jobId)).toHaveLength(0);
   });
 });
 

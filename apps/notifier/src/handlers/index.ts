@@ -8,6 +8,9 @@ import { request, type Deliver } from './deliver';
  * The subjects the notifier consumes. The topology types its subjects as any `Subject`,
  * so the list is spelled out here and a test checks it against `consumers.notifier`.
  */
+
+/** `grantedBy` of bot-gateway's welcome bonus (see its /start handling). */
+export const WELCOME_GRANTOR = 'welcome';
 export type NotifierSubject =
   | 'billing.credits.reserved.v1'
   | 'billing.credits.rejected.v1'
@@ -42,6 +45,9 @@ export function createHandlers({ deliver, balance, supportContact, adminIds }: H
     },
 
     'billing.credits.granted.v1': async (e, ctx) => {
+      // The welcome bonus is announced in bot-gateway's greeting itself; a second message
+      // saying the same would only be noise.
+      if (e.data.grantedBy === WELCOME_GRANTOR) return;
       await deliver(request(e.id, m.creditsGranted(e.data, e.data.locale), ctx.log));
     },
 
@@ -52,18 +58,23 @@ export function createHandlers({ deliver, balance, supportContact, adminIds }: H
     'jobs.video.ready.v1': async (e, ctx) => {
       const d = e.data;
       const log = ctx.log.child({ jobId: d.jobId, orderId: d.orderId });
-      // Only when the video reached the chat: an undeliverable one is left to the
-      // orchestrator's deadline, which refunds it.
+      // Every video ends in exactly one of two events, written with its delivery-log entry:
+      // sent (billing captures the credit) or undeliverable (the orchestrator fails the
+      // job and billing refunds it). Ids per job, so a second attempt cannot add another.
+      const meta = { correlationId: d.orderId, causationId: e.id };
+      const job = { orderId: d.orderId, jobId: d.jobId, chatId: d.chatId };
       await deliver(
-        request(e.id, m.videoReady(d), log, async (tx, sent) => {
-          const event = createEvent({
-            subject: 'notify.video.sent.v1',
-            id: deterministicId('notify.video.sent.v1', d.jobId),
-            correlationId: d.orderId,
-            causationId: e.id,
-            data: { orderId: d.orderId, jobId: d.jobId, chatId: d.chatId, messageId: sent.messageId },
-          });
-          await enqueue(tx, event);
+        request(e.id, m.videoReady(d), log, {
+          onSent: async (tx, sent) => {
+            const id = deterministicId('notify.video.sent.v1', d.jobId);
+            const data = { ...job, messageId: sent.messageId };
+            await enqueue(tx, createEvent({ subject: 'notify.video.sent.v1', id, data, ...meta }));
+          },
+          onUndeliverable: async (tx, reason) => {
+            const id = deterministicId('notify.video.undeliverable.v1', d.jobId);
+            const data = { ...job, reason: reason.slice(0, 500) || 'undeliverable' };
+            await enqueue(tx, createEvent({ subject: 'notify.video.undeliverable.v1', id, data, ...meta }));
+          },
         }),
       );
     },

@@ -180,7 +180,9 @@ export async function completeOrder(db: Db, orderId: string, delivered: number, 
 }
 
 /**
- * Locks active orders that have a job past `cutoff` (created before it and still open).
+ * Locks active orders that have a job past `cutoff` (created before it and still without
+ * a video: a `ready` job is the notifier's to finish, see domain/job-state — selecting it
+ * would make the sweeper revisit it every round for nothing).
  * SKIP LOCKED: replicas sweeping at once take different orders, and an order busy in a
  * handler is simply swept next time.
  */
@@ -189,16 +191,17 @@ export async function lockOverdueOrders(db: Db, cutoff: Date, limit: number): Pr
     select o.order_id from orders o
     where o.status = 'active'
       and exists (select 1 from jobs j where j.order_id = o.order_id
-                  and j.state not in ('delivered', 'failed') and j.created_at < ${cutoff})
+                  and j.state not in ('delivered', 'failed') and j.state <> 'ready' and j.created_at < ${cutoff})
     limit ${limit}
     for update of o skip locked`;
   return rows.map((r) => r.order_id);
 }
 
+/** The jobs of `orderId` the deadline can expire (no outcome and no video), oldest first. */
 export async function overdueJobIds(db: Db, orderId: string, cutoff: Date): Promise<string[]> {
   const rows = await db<{ job_id: string }[]>`
     select job_id from jobs
-    where order_id = ${orderId} and state not in ('delivered', 'failed') and created_at < ${cutoff}
+    where order_id = ${orderId} and state not in ('delivered', 'failed') and state <> 'ready' and created_at < ${cutoff}
     order by video_index`;
   return rows.map((r) => r.job_id);
 }

@@ -7,6 +7,7 @@ const inputs: JobInput[] = [
   { type: 'task_succeeded' },
   { type: 'task_failed' },
   { type: 'video_sent' },
+  { type: 'video_undeliverable' },
   { type: 'deadline_passed' },
 ];
 
@@ -21,6 +22,7 @@ const table: Record<JobState, Record<JobInput['type'], Transition>> = {
     task_succeeded: i('unexpected'),
     task_failed: i('unexpected'),
     video_sent: i('unexpected'),
+    video_undeliverable: i('unexpected'),
     deadline_passed: m('failed'),
   },
   submitted: {
@@ -29,6 +31,7 @@ const table: Record<JobState, Record<JobInput['type'], Transition>> = {
     task_succeeded: m('ready'),
     task_failed: m('failed'),
     video_sent: i('unexpected'),
+    video_undeliverable: i('unexpected'),
     deadline_passed: m('failed'),
   },
   generating: {
@@ -37,6 +40,7 @@ const table: Record<JobState, Record<JobInput['type'], Transition>> = {
     task_succeeded: m('ready'),
     task_failed: m('failed'),
     video_sent: i('unexpected'),
+    video_undeliverable: i('unexpected'),
     deadline_passed: m('failed'),
   },
   ready: {
@@ -45,7 +49,9 @@ const table: Record<JobState, Record<JobInput['type'], Transition>> = {
     task_succeeded: i('duplicate'),
     task_failed: i('late'),
     video_sent: m('delivered'),
-    deadline_passed: m('failed'),
+    video_undeliverable: m('failed'),
+    // The video exists: the notifier delivers it or reports it undeliverable.
+    deadline_passed: i('late'),
   },
   delivered: {
     prompt_written: i('terminal'),
@@ -53,6 +59,7 @@ const table: Record<JobState, Record<JobInput['type'], Transition>> = {
     task_succeeded: i('terminal'),
     task_failed: i('terminal'),
     video_sent: i('duplicate'),
+    video_undeliverable: i('terminal'),
     deadline_passed: i('terminal'),
   },
   failed: {
@@ -61,6 +68,7 @@ const table: Record<JobState, Record<JobInput['type'], Transition>> = {
     task_succeeded: i('terminal'),
     task_failed: i('duplicate'),
     video_sent: i('terminal'),
+    video_undeliverable: i('terminal'),
     deadline_passed: i('duplicate'),
   },
 };
@@ -84,10 +92,16 @@ describe('job state machine', () => {
     }
   });
 
-  it('lets every open job expire', () => {
-    for (const state of JOB_STATES.filter((s) => !isTerminal(s))) {
+  it('lets every open job without a video expire, but never a ready one', () => {
+    for (const state of JOB_STATES.filter((s) => !isTerminal(s) && s !== 'ready')) {
       expect(transition({ state, attempt: 1 }, { type: 'deadline_passed' })).toEqual(m('failed'));
     }
+    expect(transition({ state: 'ready', attempt: 1 }, { type: 'deadline_passed' }).kind).toBe('ignore');
+  });
+
+  it('fails a job for an undeliverable video only once the video exists', () => {
+    const moves = JOB_STATES.filter((state) => transition({ state, attempt: 1 }, { type: 'video_undeliverable' }).kind === 'move');
+    expect(moves).toEqual(['ready']);
   });
 
   it('knows exactly two terminal states', () => {

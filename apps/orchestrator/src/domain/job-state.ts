@@ -4,7 +4,15 @@
  *
  *   prompting ─prompt_written→ submitted ─task_submitted→ generating ─task_succeeded→ ready ─video_sent→ delivered
  *       │                          │  └──────────task_succeeded (out of order)────────↗   │
- *       └──deadline_passed──→ failed ←──task_failed / deadline_passed──────────────────────┘
+ *       │                          └─────────────┬────────────────┘                        │
+ *       │                               task_failed / deadline_passed          video_undeliverable
+ *       │                                        ↓                                         │
+ *       └─────────deadline_passed──────────→  failed  ←────────────────────────────────────┘
+ *
+ * The overall deadline ends only jobs without a video. A `ready` job waits for the notifier,
+ * which either delivers the video (even late: billing captures it) or reports it
+ * undeliverable (billing refunds it); failing it on the clock could refund a video that
+ * then arrives anyway.
  *
  * `delivered` and `failed` are terminal: once a video has an outcome, nothing changes it
  * (billing has already captured or refunded its credit).
@@ -21,6 +29,8 @@ export type JobInput =
   | { type: 'task_succeeded' }
   | { type: 'task_failed' }
   | { type: 'video_sent' }
+  /** The notifier gave up on sending the video for good (bot blocked, chat gone, URL expired). */
+  | { type: 'video_undeliverable' }
   | { type: 'deadline_passed' };
 
 export type JobInputType = JobInput['type'];
@@ -67,6 +77,7 @@ export function transition(job: JobSnapshot, input: JobInput): Transition {
         case 'task_succeeded':
         case 'task_failed':
         case 'video_sent':
+        case 'video_undeliverable':
           return ignore('unexpected');
         default:
           return unreachable(input);
@@ -84,6 +95,7 @@ export function transition(job: JobSnapshot, input: JobInput): Transition {
         case 'deadline_passed':
           return move('failed');
         case 'video_sent':
+        case 'video_undeliverable':
           return ignore('unexpected');
         default:
           return unreachable(input);
@@ -101,6 +113,7 @@ export function transition(job: JobSnapshot, input: JobInput): Transition {
         case 'deadline_passed':
           return move('failed');
         case 'video_sent':
+        case 'video_undeliverable':
           return ignore('unexpected');
         default:
           return unreachable(input);
@@ -117,9 +130,12 @@ export function transition(job: JobSnapshot, input: JobInput): Transition {
           return ignore('duplicate');
         case 'video_sent':
           return move('delivered');
-        // The notifier could not deliver within the overall deadline: release the credit.
-        case 'deadline_passed':
+        // The notifier gave up on it: the credit is refunded.
+        case 'video_undeliverable':
           return move('failed');
+        // The video exists: the notifier delivers it (even late) or reports it undeliverable.
+        case 'deadline_passed':
+          return ignore('late');
         default:
           return unreachable(input);
       }
@@ -131,6 +147,7 @@ export function transition(job: JobSnapshot, input: JobInput): Transition {
         case 'task_submitted':
         case 'task_succeeded':
         case 'task_failed':
+        case 'video_undeliverable':
         case 'deadline_passed':
           return ignore('terminal');
         default:
@@ -145,6 +162,7 @@ export function transition(job: JobSnapshot, input: JobInput): Transition {
         case 'task_submitted':
         case 'task_succeeded':
         case 'video_sent':
+        case 'video_undeliverable':
           return ignore('terminal');
         default:
           return unreachable(input);

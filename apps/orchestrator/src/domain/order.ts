@@ -20,13 +20,14 @@ export function orderOutcome(states: readonly JobState[], expected: number): Ord
 
 /** The kie-dispatcher makes up to this many attempts, each bounded by GENERATION_DEADLINE. */
 export const MAX_ATTEMPTS = 3;
-/** Slack for the prompt step, queueing between attempts and the notifier's send. */
+/** Slack for the prompt step and queueing between attempts. */
 export const DEADLINE_SLACK_MS = 10 * 60_000;
 
 /**
  * The overall deadline of a job after its creation. The per-attempt deadline is the
- * dispatcher's; this one is the backstop that guarantees every order completes (and every
- * held credit is released) even if an event is lost or a service is stuck.
+ * dispatcher's; this one is the backstop that releases the held credit of a job that got
+ * no video (an event lost, a service stuck). It does not apply to a `ready` job: once the
+ * video exists, its outcome is the notifier's (sent or undeliverable), however late.
  */
 export function overallDeadlineMs(generationDeadlineMs: number): number {
   return MAX_ATTEMPTS * generationDeadlineMs + DEADLINE_SLACK_MS;

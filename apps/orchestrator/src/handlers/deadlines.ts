@@ -14,9 +14,11 @@ export interface SweeperDeps {
 const BATCH = 50;
 
 /**
- * Fails every open job past its overall deadline with reason `expired` (emitting
- * jobs.video.failed.v1, so billing refunds and the notifier tells the seller), and
- * completes the orders this finishes. Returns the number of jobs expired.
+ * Fails every job still without a video past its overall deadline with reason `expired`
+ * (emitting jobs.video.failed.v1, so billing refunds and the notifier tells the seller),
+ * and completes the orders this finishes. Returns the number of jobs expired. A `ready`
+ * job is left alone: its video exists, and the notifier either delivers it (however late)
+ * or reports it undeliverable, which fails it then.
  */
 export async function sweepExpired(deps: SweeperDeps): Promise<number> {
   const log = deps.log.child({ module: 'deadline-sweeper' });

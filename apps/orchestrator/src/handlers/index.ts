@@ -2,7 +2,7 @@ import type { Handlers } from '@neurocards/platform';
 import type { Deps } from './deps';
 import { onCreditsRejected, onCreditsReserved, onOrderPlaced } from './orders';
 import { onPromptRequested } from './prompt';
-import { onTaskFailed, onTaskSubmitted, onTaskSucceeded, onVideoSent } from './tasks';
+import { onTaskFailed, onTaskSubmitted, onTaskSucceeded, onVideoSent, onVideoUndeliverable } from './tasks';
 
 export type { Deps } from './deps';
 export { sweepExpired, startSweeper } from './deadlines';
@@ -19,5 +19,6 @@ export function createHandlers(deps: Deps) {
     'kie.task.succeeded.v1': onTaskSucceeded(deps),
     'kie.task.failed.v1': onTaskFailed(deps),
     'notify.video.sent.v1': onVideoSent(deps),
+    'notify.video.undeliverable.v1': onVideoUndeliverable(deps),
   } satisfies Handlers;
 }

@@ -11,6 +11,7 @@ export type JobEvent =
   | { type: 'task_succeeded'; attempt: number; taskId: string; videoUrl: string }
   | { type: 'task_failed'; attempt: number; taskId: string | null; reason: FailureClass; detail: string }
   | { type: 'video_sent'; messageId: number }
+  | { type: 'video_undeliverable'; reason: string }
   | { type: 'deadline_passed' };
 
 export interface Cause {
@@ -80,9 +81,9 @@ export async function advanceJob(
       break;
     }
     case 'task_failed':
+    case 'video_undeliverable':
     case 'deadline_passed': {
-      const reason: FailureClass = ev.type === 'task_failed' ? ev.reason : 'expired';
-      const detail = ev.type === 'task_failed' ? ev.detail.slice(0, 2000) : 'no outcome within the overall deadline';
+      const { reason, detail } = failureOf(ev);
       await store.updateJob(tx, jobId, { state: step.to, failure_reason: reason, failure_detail: detail });
       await enqueue(
         tx,
@@ -102,6 +103,21 @@ export async function advanceJob(
   jlog.info({ to: step.to }, 'job advanced');
   if (isTerminal(step.to)) await completeIfDone(tx, order, cause, jlog);
   return step;
+}
+
+/** The failure class and the detail a failing job event stores and reports. */
+function failureOf(ev: Extract<JobEvent, { type: 'task_failed' | 'video_undeliverable' | 'deadline_passed' }>): {
+  reason: FailureClass;
+  detail: string;
+} {
+  switch (ev.type) {
+    case 'task_failed':
+      return { reason: ev.reason, detail: ev.detail.slice(0, 2000) };
+    case 'video_undeliverable':
+      return { reason: 'undeliverable', detail: `not deliverable to the chat: ${ev.reason}`.slice(0, 2000) };
+    case 'deadline_passed':
+      return { reason: 'expired', detail: 'no outcome within the overall deadline' };
+  }
 }
 
 /** "Generation started", once per order: on the first job that reaches KIE. */

@@ -1,10 +1,11 @@
 import { type EventOf } from '@neurocards/platform';
-import { rpc } from '@neurocards/contracts';
+import { consumers, rpc } from '@neurocards/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers, statsHandler, sweepExpired } from './index';
 import { jobIdOf } from './orders';
 import { ctx, ev, jobsOf, newOrder, outboxOf, setupDatabase, testDeps, type OutboxRow } from './test-kit';
-import type { Sql } from '@neurocards/platform';
+import { transaction, type Sql } from '@neurocards/platform';
+import * as store from '../adapters/store';
 
 let db: Awaited<ReturnType<typeof setupDatabase>>;
 let sql: Sql;
@@ -55,6 +56,14 @@ const failed = (orderId: string, jobId: string, reason: 'user_violation' | 'exha
   });
 const sent = (orderId: string, jobId: string, messageId = 1) =>
   ev('notify.video.sent.v1', { orderId, jobId, chatId: 111222333, messageId });
+const undeliverable = (orderId: string, jobId: string) =>
+  ev('notify.video.undeliverable.v1', { orderId, jobId, chatId: 111222333, reason: 'Forbidden: bot was blocked by the user' });
+
+describe('handlers', () => {
+  it('cover every consumer of the orchestrator in the topology (runtime.consume refuses a gap)', () => {
+    expect(Object.keys(h).sort()).toEqual(consumers.orchestrator.map((c) => c.subject as string).sort());
+  });
+});
 
 describe('order saga', () => {
   it('runs a 3-video order from reservation to exactly one completion', async () => {
@@ -279,6 +288,104 @@ describe('deadline sweeper', () => {
     expect(await count(orderId, 'jobs.video.ready.v1')).toBe(1);
     expect(await count(orderId, 'jobs.order.completed.v1')).toBe(1);
   });
+
+  it('leaves a ready job alone: its video is delivered late or reported undeliverable', async () => {
+    const { orderId, jobIds } = await startOrder(3);
+    const [a, b] = jobIds as [string, string, string];
+    await h['kie.task.succeeded.v1'](succeeded(orderId, a), ctx());
+    await h['kie.task.submitted.v1'](submitted(orderId, b), ctx());
+
+    await sweepExpired({ ...sweepDeps(), clock: later(101) });
+    expect((await jobsOf(sql, orderId)).map((j) => [j.state, j.failure_reason])).toEqual([
+      ['ready', null],
+      ['failed', 'expired'],
+      ['failed', 'expired'],
+    ]);
+    expect(await count(orderId, 'jobs.order.completed.v1')).toBe(0);
+
+    // The sweeper no longer even selects the order: nothing left in it the deadline can end.
+    const cutoff = new Date(Date.now() + 1000 * 60_000);
+    const selected = await transaction(sql, async (tx) => ({
+      orders: await store.lockOverdueOrders(tx, cutoff, 100_000),
+      jobs: await store.overdueJobIds(tx, orderId, cutoff),
+    }));
+    expect(selected.orders).not.toContain(orderId);
+    expect(selected.jobs).toEqual([]);
+    await sweepExpired({ ...sweepDeps(), clock: later(100_000) });
+    expect((await jobsOf(sql, orderId))[0]!.state).toBe('ready');
+    expect(await count(orderId, 'jobs.video.failed.v1')).toBe(2);
+
+    // The late video arrives: captured, not refunded, and the order completes once.
+    await h['notify.video.sent.v1'](sent(orderId, a), ctx());
+    expect((await jobsOf(sql, orderId))[0]!.state).toBe('delivered');
+    expect(await count(orderId, 'jobs.video.delivered.v1')).toBe(1);
+    const done = await outboxOf(sql, orderId, 'jobs.order.completed.v1');
+    expect(done.map((d) => d.payload.data)).toEqual([expect.objectContaining({ delivered: 1, failed: 2 })]);
+  });
+});
+
+describe('undeliverable video', () => {
+  it('fails the ready job as undeliverable, once, and the order completes counting it as failed', async () => {
+    const { orderId, jobIds } = await startOrder(3);
+    const [a, b, c] = jobIds as [string, string, string];
+    await h['kie.task.succeeded.v1'](succeeded(orderId, a), ctx());
+    await h['notify.video.sent.v1'](sent(orderId, a), ctx());
+    await h['kie.task.failed.v1'](failed(orderId, b), ctx());
+    await h['kie.task.succeeded.v1'](succeeded(orderId, c), ctx());
+    expect(await count(orderId, 'jobs.order.completed.v1')).toBe(0);
+
+    await h['notify.video.undeliverable.v1'](undeliverable(orderId, c), ctx());
+    const jobs = await jobsOf(sql, orderId);
+    expect(jobs.map((j) => [j.state, j.failure_reason])).toEqual([
+      ['delivered', null],
+      ['failed', 'exhausted'],
+      ['failed', 'undeliverable'],
+    ]);
+    const failures = (await outboxOf(sql, orderId, 'jobs.video.failed.v1')).filter((f) => f.payload.data.jobId === c);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]!.payload.data).toMatchObject({ reason: 'undeliverable', index: 3, count: 3, chatId: 111222333 });
+    expect(failures[0]!.payload.data.detail).toContain('bot was blocked');
+    const done = await outboxOf(sql, orderId, 'jobs.order.completed.v1');
+    expect(done.map((d) => d.payload.data)).toEqual([expect.objectContaining({ delivered: 1, failed: 2, count: 3 })]);
+    expect(await count(orderId, 'jobs.video.delivered.v1')).toBe(1);
+  });
+
+  it('changes nothing on a redelivered or re-published undeliverable event', async () => {
+    const { orderId, jobIds } = await startOrder(1);
+    const j = jobIds[0]!;
+    await h['kie.task.succeeded.v1'](succeeded(orderId, j), ctx());
+    const e = undeliverable(orderId, j);
+    await h['notify.video.undeliverable.v1'](e, ctx());
+    await h['notify.video.undeliverable.v1'](e, ctx(2));
+    await h['notify.video.undeliverable.v1'](undeliverable(orderId, j), ctx());
+    // A late "sent" cannot turn the refunded video into a captured one either.
+    await h['notify.video.sent.v1'](sent(orderId, j), ctx());
+    expect((await jobsOf(sql, orderId)).map((x) => [x.state, x.failure_reason])).toEqual([['failed', 'undeliverable']]);
+    expect(await count(orderId, 'jobs.video.failed.v1')).toBe(1);
+    expect(await count(orderId, 'jobs.video.delivered.v1')).toBe(0);
+    expect(await count(orderId, 'jobs.order.completed.v1')).toBe(1);
+  });
+
+  it('is ignored for a delivered job', async () => {
+    const { orderId, jobIds } = await startOrder(1);
+    const j = jobIds[0]!;
+    await h['kie.task.succeeded.v1'](succeeded(orderId, j), ctx());
+    await h['notify.video.sent.v1'](sent(orderId, j), ctx());
+    const before = await outboxOf(sql, orderId);
+    await h['notify.video.undeliverable.v1'](undeliverable(orderId, j), ctx());
+    expect((await jobsOf(sql, orderId)).map((x) => [x.state, x.failure_reason])).toEqual([['delivered', null]]);
+    expect(await outboxOf(sql, orderId)).toEqual(before);
+    expect(await count(orderId, 'jobs.video.failed.v1')).toBe(0);
+  });
+
+  it('is ignored for a job that has no video yet', async () => {
+    const { orderId, jobIds } = await startOrder(1);
+    const j = jobIds[0]!;
+    await h['kie.task.submitted.v1'](submitted(orderId, j), ctx());
+    await h['notify.video.undeliverable.v1'](undeliverable(orderId, j), ctx());
+    expect((await jobsOf(sql, orderId)).map((x) => x.state)).toEqual(['generating']);
+    expect(await count(orderId, 'jobs.video.failed.v1')).toBe(0);
+  });
 });
 
 describe('stats', () => {
@@ -294,8 +401,15 @@ describe('stats', () => {
     expect(after.jobsInFlight).toBe(before.jobsInFlight + 2);
     expect(after.failedTodayByReason.user_violation ?? 0).toBe((before.failedTodayByReason.user_violation ?? 0) + 1);
 
+    await h['kie.task.succeeded.v1'](succeeded(orderId, jobIds[1]!), ctx());
+    await h['notify.video.undeliverable.v1'](undeliverable(orderId, jobIds[1]!), ctx());
+    const undelivered = await stats({});
+    expect(rpc['orchestrator.stats.get'].response.safeParse(undelivered).success).toBe(true);
+    expect(undelivered.failedTodayByReason.undeliverable ?? 0).toBe((before.failedTodayByReason.undeliverable ?? 0) + 1);
+    expect(undelivered.jobsInFlight).toBe(before.jobsInFlight + 1);
+
     // Tomorrow (Moscow) the day's counters start again; jobs in flight do not.
     const tomorrow = await statsHandler(sql, () => new Date(Date.now() + 86_400_000))({});
-    expect(tomorrow).toMatchObject({ ordersToday: 0, failedTodayByReason: {}, jobsInFlight: after.jobsInFlight });
+    expect(tomorrow).toMatchObject({ ordersToday: 0, failedTodayByReason: {}, jobsInFlight: undelivered.jobsInFlight });
   });
 });

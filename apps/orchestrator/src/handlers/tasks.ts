@@ -3,7 +3,12 @@ import { processOnce, type HandlerContext } from '@neurocards/platform';
 import type { Deps } from './deps';
 import { advanceJob, type JobEvent } from './job-flow';
 
-type JobSubject = 'kie.task.submitted.v1' | 'kie.task.succeeded.v1' | 'kie.task.failed.v1' | 'notify.video.sent.v1';
+type JobSubject =
+  | 'kie.task.submitted.v1'
+  | 'kie.task.succeeded.v1'
+  | 'kie.task.failed.v1'
+  | 'notify.video.sent.v1'
+  | 'notify.video.undeliverable.v1';
 
 /** One handler shape for every event that moves a job: idempotent, one transaction. */
 function jobHandler<S extends JobSubject>(consumer: string, deps: Deps, toJobEvent: (data: EventData<S>) => JobEvent) {
@@ -48,4 +53,15 @@ export const onVideoSent = (deps: Deps) =>
   jobHandler<'notify.video.sent.v1'>('orchestrator-video-sent', deps, (d) => ({
     type: 'video_sent',
     messageId: d.messageId,
+  }));
+
+/**
+ * The notifier gave up on sending a ready video (bot blocked, chat gone, result URL
+ * expired, too big): the job fails as `undeliverable` and billing refunds its credit.
+ * For a job in any other state (delivered, already failed) it changes nothing.
+ */
+export const onVideoUndeliverable = (deps: Deps) =>
+  jobHandler<'notify.video.undeliverable.v1'>('orchestrator-video-undeliverable', deps, (d) => ({
+    type: 'video_undeliverable',
+    reason: d.reason,
   }));

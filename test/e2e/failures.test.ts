@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestRpc } from '@neurocards/platform';
+import { eventually } from '@neurocards/platform/testing';
+import { ADMIN_ID, startStack, type Stack } from '../src/stack';
+import { grantCredits, orderVideos } from '../src/seller';
+import { eventsOf } from '../src/events';
+
+/** Design §1's failure table, through the whole product: the right message, the credit back. */
+describe('videos that fail', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ kieLatencyMs: 1000 });
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const completedOrder = (orderId: string) =>
+    eventually(
+      () => eventsOf(stack.nc, 'jobs.order.completed.v1').then((e) => e.find((c) => c.data.orderId === orderId)),
+      120_000,
+      500,
+    );
+  const orderOf = async (userId: number) =>
+    eventually(() => eventsOf(stack.nc, 'orders.order.placed.v1').then((e) => e.find((o) => o.data.userId === userId)), 30_000);
+
+  it('a content refusal: the seller is told, every credit comes back, nothing is retried', async () => {
+    const seller = { userId: 7_300_001, languageCode: 'ru' };
+    await grantCredits(stack, ADMIN_ID, seller.userId, 3);
+    // The KIE simulator refuses prompts carrying its marker as a content-policy failure.
+    await orderVideos(stack, seller, 3, 'Покажи товар рядом с надписью FORBIDDEN');
+    const order = await orderOf(seller.userId);
+    const done = await completedOrder(order.data.orderId);
+    expect(done.data).toMatchObject({ delivered: 0, failed: 3 });
+
+    const failed = (await eventsOf(stack.nc, 'jobs.video.failed.v1')).filter((e) => e.data.orderId === order.data.orderId);
+    expect(failed.map((e) => e.data.reason)).toEqual(['user_violation', 'user_violation', 'user_violation']);
+    // One KIE task per video: a content refusal is never retried.
+    const tasks = stack.kie.tasks().filter((t) => t.prompt.includes('FORBIDDEN'));
+    expect(tasks).toHaveLength(3);
+
+    await eventually(() => stack.tg.botMessages(seller.userId).filter((m) => /нарушает правила/.test(m.text ?? '')).length === 3);
+    expect(await requestRpc(stack.nc, 'billing.balance.get', { userId: seller.userId })).toMatchObject({ balance: 3, held: 0 });
+  });
+
+  it("a key's billing error: blocked, admins alerted, the seller refunded and told to contact support", async () => {
+    stack.kie.setBehavior({ accountErrors: { 'e2e-key-1': 402 } });
+    const seller = { userId: 7_300_002, languageCode: 'en' };
+    await grantCredits(stack, ADMIN_ID, seller.userId, 3);
+    await orderVideos(stack, seller, 3);
+    const order = await orderOf(seller.userId);
+    const done = await completedOrder(order.data.orderId);
+    // Jobs that reached the broken key fail with `billing`; the others go to the healthy key.
+    expect(done.data.delivered + done.data.failed).toBe(3);
+    const failed = (await eventsOf(stack.nc, 'jobs.video.failed.v1')).filter((e) => e.data.orderId === order.data.orderId);
+    expect(failed.every((e) => e.data.reason === 'billing')).toBe(true);
+    expect(failed.length).toBe(done.data.failed);
+
+    const blocked = await eventsOf(stack.nc, 'kie.key.blocked.v1');
+    expect(blocked.map((e) => e.data.keyName)).toEqual(['main']);
+    await eventually(() => stack.tg.botMessages(ADMIN_ID).some((m) => /main/.test(m.text ?? '') && /402/.test(m.text ?? '')));
+    if (done.data.failed > 0) {
+      await eventually(() => stack.tg.botMessages(seller.userId).some((m) => /support/i.test(m.text ?? '')));
+    }
+    // Only delivered videos are paid for.
+    expect(await requestRpc(stack.nc, 'billing.balance.get', { userId: seller.userId })).toMatchObject({
+      balance: 3 - done.data.delivered,
+      held: 0,
+    });
+    // The blocked key got one createTask per job that reached it, and none after the block.
+    const counts = stack.kie.requestCounts()['e2e-key-1'];
+    expect(counts?.createTask ?? 0).toBeLessThanOrEqual(done.data.failed);
+  });
+});
