@@ -31,12 +31,18 @@ function which(cmd: string): string | null {
 }
 
 /**
- * A NATS server with JetStream: the one on NATS_URL/4222 when it answers, otherwise a
- * local nats-server (installed from Debian's packages when missing and we are root)
- * storing under .sandbox/nats.
+ * The sandbox's own NATS server with JetStream on `port` (default 4223), storing under
+ * .sandbox/nats, so the sandbox keeps its state across runs and never shares streams and
+ * durable consumers with the tests on 4222. nats-server comes from Debian's packages
+ * (installed when missing and we are root); without it, an already running NATS on 4222 is used.
  */
-export async function ensureNats(stateDir: string, log: (s: string) => void): Promise<{ url: string; stop?: () => void }> {
-  if (await answers(4222)) return { url: 'nats://127.0.0.1:4222' };
+export async function ensureNats(
+  stateDir: string,
+  log: (s: string) => void,
+  port = 4223,
+): Promise<{ url: string; stop?: () => void }> {
+  const url = `nats://127.0.0.1:${port}`;
+  if (await answers(port)) return { url };
   let bin = which('nats-server');
   if (!bin && process.getuid?.() === 0 && which('apt-get')) {
     log('installing nats-server from Debian packages');
@@ -45,13 +51,19 @@ export async function ensureNats(stateDir: string, log: (s: string) => void): Pr
     });
     bin = which('nats-server');
   }
-  if (!bin) throw new Error('no NATS on 127.0.0.1:4222 and no nats-server binary; install nats-server');
+  if (!bin) {
+    if (await answers(4222)) {
+      log('no nats-server binary; using the NATS on 127.0.0.1:4222');
+      return { url: 'nats://127.0.0.1:4222' };
+    }
+    throw new Error('no nats-server binary and no NATS on 127.0.0.1:4222; install nats-server');
+  }
   const dir = path.join(stateDir, 'nats');
   mkdirSync(dir, { recursive: true });
-  log(`starting nats-server -js (store ${dir})`);
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', '4222', '-js', '-sd', dir], { stdio: 'ignore' });
-  await waitFor(4222, 'nats-server');
-  return { url: 'nats://127.0.0.1:4222', stop: () => child.kill('SIGTERM') };
+  log(`starting nats-server -js on ${port} (store ${dir})`);
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  await waitFor(port, 'nats-server');
+  return { url, stop: () => child.kill('SIGTERM') };
 }
 
 /**

@@ -20,7 +20,7 @@ const DEMO_USERS = [1001, 1002];
 const DEMO_CREDITS = Number(env.SANDBOX_DEMO_CREDITS ?? 20);
 const ADMIN_ID = 1001;
 
-const nats = await ensureNats(stateDir, say);
+const nats = await ensureNats(stateDir, say, Number(env.SANDBOX_NATS_PORT ?? 4223));
 const pg = await ensurePostgres(stateDir, say);
 const dbUrl = new URL(pg.adminUrl);
 dbUrl.pathname = '/neurocards_sandbox';

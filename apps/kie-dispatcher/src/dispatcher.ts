@@ -11,6 +11,7 @@ import { createPoller } from './handlers/poller';
 import { createStatsHandler } from './handlers/stats';
 import { createSubmitConsumer } from './handlers/submit-consumer';
 import { createSubmitter } from './handlers/submitter';
+import { createVideoFailedConsumer } from './handlers/video-failed-consumer';
 
 export type DispatcherConfig = Pick<
   Config,
@@ -39,6 +40,12 @@ export interface DispatcherDeps {
   /** Loop cadence (ms): how soon queued work and due polls are noticed. */
   submitIntervalMs?: number;
   pollIntervalMs?: number;
+  /** createTask calls per key that may be unanswered at once (default 3). */
+  keyParallelism?: number;
+  /** recordInfo calls per second per key, all replicas together (default 8; KIE allows 10). */
+  pollsPerSecondPerKey?: number;
+  /** Stopping: how long to wait for a createTask already sent (default 5 s). */
+  shutdownGraceMs?: number;
 }
 
 /** Builds every part of the service from its dependencies; main.ts and tests both use it. */
@@ -49,6 +56,9 @@ export function createDispatcher(d: DispatcherDeps) {
     kv: d.kv,
     names: cfg.KIE_API_KEYS.map((k) => k.name),
     rate: cfg.KIE_SUBMIT_RATE,
+    maxInFlight: cfg.KIE_MAX_IN_FLIGHT,
+    ...(d.keyParallelism ? { parallel: d.keyParallelism } : {}),
+    ...(d.pollsPerSecondPerKey ? { pollsPerSecond: d.pollsPerSecondPerKey } : {}),
     ...(d.keyPrefix ? { prefix: d.keyPrefix } : {}),
   });
   const kie = d.kie ?? createKieClient({ baseUrl: cfg.KIE_BASE_URL, uploadBaseUrl: cfg.KIE_UPLOAD_BASE_URL });
@@ -73,8 +83,12 @@ export function createDispatcher(d: DispatcherDeps) {
     deadlineMs: cfg.GENERATION_DEADLINE,
     rate: cfg.KIE_SUBMIT_RATE,
     maxInFlight: cfg.KIE_MAX_IN_FLIGHT,
+    ...(d.keyParallelism ? { parallel: d.keyParallelism } : {}),
+    ...(d.shutdownGraceMs !== undefined ? { graceMs: d.shutdownGraceMs } : {}),
+    onSettled: () => submitLoop?.wake(),
   });
-  const poller = createPoller({ sql: d.sql, kie, outcomes, keys: cfg.KIE_API_KEYS, clock, log: d.log });
+  const poller = createPoller({ sql: d.sql, kie, pool, outcomes, keys: cfg.KIE_API_KEYS, clock, log: d.log });
+  const stopping = new AbortController();
   let submitLoop: Loop | null = null;
   let pollLoop: Loop | null = null;
 
@@ -85,6 +99,7 @@ export function createDispatcher(d: DispatcherDeps) {
     poller,
     stats: createStatsHandler({ sql: d.sql, pool, clock }),
     submitHandler: createSubmitConsumer({ sql: d.sql, clock, onQueued: () => submitLoop?.wake() }),
+    videoFailedHandler: createVideoFailedConsumer({ sql: d.sql, clock }),
     registerRoutes(app: FastifyInstance) {
       registerCallbackRoute(app, {
         sql: d.sql,
@@ -104,13 +119,18 @@ export function createDispatcher(d: DispatcherDeps) {
       pollLoop = startLoop({
         name: 'poll',
         intervalMs: d.pollIntervalMs ?? 1000,
-        tick: poller.tick,
+        tick: () => poller.tick(stopping.signal),
         log: d.log,
       });
     },
-    /** Stops both loops after their current tick; in-hand submissions finish or stay resumable. */
+    /**
+     * Stops both loops within the platform's shutdown deadline: no new uploads, createTask or
+     * polls; uploads and polls in flight are aborted; a createTask in flight gets a short grace,
+     * then its row stays leased for the next start to resume. Safe to call twice.
+     */
     async stopLoops() {
-      await Promise.all([submitLoop?.stop(), pollLoop?.stop()]);
+      stopping.abort();
+      await Promise.all([submitLoop?.stop(), pollLoop?.stop(), submitter.stop()]);
     },
   };
 }

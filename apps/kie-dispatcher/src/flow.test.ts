@@ -1,125 +1,21 @@
-import { createServer } from 'node:net';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Envelope } from '@neurocards/contracts';
 import { requestRpc, serveRpc } from '@neurocards/platform';
 import { eventually } from '@neurocards/platform/testing';
-// The KIE simulator (design §5).
-import { kieWebhookSignature, startKieSim, type KieSim } from '@neurocards/sandbox';
+import { kieWebhookSignature } from '@neurocards/sandbox';
 import { getTask } from './adapters/tasks-repo';
 import { webhookSignature } from './handlers/callback';
-import { createDispatcher, type Dispatcher, type DispatcherConfig } from './dispatcher';
-import { outboxFor, setupInfra, submitCommand, testConfig } from './testing';
-
-const HMAC = 'flow-hmac';
-const KEYS = [
-  { name: 'alpha', secret: 'sk-alpha' },
-  { name: 'beta', secret: 'sk-beta' },
-];
-
-interface World {
-  env: Awaited<ReturnType<typeof setupInfra>>;
-  sim: KieSim;
-  app: FastifyInstance;
-  d: Dispatcher;
-  /** Moves the dispatcher's clock (back-offs, cool-downs) without waiting. */
-  skip(ms: number): void;
-  submit(over?: Parameters<typeof submitCommand>[0]): Promise<ReturnType<typeof submitCommand>>;
-  events(orderId: string): Promise<Envelope[]>;
-  /** createTask calls the simulator saw, per key name. */
-  creates(): Record<string, number>;
-}
+import { KEYS, outcome, startWorld, type World } from './flow-world';
+import { submitCommand } from './testing';
 
 let world: World | null = null;
 afterEach(async () => {
-  if (!world) return;
-  await world.d.stopLoops();
-  await world.app.close();
-  await world.sim.close();
-  await world.env.close();
+  await world?.close();
   world = null;
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-async function start(
-  opts: {
-    sim?: Parameters<KieSim['setBehavior']>[0];
-    config?: Partial<DispatcherConfig>;
-    keys?: typeof KEYS;
-  } = {},
-): Promise<World> {
-  const env = await setupInfra();
-  const keys = opts.keys ?? KEYS;
-  const sim = await startKieSim({ keys: keys.map((k) => k.secret), hmacKey: HMAC, latencyMs: 300 });
-  if (opts.sim) sim.setBehavior(opts.sim);
-  const port = await freePort();
-  let offset = 0;
-  const d = createDispatcher({
-    sql: env.sql,
-    kv: env.kv,
-    photosBucket: env.photos,
-    log: env.log,
-    keyPrefix: env.keyPrefix,
-    clock: () => Date.now() + offset,
-    submitIntervalMs: 50,
-    pollIntervalMs: 50,
-    config: testConfig({
-      KIE_BASE_URL: sim.baseUrl,
-      KIE_UPLOAD_BASE_URL: sim.uploadBaseUrl,
-      KIE_API_KEYS: keys,
-      KIE_WEBHOOK_HMAC_KEY: HMAC,
-      callbackBaseUrl: `http://127.0.0.1:${port}`,
-      ...opts.config,
-    }),
-  });
-  const app = Fastify();
-  d.registerRoutes(app);
-  await app.listen({ host: '127.0.0.1', port });
-  d.startLoops();
-  const bySecret = new Map(keys.map((k) => [k.secret, k.name]));
-  world = {
-    env,
-    sim,
-    app,
-    d,
-    skip: (ms) => void (offset += ms),
-    async submit(over = {}) {
-      const photo = await env.putPhoto();
-      const cmd = submitCommand({
-        photo: { objectKey: photo, mimeType: 'image/jpeg', sizeBytes: 8, fileUniqueId: 'u1' },
-        ...over,
-      });
-      await d.submitHandler(cmd, { log: env.log, working: () => undefined, deliveryCount: 1 });
-      return cmd;
-    },
-    events: (orderId) => outboxFor(env.sql, orderId),
-    creates: () =>
-      Object.fromEntries(
-        Object.entries(sim.requestCounts()).map(([secret, c]) => [
-          bySecret.get(secret) ?? secret,
-          c.createTask,
-        ]),
-      ),
-  };
-  return world;
-}
-
+const start = async (opts: Parameters<typeof startWorld>[0] = {}) => (world = await startWorld(opts));
 const types = (events: Envelope[]) => events.map((e) => e.type);
-const outcome = async (w: World, orderId: string) =>
-  eventually(
-    async () =>
-      (await w.events(orderId)).find(
-        (e) => e.type === 'kie.task.succeeded.v1' || e.type === 'kie.task.failed.v1',
-      ),
-    15_000,
-  );
 
 describe('against the KIE simulator', () => {
   it('happy path: upload once, createTask, signed callback → succeeded', async () => {

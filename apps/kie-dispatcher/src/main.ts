@@ -22,11 +22,15 @@ const dispatcher = createDispatcher({
   log: rt.log,
 });
 dispatcher.registerRoutes(rt.http);
-await rt.consume({ 'kie.task.submit.v1': dispatcher.submitHandler });
+await rt.consume({
+  'kie.task.submit.v1': dispatcher.submitHandler,
+  'jobs.video.failed.v1': dispatcher.videoFailedHandler,
+});
 const stats = serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log);
 dispatcher.startLoops();
-// After consumers stop: finish the ticks in hand (a half-done submission keeps its lease and
-// is resumed by the next start), then stop answering stats, before NATS and Postgres close.
+// After consumers stop: end the ticks in hand within a few seconds (uploads aborted, a sent
+// createTask keeps its lease and is resumed by the next start), then stop answering stats,
+// before NATS and Postgres close.
 rt.shutdown.add('loops', () => dispatcher.stopLoops());
 rt.shutdown.add('rpc', () => stats.drain());
 await rt.start();

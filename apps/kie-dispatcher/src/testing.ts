@@ -101,3 +101,25 @@ export function manualClock(start = Date.now()) {
   let now = start;
   return { now: () => now, advance: (ms: number) => void (now += ms), set: (t: number) => void (now = t) };
 }
+
+/**
+ * Test-only: a job whose attempt 1 already runs at KIE as `taskId` on `keyName`, reachable
+ * through callback `token`, with its first poll due at `nextPollAt`.
+ */
+export async function insertRunning(
+  sql: Sql,
+  o: { keyName: string; taskId: string; token: string; now: number; nextPollAt?: number; deadlineMs?: number },
+): Promise<ReturnType<typeof submitCommand>> {
+  const cmd = submitCommand();
+  const at = new Date(o.now);
+  await sql`
+    insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt,
+                       not_before, key_name, task_id, callback_token, create_sent_at, submitted_at, deadline_at, next_poll_at)
+    values (${cmd.data.jobId}, ${cmd.data.orderId}, ${cmd.id}, ${cmd.data.prompt}, ${sql.json(cmd.data.photo as never)},
+            ${cmd.data.aspectRatio}, ${cmd.data.nFrames}, 'running', 1, ${at}, ${o.keyName}, ${o.taskId}, ${o.token},
+            ${at}, ${at}, ${new Date(o.now + (o.deadlineMs ?? 30 * 60_000))}, ${new Date(o.nextPollAt ?? o.now)})`;
+  await sql`
+    insert into attempts (callback_token, job_id, attempt, key_name, task_id)
+    values (${o.token}, ${cmd.data.jobId}, 1, ${o.keyName}, ${o.taskId})`;
+  return cmd;
+}

@@ -18,14 +18,20 @@ export interface CreateTaskInput {
   };
 }
 
+/** Every call takes an optional `signal`: aborting it ends the call like a timeout. */
 export interface KieClient {
   upload(
     secret: string,
     file: { bytes: Uint8Array; fileName: string; mimeType: string; uploadPath: string },
+    signal?: AbortSignal,
   ): Promise<KieResult<{ downloadUrl: string }>>;
-  createTask(secret: string, body: CreateTaskInput): Promise<KieResult<{ taskId: string }>>;
+  createTask(
+    secret: string,
+    body: CreateTaskInput,
+    signal?: AbortSignal,
+  ): Promise<KieResult<{ taskId: string }>>;
   /** `null` while KIE has no record yet (a young task). */
-  recordInfo(secret: string, taskId: string): Promise<KieResult<TaskRecord | null>>;
+  recordInfo(secret: string, taskId: string, signal?: AbortSignal): Promise<KieResult<TaskRecord | null>>;
 }
 
 export interface KieClientOptions {
@@ -50,7 +56,13 @@ export function createKieClient(opts: KieClientOptions): KieClient {
 
   async function call<T>(
     url: string,
-    init: { method: 'GET' | 'POST'; secret: string; body?: string | FormData; json?: boolean },
+    init: {
+      method: 'GET' | 'POST';
+      secret: string;
+      body?: string | FormData;
+      json?: boolean;
+      signal?: AbortSignal | undefined;
+    },
     read: (data: unknown) => T | undefined,
   ): Promise<KieResult<T>> {
     let res: Dispatcher.ResponseData;
@@ -63,7 +75,9 @@ export function createKieClient(opts: KieClientOptions): KieClient {
           ...(init.json ? { 'content-type': 'application/json' } : {}),
         },
         ...(init.body !== undefined ? { body: init.body } : {}),
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: init.signal
+          ? AbortSignal.any([init.signal, AbortSignal.timeout(timeoutMs)])
+          : AbortSignal.timeout(timeoutMs),
         ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}),
       });
     } catch (err) {
@@ -99,33 +113,33 @@ export function createKieClient(opts: KieClientOptions): KieClient {
   }
 
   return {
-    upload(secret, file) {
+    upload(secret, file, signal) {
       const form = new FormData();
       form.append('file', new Blob([file.bytes], { type: file.mimeType }), file.fileName);
       form.append('uploadPath', file.uploadPath);
       form.append('fileName', file.fileName);
       return call(
         `${opts.uploadBaseUrl}/api/file-stream-upload`,
-        { method: 'POST', secret, body: form },
+        { method: 'POST', secret, body: form, signal },
         (data) => {
           const d = uploadData.safeParse(data);
           return d.success ? { downloadUrl: d.data.downloadUrl } : undefined;
         },
       );
     },
-    createTask(secret, input) {
+    createTask(secret, input, signal) {
       return call(
         `${opts.baseUrl}/api/v1/jobs/createTask`,
-        { method: 'POST', secret, body: JSON.stringify(input), json: true },
+        { method: 'POST', secret, body: JSON.stringify(input), json: true, signal },
         (data) => {
           const d = createData.safeParse(data);
           return d.success ? { taskId: d.data.taskId } : undefined;
         },
       );
     },
-    recordInfo(secret, taskId) {
+    recordInfo(secret, taskId, signal) {
       const url = `${opts.baseUrl}/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`;
-      return call(url, { method: 'GET', secret }, (data) => {
+      return call(url, { method: 'GET', secret, signal }, (data) => {
         const d = recordEnvelope.shape.data.safeParse(data);
         return d.success ? (d.data ?? null) : undefined;
       });

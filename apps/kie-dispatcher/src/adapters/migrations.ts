@@ -67,4 +67,20 @@ create table uploads (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'cancelled tasks',
+    up: `
+-- A job that failed for good elsewhere (jobs.video.failed.v1) cancels its task: the loops skip
+-- it, and a late callback or poll result changes nothing.
+alter table tasks drop constraint tasks_state_check;
+alter table tasks add constraint tasks_state_check
+  check (state in ('queued', 'submitting', 'running', 'succeeded', 'failed', 'cancelled'));
+-- Jobs cancelled before (or after) their submit command arrived: the command is not queued.
+create table cancelled_jobs (
+  job_id text primary key,
+  cancelled_at timestamptz not null
+);
+`,
+  },
 ];

@@ -1,7 +1,7 @@
 import type { EventData, KieErrorClass, PhotoRef } from '@neurocards/contracts';
 import type { Sql } from '@neurocards/platform';
 
-export type TaskState = 'queued' | 'submitting' | 'running' | 'succeeded' | 'failed';
+export type TaskState = 'queued' | 'submitting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** One job's KIE work: the current attempt and what a restart needs to resume it. */
 export interface TaskRow {
@@ -62,7 +62,10 @@ export function toTask(r: Raw): TaskRow {
   };
 }
 
-/** Stores the submit command as a queued task; a repeated command for the job is a no-op. */
+/**
+ * Stores the submit command as a queued task; a repeated command for the job is a no-op, and
+ * so is one for a job that failed (was cancelled) before its command arrived.
+ */
 export async function insertTask(
   sql: Sql,
   cmd: EventData<'kie.task.submit.v1'>,
@@ -71,8 +74,9 @@ export async function insertTask(
 ): Promise<boolean> {
   const rows = await sql`
     insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt, not_before)
-    values (${cmd.jobId}, ${cmd.orderId}, ${eventId}, ${cmd.prompt}, ${sql.json(cmd.photo as never)},
-            ${cmd.aspectRatio}, ${cmd.nFrames}, 'queued', 1, ${now})
+    select ${cmd.jobId}, ${cmd.orderId}, ${eventId}, ${cmd.prompt}, ${sql.json(cmd.photo as never)},
+           ${cmd.aspectRatio}, ${cmd.nFrames}, 'queued', 1, ${now}
+    where not exists (select 1 from cancelled_jobs where job_id = ${cmd.jobId})
     on conflict (job_id) do nothing
     returning 1`;
   return rows.length > 0;
@@ -125,11 +129,39 @@ export async function recoverLostSubmits(sql: Sql, now: Date): Promise<number> {
   return rows.length;
 }
 
-/** No key could take the claimed row: back to the queue, unchanged otherwise. */
-export async function releaseClaim(sql: Sql, jobId: string, attempt: number, now: Date): Promise<void> {
+/**
+ * No key could take the claimed row (or the replica is stopping): back to the queue, to be
+ * claimed again from `notBefore` (default: at once), unchanged otherwise.
+ */
+export async function releaseClaim(
+  sql: Sql,
+  jobId: string,
+  attempt: number,
+  now: Date,
+  notBefore?: Date,
+): Promise<void> {
   await sql`
-    update tasks set state = 'queued', lease_until = null, key_name = null, updated_at = ${now}
+    update tasks set state = 'queued', lease_until = null, key_name = null, updated_at = ${now},
+           not_before = coalesce(${notBefore ?? null}::timestamptz, not_before)
     where job_id = ${jobId} and attempt = ${attempt} and state = 'submitting' and create_sent_at is null`;
+}
+
+/**
+ * The job failed for good elsewhere (jobs.video.failed.v1): its queued, submitting or running
+ * task is cancelled; one that already ended stays as it is. A tombstone keeps a submit
+ * command that arrives later from queueing it. Idempotent; true when a task was cancelled now.
+ */
+export async function cancelTask(sql: Sql, jobId: string, now: Date): Promise<boolean> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await tx`insert into cancelled_jobs (job_id, cancelled_at) values (${jobId}, ${now}) on conflict do nothing`;
+    const rows = await tx`
+      update tasks set state = 'cancelled', outcome = 'cancelled', lease_until = null, next_poll_at = null,
+             updated_at = ${now}
+      where job_id = ${jobId} and state in ('queued', 'submitting', 'running')
+      returning 1`;
+    return rows.length > 0;
+  }) as Promise<boolean>;
 }
 
 /**
@@ -276,6 +308,13 @@ export async function inFlightByKey(sql: Sql): Promise<Map<string, number>> {
     select key_name, count(*)::int as n from tasks
     where state in ('submitting', 'running') and key_name is not null group by key_name`;
   return new Map(rows.map((r) => [r.key_name as string, r.n as number]));
+}
+
+/** One key's tasks in flight (what KIE_MAX_IN_FLIGHT bounds). */
+export async function inFlightOf(sql: Sql, keyName: string): Promise<number> {
+  const [r] = await sql`
+    select count(*)::int as n from tasks where state in ('submitting', 'running') and key_name = ${keyName}`;
+  return (r?.n as number) ?? 0;
 }
 
 export async function queueDepth(sql: Sql): Promise<number> {

@@ -29,11 +29,29 @@ export interface Classified {
 const BILLING_CODES = new Set([401, 402, 433, 505]);
 
 /**
- * Words KIE (and the models behind it) use when they refuse content. A task `fail` that
- * mentions one of them is the seller's photo or prompt, so retrying would only repeat it.
+ * Phrases KIE (and the models behind it) use when they refuse content. A task `fail` that
+ * says one of them is the seller's photo or prompt, so retrying would only repeat it. Bare
+ * words like "content", "policy" or "safety" are not enough: "failed to fetch content from
+ * image url" is an infrastructure error, and calling it a violation would wrongly tell the
+ * seller they broke the rules (and never retry).
  */
-const CONTENT_REFUSAL =
-  /content|moderat|polic|violat|nsfw|sensitive|inappropriate|prohibit|safety|unsafe|copyright|celebrit|public figure|sexual|violence|harmful|flagged|guideline/i;
+const CONTENT_REFUSAL = new RegExp(
+  [
+    'content[\\s_-]*polic', // content policy / policies / content_policy
+    'usage[\\s_-]*polic',
+    'moderat(?:ion|ed)',
+    'nsfw',
+    'violat', // violates, violating, violation
+    'prohibit',
+    '(?:sensitive|unsafe|harmful|inappropriate|sexual|explicit)[\\s_-]*content',
+    '\\bflagged\\b',
+    'public[\\s_-]*figure',
+    'celebrit',
+    'copyright',
+    'guidelines?\\b',
+  ].join('|'),
+  'i',
+);
 
 /**
  * The effective KIE code of an HTTP answer. KIE often answers HTTP 200 with an error in the
@@ -63,8 +81,10 @@ export function classify(f: KieFailure): Classified {
     case 'task_failed': {
       const text = `${f.failCode ?? ''} ${f.failMsg ?? ''}`;
       const numeric = f.failCode !== null && /^\d+$/.test(f.failCode) ? Number(f.failCode) : null;
+      // A server-side failCode (5xx) means KIE's side failed, whatever the message says.
+      const serverSide = numeric !== null && numeric >= 500 && numeric < 600;
       return {
-        class: CONTENT_REFUSAL.test(text) ? 'user_violation' : 'transient',
+        class: !serverSide && CONTENT_REFUSAL.test(text) ? 'user_violation' : 'transient',
         code: numeric,
         message: f.failMsg ?? f.failCode ?? 'task failed',
         retryAfterMs: null,

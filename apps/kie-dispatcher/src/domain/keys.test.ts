@@ -8,37 +8,62 @@ import {
   health,
   parseSubmitRate,
   rankKeys,
-  takeSlot,
+  unanswered,
   type KeyState,
 } from './keys';
+import { releaseSlot, takeSlot } from './slots';
 
 const rate = { limit: 3, windowMs: 10_000 };
 const now = 1_000_000;
 
 describe('rate window', () => {
+  const limits = { rate, parallel: 100, maxInFlight: 100, inFlight: 0, ttlMs: 60_000 };
+  const take = (s: KeyState, at: number, id = `id-${at}`) => takeSlot(s, at, id, limits);
+
   it('takes slots until the window is full, then refuses', () => {
     let s: KeyState | null = emptyKeyState();
     for (let i = 0; i < 3; i++) {
-      s = takeSlot(s!, now + i, rate);
+      s = take(s!, now + i);
       expect(s).not.toBeNull();
     }
-    expect(takeSlot(s!, now + 3, rate)).toBeNull();
-    // The first submission leaves the window 10 s after it was made.
-    expect(takeSlot(s!, now + 9_999, rate)).toBeNull();
-    expect(takeSlot(s!, now + 10_000, rate)?.recent).toEqual([now + 1, now + 2, now + 10_000]);
+    expect(take(s!, now + 3)).toBeNull();
+    // Answered at once: each leaves the window 10 s after its answer.
+    for (let i = 0; i < 3; i++) s = releaseSlot(s!, `id-${now + i}`, now + i, rate);
+    expect(take(s!, now + 9_999)).toBeNull();
+    expect(take(s!, now + 10_000)?.recent).toEqual([now + 1, now + 2]);
+  });
+
+  it('counts an unanswered submission until its latest possible arrival plus the window', () => {
+    const s = take(emptyKeyState(), now, 'slow')!;
+    const limits1 = { ...limits, rate: { limit: 1, windowMs: 10_000 } };
+    expect(takeSlot(s, now + 30_000, 'b', limits1)).toBeNull();
+    expect(takeSlot(s, now + 60_000 + 10_000, 'b', limits1)).not.toBeNull();
+    expect(releaseSlot(s, 'unknown', now, rate)).toBeNull();
+    expect(releaseSlot(s, 'slow', null, rate)).toMatchObject({ pending: [], recent: [] });
+  });
+
+  it('holds at most `parallel` unanswered calls and respects KIE_MAX_IN_FLIGHT', () => {
+    let s: KeyState | null = emptyKeyState();
+    s = takeSlot(s, now, 'a', { ...limits, parallel: 2 });
+    s = takeSlot(s!, now, 'b', { ...limits, parallel: 2 });
+    expect(takeSlot(s!, now, 'c', { ...limits, parallel: 2 })).toBeNull();
+    expect(unanswered(s!, now)).toBe(2);
+    expect(takeSlot(s!, now, 'c', { ...limits, maxInFlight: 3, inFlight: 1 })).toBeNull();
+    expect(takeSlot(s!, now, 'c', { ...limits, maxInFlight: 4, inFlight: 1 })).not.toBeNull();
   });
 
   it('counts submissions stamped later than its own clock read (replica clock skew)', () => {
     const full = { ...emptyKeyState(), recent: [now + 5, now + 6, now + 7] };
-    expect(takeSlot(full, now, rate)).toBeNull();
+    expect(take(full, now)).toBeNull();
     const two = { ...emptyKeyState(), recent: [now + 5, now + 6] };
-    expect(takeSlot(two, now, rate)?.recent).toEqual([now + 5, now + 6, now]);
+    expect(take(two, now)?.recent).toEqual([now + 5, now + 6]);
   });
 
   it('refuses a cooling or blocked key', () => {
-    expect(takeSlot(coolDown(emptyKeyState(), now + 1), now, rate)).toBeNull();
-    expect(takeSlot(coolDown(emptyKeyState(), now), now, rate)).not.toBeNull();
-    expect(takeSlot(block(emptyKeyState(), now, now + 5, 402, 'no credits').state, now, rate)).toBeNull();
+    const limits = { rate, parallel: 3, maxInFlight: 100, inFlight: 0, ttlMs: 60_000 };
+    expect(takeSlot(coolDown(emptyKeyState(), now + 1), now, 'x', limits)).toBeNull();
+    expect(takeSlot(coolDown(emptyKeyState(), now), now, 'x', limits)).not.toBeNull();
+    expect(takeSlot(block(emptyKeyState(), now, now + 5, 402, 'no credits').state, now, 'x', limits)).toBeNull();
   });
 
   it('keeps the longer cool-down', () => {

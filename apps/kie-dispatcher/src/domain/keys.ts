@@ -3,8 +3,13 @@
  * decisions over it: may this key submit now, which key takes the next task.
  */
 export interface KeyState {
-  /** Epoch ms of this key's submissions inside the current rate window (a sliding log). */
+  /**
+   * Epoch ms of this key's answered submissions inside the current rate window (a sliding
+   * log), stamped when the answer came: the request reached KIE no later than that.
+   */
   recent: number[];
+  /** Submissions whose slot is taken but whose createTask is not answered yet. */
+  pending: Pending[];
   /** A 429 cooled the key down until then (epoch ms). */
   coolUntil: number | null;
   /** An account error blocked the key until then (epoch ms). */
@@ -13,8 +18,20 @@ export interface KeyState {
   blockedReason: string | null;
 }
 
+/**
+ * One createTask in the air. Its request reaches KIE by `until` at the latest (the slot's
+ * lifetime, longer than the client's timeout); a replica that dies mid-call leaves it to
+ * expire.
+ */
+export interface Pending {
+  id: string;
+  at: number;
+  until: number;
+}
+
 export const emptyKeyState = (): KeyState => ({
   recent: [],
+  pending: [],
   coolUntil: null,
   blockedUntil: null,
   blockedCode: null,
@@ -44,33 +61,37 @@ export function inWindow(recent: readonly number[], now: number, rate: SubmitRat
   return recent.filter((t) => t > now - rate.windowMs);
 }
 
-/** New tasks this key may start right now under the rate window. */
-export function windowRoom(s: KeyState, now: number, rate: SubmitRate): number {
-  return Math.max(0, rate.limit - inWindow(s.recent, now, rate).length);
+/** Pending submissions that still occupy the window: their request may land until `until`. */
+export function pendingInWindow(pending: readonly Pending[], now: number, rate: SubmitRate): Pending[] {
+  return pending.filter((p) => p.until > now - rate.windowMs);
 }
 
-/** How many tasks a key can take now: 0 when blocked, cooling, full, or out of window. */
+/** Submissions not answered yet (and not expired): the key's parallel calls. */
+export function unanswered(s: KeyState, now: number): number {
+  return s.pending.filter((p) => p.until > now).length;
+}
+
+/** New tasks this key may start right now under the rate window. */
+export function windowRoom(s: KeyState, now: number, rate: SubmitRate): number {
+  const used = inWindow(s.recent, now, rate).length + pendingInWindow(s.pending, now, rate).length;
+  return Math.max(0, rate.limit - used);
+}
+
+/**
+ * How many tasks a key can take now: 0 when blocked, cooling, full, out of window, or when
+ * `parallel` createTask calls on it are still unanswered.
+ */
 export function capacity(
   s: KeyState,
   inFlight: number,
   maxInFlight: number,
   now: number,
   rate: SubmitRate,
+  parallel = Number.POSITIVE_INFINITY,
 ): number {
   if (health(s, now).state !== 'ok') return 0;
-  return Math.min(windowRoom(s, now, rate), Math.max(0, maxInFlight - inFlight));
-}
-
-/**
- * Records one submission if the key may take it; `null` when it may not. The caller
- * writes the returned state with a revision check, so two replicas never both take the
- * last slot of a window.
- */
-export function takeSlot(s: KeyState, now: number, rate: SubmitRate): KeyState | null {
-  if (health(s, now).state !== 'ok') return null;
-  const recent = inWindow(s.recent, now, rate);
-  if (recent.length >= rate.limit) return null;
-  return { ...s, recent: [...recent, now] };
+  const open = unanswered(s, now);
+  return Math.min(windowRoom(s, now, rate), Math.max(0, maxInFlight - inFlight - open), parallel - open);
 }
 
 /** Cools a key down; a longer cool-down already in place is kept. */
@@ -107,13 +128,13 @@ export interface Candidate {
  */
 export function rankKeys(
   keys: readonly Candidate[],
-  opts: { now: number; rate: SubmitRate; maxInFlight: number; exclude?: readonly string[] },
+  opts: { now: number; rate: SubmitRate; maxInFlight: number; parallel?: number; exclude?: readonly string[] },
 ): string[] {
   return keys
     .filter((k) => !(opts.exclude ?? []).includes(k.name))
     .map((k) => ({
       name: k.name,
-      cap: capacity(k.state, k.inFlight, opts.maxInFlight, opts.now, opts.rate),
+      cap: capacity(k.state, k.inFlight, opts.maxInFlight, opts.now, opts.rate, opts.parallel),
       inFlight: k.inFlight,
     }))
     .filter((k) => k.cap > 0)

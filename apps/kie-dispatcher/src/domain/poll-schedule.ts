@@ -16,21 +16,26 @@ export function withJitter(ms: number, random: () => number = Math.random): numb
 }
 
 /**
- * A per-key token bucket for recordInfo calls (KIE: ≤ 10 requests/s per key). Pure: the
- * caller keeps the state and passes the time.
+ * A per-key token bucket for recordInfo calls (KIE: ≤ 10 requests/s per key, for all
+ * replicas together: the bucket lives in KV). Pure: the caller keeps the state and passes
+ * the time. Holds at most one second's worth of tokens.
  */
 export interface Bucket {
   tokens: number;
   at: number;
 }
 
-export function takeToken(
-  b: Bucket | undefined,
+/** Takes up to `want` tokens; `granted` may be fewer (0 when the bucket is empty). */
+export function takeTokens(
+  b: Bucket | null,
   now: number,
   perSecond: number,
-): { ok: boolean; bucket: Bucket } {
+  want: number,
+): { granted: number; bucket: Bucket } {
   const start = b ?? { tokens: perSecond, at: now };
-  const tokens = Math.min(perSecond, start.tokens + ((now - start.at) / 1000) * perSecond);
-  if (tokens < 1) return { ok: false, bucket: { tokens, at: now } };
-  return { ok: true, bucket: { tokens: tokens - 1, at: now } };
+  // A replica whose clock is behind the last write adds nothing (never negative).
+  const elapsed = Math.max(0, now - start.at);
+  const tokens = Math.min(perSecond, start.tokens + (elapsed / 1000) * perSecond);
+  const granted = Math.max(0, Math.min(Math.floor(tokens), want));
+  return { granted, bucket: { tokens: tokens - granted, at: Math.max(now, start.at) } };
 }

@@ -3,7 +3,7 @@ import { enqueue, transaction, type Logger, type Sql } from '@neurocards/platfor
 import type { KeyPool } from '../adapters/key-pool';
 import { finish, lockTask, requeue, type TaskRow, type TaskState } from '../adapters/tasks-repo';
 import { BILLING_BLOCK_MS, DEFAULT_COOLDOWN_MS, decideAfterFailure } from '../domain/backoff';
-import { classify, type KieFailure } from '../domain/classify';
+import { classify, type Classified, type KieFailure } from '../domain/classify';
 import { allBlocked, health } from '../domain/keys';
 
 /** Which attempt an outcome belongs to; a stale or repeated outcome changes nothing. */
@@ -23,6 +23,11 @@ export interface Outcomes {
   succeed(ref: { jobId: string; attempt: number; taskId: string }, urls: string[]): Promise<boolean>;
   /** An attempt failed: key effects, then retry or final failure. False when stale. */
   fail(ref: AttemptOutcomeRef, failure: KieFailure): Promise<boolean>;
+  /**
+   * A call other than createTask (recordInfo) met an account error: the key is blocked the
+   * same way, and admins alerted once. The attempt it asked about is left alone.
+   */
+  blockKey(keyName: string, failure: KieFailure): Promise<void>;
 }
 
 export interface OutcomeDeps {
@@ -41,13 +46,45 @@ export interface OutcomeDeps {
 export function createOutcomes({ sql, pool, clock, billingFailover, log: parent }: OutcomeDeps): Outcomes {
   const log = parent.child({ module: 'outcomes' });
 
+  /**
+   * Blocks the key in KV (idempotent, shared) and returns the admins' alert. Its id comes
+   * from the key and the block in force, so every billing outcome of one block enqueues the
+   * same event: a retry after a failed transaction still alerts, repeats are deduplicated.
+   */
+  async function block(keyName: string, c: Classified, now: number): Promise<Envelope> {
+    const { newly, until } = await pool.block(keyName, now, now + BILLING_BLOCK_MS, c.code, c.message);
+    const all = allBlocked(await pool.snapshot(), now);
+    if (newly) log.error({ keyName, code: c.code, allKeysBlocked: all }, 'KIE key blocked for billing');
+    return createEvent({
+      subject: 'kie.key.blocked.v1',
+      id: deterministicId('kie.key.blocked.v1', keyName, until),
+      correlationId: `kie-key:${keyName}`,
+      causationId: null,
+      data: {
+        keyName,
+        code: c.code,
+        message: c.message.slice(0, 2000),
+        until: new Date(until).toISOString(),
+        allKeysBlocked: all,
+      },
+    });
+  }
+
   return {
+    async blockKey(keyName, failure) {
+      const c = classify(failure);
+      if (c.class !== 'billing') return;
+      const alert = await block(keyName, c, clock());
+      await transaction(sql, (tx) => enqueue(tx, alert));
+    },
+
     async succeed(ref, urls) {
       const now = new Date(clock());
       return transaction(sql, async (tx) => {
         const row = await lockTask(tx, ref.jobId);
         // A late success of an earlier attempt still delivers the video, as long as the job is not over.
-        if (!row || row.state === 'succeeded' || row.state === 'failed') return false;
+        // A cancelled job (failed for good elsewhere) is over too.
+        if (!row || row.state === 'succeeded' || row.state === 'failed' || row.state === 'cancelled') return false;
         await finish(tx, {
           jobId: row.jobId,
           state: 'succeeded',
@@ -79,32 +116,9 @@ export function createOutcomes({ sql, pool, clock, billingFailover, log: parent 
       const c = classify(failure);
       const now = clock();
       // Key effects first: they are idempotent and shared through KV, so a crash before the
-      // transaction below at worst leaves the key blocked/cooling with the job still in hand.
-      let blocked: Envelope | null = null;
-      if (ref.keyName && c.class === 'billing') {
-        const until = now + BILLING_BLOCK_MS;
-        const { newly } = await pool.block(ref.keyName, now, until, c.code, c.message);
-        if (newly) {
-          const all = allBlocked(await pool.snapshot(), now);
-          log.error(
-            { keyName: ref.keyName, code: c.code, allKeysBlocked: all },
-            'KIE key blocked for billing',
-          );
-          blocked = createEvent({
-            subject: 'kie.key.blocked.v1',
-            id: deterministicId('kie.key.blocked.v1', ref.keyName, until),
-            correlationId: `kie-key:${ref.keyName}`,
-            causationId: null,
-            data: {
-              keyName: ref.keyName,
-              code: c.code,
-              message: c.message.slice(0, 2000),
-              until: new Date(until).toISOString(),
-              allKeysBlocked: all,
-            },
-          });
-        }
-      }
+      // transaction below at worst leaves the key blocked/cooling with the job still in hand;
+      // the retry enqueues the same (deterministic) alert.
+      const blocked = ref.keyName && c.class === 'billing' ? await block(ref.keyName, c, now) : null;
       if (ref.keyName && c.class === 'rate_limited') {
         await pool.coolDown(ref.keyName, now + (c.retryAfterMs ?? DEFAULT_COOLDOWN_MS));
         log.warn({ keyName: ref.keyName, retryAfterMs: c.retryAfterMs }, 'KIE key cooling down after 429');
