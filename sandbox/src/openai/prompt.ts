@@ -21,7 +21,10 @@ export function videoPrompt(system: string, user: string, hasImage: boolean): st
     : ad
       ? 'Polished commercial: the product rotates slowly on a clean studio set, dramatic rim light, smooth dolly-in, shallow depth of field'
       : 'Short product showcase: smooth camera movement around the product, soft natural light';
-  const wishes = user.replace(/\s+/g, ' ').trim().slice(0, 400);
+  // Triple-quoted material is what a prompt marks as the seller's own words; a model carries
+  // that along first. Otherwise the start of the user text stands in for it.
+  const quoted = [...user.matchAll(/"""([\s\S]*?)"""/g)].map((m) => m[1]).join(' ');
+  const wishes = (quoted || user).replace(/\s+/g, ' ').trim().slice(0, 400);
   return [
     `${style}.`,
     hasImage ? 'Keep the product exactly as in the reference photo: same shape, colours, label and proportions.' : '',

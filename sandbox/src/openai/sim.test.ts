@@ -60,3 +60,11 @@ describe('OpenAI chat completions simulator', () => {
     expect(empty.status).toBe(400);
   });
 });
+
+describe('videoPrompt', () => {
+  it("carries the seller's quoted words even after a long preamble", async () => {
+    const { videoPrompt } = await import('./prompt');
+    const user = `${'Instructions. '.repeat(60)}\nSeller's wishes: """Show it next to a red mug"""`;
+    expect(videoPrompt('UGC', user, true)).toContain('Show it next to a red mug');
+  });
+});
