@@ -8,9 +8,7 @@ import { createRpcHandlers, serveBillingRpc } from './handlers/rpc';
 const config = loadBillingConfig();
 const rt = await createRuntime({
   service: 'billing',
-  natsUrl: config.NATS_URL,
-  replicas: config.NATS_REPLICAS,
-  logLevel: config.LOG_LEVEL,
+  config,
   httpPort: config.httpPort,
   database: { url: config.DATABASE_URL, schema: SCHEMA, migrations, poolSize: config.BILLING_DB_POOL_SIZE },
 });

@@ -55,9 +55,7 @@ beforeAll(async () => {
   sim = await startTelegramSim();
   rt = await createRuntime({
     service: 'bot-gateway',
-    natsUrl: TEST_NATS_URL,
-    replicas: 1,
-    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    config: { NATS_URL: TEST_NATS_URL, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
     httpPort: 0,
     handleSignals: false,
   });

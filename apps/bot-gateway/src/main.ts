@@ -6,9 +6,7 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const rt = await createRuntime({
     service: 'bot-gateway',
-    natsUrl: config.NATS_URL,
-    replicas: config.NATS_REPLICAS,
-    logLevel: config.LOG_LEVEL,
+    config,
     httpPort: config.HTTP_PORT,
   });
   const gateway = await createGateway(config, rt);

@@ -6,9 +6,7 @@ import { createDispatcher } from './dispatcher';
 const config = loadKieConfig();
 const rt = await createRuntime({
   service: 'kie-dispatcher',
-  natsUrl: config.NATS_URL,
-  replicas: config.NATS_REPLICAS,
-  logLevel: config.LOG_LEVEL,
+  config,
   httpPort: config.httpPort,
   database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
 });

@@ -13,9 +13,7 @@ import { createHandlers } from './handlers';
 export async function startNotifier(config: Config, opts: { handleSignals?: boolean } = {}): Promise<Runtime> {
   const rt = await createRuntime({
     service: 'notifier',
-    natsUrl: config.NATS_URL,
-    replicas: config.NATS_REPLICAS,
-    logLevel: config.LOG_LEVEL,
+    config,
     httpPort: config.HTTP_PORT,
     database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
     ...(opts.handleSignals !== undefined ? { handleSignals: opts.handleSignals } : {}),

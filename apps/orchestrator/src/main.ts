@@ -8,9 +8,7 @@ import { createHandlers, startSweeper, statsHandler } from './handlers';
 const config = loadConfig();
 const rt = await createRuntime({
   service: 'orchestrator',
-  natsUrl: config.NATS_URL,
-  replicas: config.NATS_REPLICAS,
-  logLevel: config.LOG_LEVEL,
+  config,
   httpPort: config.HTTP_PORT,
   database: { url: config.DATABASE_URL, schema: 'orchestrator', migrations },
 });

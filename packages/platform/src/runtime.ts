@@ -13,11 +13,17 @@ import { connectPostgres, migrate, type Migration, type Sql } from './postgres';
 import { createPublisher, type Publish } from './publish';
 import { createShutdown, onSignals, type Shutdown } from './shutdown';
 
+/** The variables every service reads (platform `commonEnv`), as its parsed config has them. */
+export interface CommonConfig {
+  NATS_URL: string;
+  NATS_REPLICAS: number;
+  LOG_LEVEL: string;
+}
+
 export interface RuntimeOptions {
   service: ServiceId;
-  natsUrl: string;
-  replicas: number;
-  logLevel: string;
+  /** The service's parsed config; only the common variables are read here. */
+  config: CommonConfig;
   httpPort: number;
   /** Services that own a Postgres schema: migrations run and the outbox relay starts. */
   database?: { url: string; schema: string; migrations: Migration[]; poolSize?: number };
@@ -54,14 +60,15 @@ export interface Runtime {
  * HTTP close → NATS drain → SQL end.
  */
 export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
-  const log = createLogger(opts.service, opts.logLevel);
+  const { NATS_URL, NATS_REPLICAS, LOG_LEVEL } = opts.config;
+  const log = createLogger(opts.service, LOG_LEVEL);
   const metrics = createMetrics(opts.service);
   const shutdown = createShutdown(log);
   let ready = false;
 
-  const nc = await connectNats(opts.natsUrl, opts.service, log);
+  const nc = await connectNats(NATS_URL, opts.service, log);
   const jsm = await jetstreamManager(nc);
-  await provisionStreams(jsm, opts.replicas);
+  await provisionStreams(jsm, NATS_REPLICAS);
   const js = jetstream(nc);
   const publish = createPublisher(js);
 
