@@ -5,7 +5,7 @@ import { eventually } from '@neurocards/platform/testing';
 // The KIE simulator (design §5).
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from './adapters/kie-client';
-import { createDispatcher, type Dispatcher, type DispatcherConfig, type DispatcherDeps } from './dispatcher';
+import type { Dispatcher, DispatcherConfig, DispatcherDeps } from './dispatcher';
 import { outboxFor, setupInfra, submitCommand, testConfig } from './testing';
 
 /** Test-only: a dispatcher wired to the KIE simulator, real Postgres and NATS. */
@@ -58,12 +58,7 @@ export async function startWorld(
   const port = await freePort();
   let offset = 0;
   const real = createKieClient({ baseUrl: sim.baseUrl, uploadBaseUrl: sim.uploadBaseUrl });
-  const d = createDispatcher({
-    sql: env.sql,
-    kv: env.kv,
-    photosBucket: env.photos,
-    log: env.log,
-    keyPrefix: env.keyPrefix,
+  const d = env.dispatcher({
     clock: () => Date.now() + offset,
     submitIntervalMs: 50,
     pollIntervalMs: 50,

@@ -11,7 +11,7 @@ import {
 } from '@neurocards/platform';
 import { connectTestNats, createTestDatabase, silentLogger, uniqueName } from '@neurocards/platform/testing';
 import { migrations, SCHEMA } from './adapters/migrations';
-import type { DispatcherConfig } from './dispatcher';
+import { createDispatcher, type DispatcherConfig, type DispatcherDeps } from './dispatcher';
 
 /** Test-only: a fresh database with the `kie` schema, real NATS KV/object store, unique names. */
 export async function setupInfra() {
@@ -32,6 +32,10 @@ export async function setupInfra() {
     kv,
     photos,
     keyPrefix,
+    /** A dispatcher on this infrastructure; `config` defaults to testConfig(). */
+    dispatcher(deps: Partial<DispatcherDeps> = {}) {
+      return createDispatcher({ sql, kv, photosBucket: photos, log, keyPrefix, config: testConfig(), ...deps });
+    },
     async putPhoto(bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4])): Promise<string> {
       const name = uniqueName('photo');
       await photos.putBlob({ name }, bytes);

@@ -1,7 +1,6 @@
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transaction } from '@neurocards/platform';
-import { createDispatcher } from '../dispatcher';
 import { claimForSubmit, getTask, markCreateSent, markRunning } from '../adapters/tasks-repo';
 import { manualClock, outboxFor, setupInfra, submitCommand, testConfig } from '../testing';
 import { webhookSignature } from './callback';
@@ -16,15 +15,7 @@ beforeAll(async () => {
 afterAll(() => env.close());
 
 function build(hmacKey?: string) {
-  const d = createDispatcher({
-    sql: env.sql,
-    kv: env.kv,
-    photosBucket: env.photos,
-    config: testConfig({ KIE_WEBHOOK_HMAC_KEY: hmacKey }),
-    log: env.log,
-    clock: clock.now,
-    keyPrefix: env.keyPrefix,
-  });
+  const d = env.dispatcher({ config: testConfig({ KIE_WEBHOOK_HMAC_KEY: hmacKey }), clock: clock.now });
   const app = Fastify();
   d.registerRoutes(app);
   return { d, app };

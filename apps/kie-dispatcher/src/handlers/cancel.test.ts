@@ -3,8 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, deterministicId, validFixtures } from '@neurocards/contracts';
 import { getTask } from '../adapters/tasks-repo';
-import { createDispatcher } from '../dispatcher';
-import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand, testConfig } from '../testing';
+import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand } from '../testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 const clock = manualClock();
@@ -15,15 +14,7 @@ afterAll(() => env.close());
 
 function build() {
   // KIE is unreachable here: any call it made would fail the job, which the tests would see.
-  const d = createDispatcher({
-    sql: env.sql,
-    kv: env.kv,
-    photosBucket: env.photos,
-    config: testConfig(),
-    log: env.log,
-    clock: clock.now,
-    keyPrefix: env.keyPrefix,
-  });
+  const d = env.dispatcher({ clock: clock.now });
   const app = Fastify();
   d.registerRoutes(app);
   return { d, app };

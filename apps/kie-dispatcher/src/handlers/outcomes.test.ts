@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicId, type Envelope } from '@neurocards/contracts';
-import { createDispatcher } from '../dispatcher';
 import { BILLING_BLOCK_MS } from '../domain/backoff';
-import { insertRunning, manualClock, setupInfra, testConfig } from '../testing';
+import { insertRunning, manualClock, setupInfra } from '../testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 beforeAll(async () => {
@@ -19,15 +18,7 @@ const alerts = async () =>
 describe('billing outcomes', () => {
   it('alerts the admins even when an earlier try blocked the key but did not commit its alert', async () => {
     const clock = manualClock();
-    const d = createDispatcher({
-      sql: env.sql,
-      kv: env.kv,
-      photosBucket: env.photos,
-      config: testConfig(),
-      log: env.log,
-      clock: clock.now,
-      keyPrefix: env.keyPrefix,
-    });
+    const d = env.dispatcher({ clock: clock.now });
     const cmd = await insertRunning(env.sql, { keyName: 'k1', taskId: 'task-402', token: randomUUID(), now: clock.now() });
     // An earlier try wrote the block to KV, then its transaction failed (crash, lost connection).
     const until = clock.now() + BILLING_BLOCK_MS;

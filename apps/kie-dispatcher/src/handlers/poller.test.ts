@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from '../adapters/kie-client';
 import { getTask } from '../adapters/tasks-repo';
-import { createDispatcher } from '../dispatcher';
 import { insertRunning, manualClock, outboxFor, setupInfra, testConfig } from '../testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
@@ -38,11 +37,7 @@ function counting(): KieClient {
 }
 
 function replica(clock: ReturnType<typeof manualClock>, keyPrefix: string, pollsPerSecondPerKey?: number) {
-  return createDispatcher({
-    sql: env.sql,
-    kv: env.kv,
-    photosBucket: env.photos,
-    log: env.log,
+  return env.dispatcher({
     clock: clock.now,
     keyPrefix,
     kie: counting(),
