@@ -1,23 +1,25 @@
-import { createRuntime } from '@neurocards/platform';
+import { createRuntime, runMain } from '@neurocards/platform';
 import { createLedger } from './adapters/ledger';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { loadBillingConfig } from './config';
 import { createConsumers } from './handlers/consumers';
 import { createRpcHandlers, serveBillingRpc } from './handlers/rpc';
 
-const config = loadBillingConfig();
-const rt = await createRuntime({
-  service: 'billing',
-  config,
-  httpPort: config.httpPort,
-  database: { url: config.DATABASE_URL, schema: SCHEMA, migrations, poolSize: config.BILLING_DB_POOL_SIZE },
-});
-if (!rt.sql) throw new Error('billing runtime started without Postgres');
-const sql = rt.sql;
-const ledger = createLedger();
+runMain('billing', async () => {
+  const config = loadBillingConfig();
+  const rt = await createRuntime({
+    service: 'billing',
+    config,
+    httpPort: config.httpPort,
+    database: { url: config.DATABASE_URL, schema: SCHEMA, migrations, poolSize: config.BILLING_DB_POOL_SIZE },
+  });
+  if (!rt.sql) throw new Error('billing runtime started without Postgres');
+  const sql = rt.sql;
+  const ledger = createLedger();
 
-await rt.consume(createConsumers({ sql, ledger }));
-const subs = serveBillingRpc(rt.nc, createRpcHandlers({ sql, ledger, log: rt.log }), rt.log);
-// Stop answering before the pool closes; requests in hand finish during drain.
-rt.shutdown.add('rpc', () => Promise.all(subs.map((s) => s.drain())));
-await rt.start();
+  await rt.consume(createConsumers({ sql, ledger }));
+  const subs = serveBillingRpc(rt.nc, createRpcHandlers({ sql, ledger, log: rt.log }), rt.log);
+  // Stop answering before the pool closes; requests in hand finish during drain.
+  rt.shutdown.add('rpc', () => Promise.all(subs.map((s) => s.drain())));
+  await rt.start();
+});

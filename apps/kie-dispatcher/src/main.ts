@@ -1,38 +1,40 @@
-import { createRuntime, openKv, openObjectStore, serveRpc } from '@neurocards/platform';
+import { createRuntime, runMain, openKv, openObjectStore, serveRpc } from '@neurocards/platform';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { loadKieConfig } from './config';
 import { createDispatcher } from './dispatcher';
 
-const config = loadKieConfig();
-const rt = await createRuntime({
-  service: 'kie-dispatcher',
-  config,
-  httpPort: config.httpPort,
-  database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
-});
-if (!rt.sql) throw new Error('kie-dispatcher runtime started without Postgres');
+runMain('kie-dispatcher', async () => {
+  const config = loadKieConfig();
+  const rt = await createRuntime({
+    service: 'kie-dispatcher',
+    config,
+    httpPort: config.httpPort,
+    database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
+  });
+  if (!rt.sql) throw new Error('kie-dispatcher runtime started without Postgres');
 
-const dispatcher = createDispatcher({
-  sql: rt.sql,
-  kv: await openKv(rt.nc, 'kie_keys', config.NATS_REPLICAS),
-  photosBucket: await openObjectStore(rt.nc, 'photos', config.NATS_REPLICAS),
-  config,
-  log: rt.log,
+  const dispatcher = createDispatcher({
+    sql: rt.sql,
+    kv: await openKv(rt.nc, 'kie_keys', config.NATS_REPLICAS),
+    photosBucket: await openObjectStore(rt.nc, 'photos', config.NATS_REPLICAS),
+    config,
+    log: rt.log,
+  });
+  dispatcher.registerRoutes(rt.http);
+  await rt.consume({
+    'kie.task.submit.v1': dispatcher.submitHandler,
+    'jobs.video.failed.v1': dispatcher.videoFailedHandler,
+  });
+  const stats = serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log);
+  dispatcher.startLoops();
+  // After consumers stop: end the ticks in hand within a few seconds (uploads aborted, a sent
+  // createTask keeps its lease and is resumed by the next start), then stop answering stats,
+  // before NATS and Postgres close.
+  rt.shutdown.add('loops', () => dispatcher.stopLoops());
+  rt.shutdown.add('rpc', () => stats.drain());
+  await rt.start();
+  rt.log.info(
+    { keys: config.KIE_API_KEYS.map((k) => k.name), model: config.KIE_MODEL },
+    'kie-dispatcher ready',
+  );
 });
-dispatcher.registerRoutes(rt.http);
-await rt.consume({
-  'kie.task.submit.v1': dispatcher.submitHandler,
-  'jobs.video.failed.v1': dispatcher.videoFailedHandler,
-});
-const stats = serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log);
-dispatcher.startLoops();
-// After consumers stop: end the ticks in hand within a few seconds (uploads aborted, a sent
-// createTask keeps its lease and is resumed by the next start), then stop answering stats,
-// before NATS and Postgres close.
-rt.shutdown.add('loops', () => dispatcher.stopLoops());
-rt.shutdown.add('rpc', () => stats.drain());
-await rt.start();
-rt.log.info(
-  { keys: config.KIE_API_KEYS.map((k) => k.name), model: config.KIE_MODEL },
-  'kie-dispatcher ready',
-);

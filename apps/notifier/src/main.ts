@@ -1,5 +1,8 @@
+import { runMain } from '@neurocards/platform';
 import { loadConfig } from './config';
 import { startNotifier } from './service';
 
-const config = loadConfig();
-await startNotifier(config);
+runMain('notifier', async () => {
+  const config = loadConfig();
+  await startNotifier(config);
+});

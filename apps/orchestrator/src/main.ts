@@ -1,43 +1,45 @@
-import { createRuntime, openObjectStore, serveRpc } from '@neurocards/platform';
+import { createRuntime, runMain, openObjectStore, serveRpc } from '@neurocards/platform';
 import { loadConfig } from './config';
 import { migrations } from './adapters/migrations';
 import { createOpenAiWriter } from './adapters/openai';
 import { objectStorePhotos } from './adapters/photos';
 import { createHandlers, startSweeper, statsHandler } from './handlers';
 
-const config = loadConfig();
-const rt = await createRuntime({
-  service: 'orchestrator',
-  config,
-  httpPort: config.HTTP_PORT,
-  database: { url: config.DATABASE_URL, schema: 'orchestrator', migrations },
+runMain('orchestrator', async () => {
+  const config = loadConfig();
+  const rt = await createRuntime({
+    service: 'orchestrator',
+    config,
+    httpPort: config.HTTP_PORT,
+    database: { url: config.DATABASE_URL, schema: 'orchestrator', migrations },
+  });
+  const sql = rt.sql!;
+  const log = rt.log;
+
+  const photos = objectStorePhotos(await openObjectStore(rt.nc, 'photos', config.NATS_REPLICAS));
+  const writer = config.OPENAI_API_KEY
+    ? createOpenAiWriter({
+        apiKey: config.OPENAI_API_KEY,
+        baseURL: config.OPENAI_BASE_URL,
+        model: config.OPENAI_MODEL,
+        timeoutMs: config.OPENAI_TIMEOUT,
+      })
+    : null;
+  if (!writer) log.warn('OPENAI_API_KEY is not set: prompts come from the templates');
+
+  const deps = {
+    sql,
+    log,
+    photos,
+    writer,
+    video: { aspectRatio: config.VIDEO_ASPECT_RATIO, nFrames: config.VIDEO_N_FRAMES },
+    generationDeadlineMs: config.GENERATION_DEADLINE,
+  };
+
+  await rt.consume(createHandlers(deps));
+  const stats = serveRpc(rt.nc, 'orchestrator.stats.get', 'orchestrator', statsHandler(sql), log);
+  const sweeper = startSweeper(deps, config.DEADLINE_SWEEP_INTERVAL);
+  rt.shutdown.add('deadline sweeper', () => sweeper.stop());
+  rt.shutdown.add('stats rpc', () => stats.unsubscribe());
+  await rt.start();
 });
-const sql = rt.sql!;
-const log = rt.log;
-
-const photos = objectStorePhotos(await openObjectStore(rt.nc, 'photos', config.NATS_REPLICAS));
-const writer = config.OPENAI_API_KEY
-  ? createOpenAiWriter({
-      apiKey: config.OPENAI_API_KEY,
-      baseURL: config.OPENAI_BASE_URL,
-      model: config.OPENAI_MODEL,
-      timeoutMs: config.OPENAI_TIMEOUT,
-    })
-  : null;
-if (!writer) log.warn('OPENAI_API_KEY is not set: prompts come from the templates');
-
-const deps = {
-  sql,
-  log,
-  photos,
-  writer,
-  video: { aspectRatio: config.VIDEO_ASPECT_RATIO, nFrames: config.VIDEO_N_FRAMES },
-  generationDeadlineMs: config.GENERATION_DEADLINE,
-};
-
-await rt.consume(createHandlers(deps));
-const stats = serveRpc(rt.nc, 'orchestrator.stats.get', 'orchestrator', statsHandler(sql), log);
-const sweeper = startSweeper(deps, config.DEADLINE_SWEEP_INTERVAL);
-rt.shutdown.add('deadline sweeper', () => sweeper.stop());
-rt.shutdown.add('stats rpc', () => stats.unsubscribe());
-await rt.start();

@@ -13,3 +13,4 @@ export * from './http';
 export * from './shutdown';
 export * from './runtime';
 export * from './dead';
+export * from './main';

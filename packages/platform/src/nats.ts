@@ -19,11 +19,15 @@ import type { Logger } from './logger';
 export type { NatsConnection, JetStreamClient, JetStreamManager, KV, ObjectStore };
 
 export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
+  // A NATS URL may carry credentials (nats://user:pass@host): never log them.
+  log.info({ servers: url.replace(/\/\/[^@/]+@/g, '//<credentials>@') }, 'connecting to NATS (waits until it answers)');
   const nc = await connect({
     servers: url.split(',').map((s) => s.trim()),
     name,
-    // Keep reconnecting forever: a NATS restart must not kill the service.
+    // Keep reconnecting forever, and keep trying the first connect too: NATS restarting or
+    // starting after us must not kill the service (its readiness stays off meanwhile).
     maxReconnectAttempts: -1,
+    waitOnFirstConnect: true,
     reconnectTimeWait: 1000,
   });
   log.info({ server: nc.getServer() }, 'connected to NATS');
