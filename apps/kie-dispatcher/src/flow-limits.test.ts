@@ -66,11 +66,16 @@ describe('submission limits against the KIE simulator', () => {
     // All queued before the loop looks: one tick sees them together.
     for (let i = 0; i < 8; i++) cmds.push(await w.submit({ orderId }));
     w.d.startLoops();
-    const done = await Promise.all(cmds.map((c) => outcome(w, c.data.orderId)));
-    expect(done).toHaveLength(8);
-    expect(w.creates().alpha).toBeLessThanOrEqual(2);
+    // Every job's own outcome (they share one order): only then are all createTask answered.
+    const done = await Promise.all(cmds.map((c) => outcome(w, c.data.orderId, c.data.jobId)));
+    expect(new Set(done.map((e) => (e.data as { jobId: string }).jobId)).size).toBe(8);
+    const creates = w.creates();
+    expect(creates.alpha).toBeLessThanOrEqual(2);
+    // One createTask per job: none was sent twice (to alpha and again elsewhere).
+    expect((creates.alpha ?? 0) + (creates.beta ?? 0)).toBe(8);
     const failed = (await w.events(orderId)).filter((e) => e.type === 'kie.task.failed.v1');
-    expect(failed.length).toBe(w.creates().alpha);
+    expect(failed.length).toBe(creates.alpha);
+    for (const e of failed) expect(e.data).toMatchObject({ reason: 'billing' });
   });
 
   it('never has more than KIE_MAX_IN_FLIGHT tasks on a key, even within one tick', async () => {

@@ -111,12 +111,17 @@ export async function startWorld(
   };
 }
 
-/** The job's final event, once there is one. */
-export const outcome = async (w: World, orderId: string) =>
+/**
+ * The job's final event, once there is one. An order may hold several jobs (one per video):
+ * pass `jobId` to wait for that job's own outcome, not the first of the order's.
+ */
+export const outcome = async (w: World, orderId: string, jobId?: string) =>
   eventually(
     async () =>
       (await w.events(orderId)).find(
-        (e) => e.type === 'kie.task.succeeded.v1' || e.type === 'kie.task.failed.v1',
+        (e) =>
+          (e.type === 'kie.task.succeeded.v1' || e.type === 'kie.task.failed.v1') &&
+          (jobId === undefined || (e.data as { jobId: string }).jobId === jobId),
       ),
     15_000,
   );
