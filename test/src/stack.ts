@@ -1,10 +1,9 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { buckets, streams } from '@neurocards/contracts';
-import { createTestDatabase, TEST_NATS_URL } from '@neurocards/platform/testing';
+import { createTestDatabase, freePort, TEST_NATS_URL } from '@neurocards/platform/testing';
 import {
   REPO_ROOT,
   SERVICES,
@@ -17,17 +16,6 @@ import {
 import { startKieSim, startOpenAiSim, startTelegramSim } from '@neurocards/sandbox';
 
 export const ADMIN_ID = 7_000_001;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Removes every stream, KV bucket and object store of the topology, so a run never

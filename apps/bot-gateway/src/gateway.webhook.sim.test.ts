@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '@neurocards/platform';
-import { eventually, TEST_NATS_URL } from '@neurocards/platform/testing';
+import { eventually, freePort, TEST_NATS_URL } from '@neurocards/platform/testing';
 import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
 import { loadGatewayConfig } from './config';
 import { createGateway } from './gateway';
@@ -18,14 +17,6 @@ const user = {
   firstName: 'Ann',
   languageCode: 'ru',
 };
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 beforeAll(async () => {
   sim = await startTelegramSim();

@@ -1,7 +1,6 @@
-import { createServer } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Envelope } from '@neurocards/contracts';
-import { eventually } from '@neurocards/platform/testing';
+import { eventually, freePort } from '@neurocards/platform/testing';
 // The KIE simulator (design §5).
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from './adapters/kie-client';
@@ -29,14 +28,6 @@ export interface World {
   /** recordInfo calls the simulator saw, per key name. */
   polls(): Record<string, number>;
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 export async function startWorld(

@@ -127,3 +127,16 @@ export async function insertRunning(
     values (${o.token}, ${cmd.data.jobId}, 1, ${o.keyName}, ${o.taskId})`;
   return cmd;
 }
+
+/** A KIE callback / recordInfo body of a finished task (the shape both carry). */
+export const successBody = (taskId: string) => ({
+  code: 200,
+  msg: 'Playground task completed successfully.',
+  data: {
+    taskId,
+    state: 'success',
+    resultJson: JSON.stringify({ resultUrls: ['https://cdn.example/v.mp4'] }),
+    failCode: '',
+    failMsg: '',
+  },
+});

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { connect } from '@nats-io/transport-node';
 import { dropDatabase, ensureDatabase } from './postgres';
 import { createLogger } from './logger';
@@ -41,4 +42,13 @@ export async function eventually<T>(fn: () => Promise<T> | T, timeoutMs = 10_000
     if (Date.now() > until) throw new Error(`condition not met within ${timeoutMs} ms`, { cause: last });
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/** A TCP port that was free a moment ago, for a server a test starts on a known port. */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
 }

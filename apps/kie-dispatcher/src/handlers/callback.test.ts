@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transaction } from '@neurocards/platform';
 import { claimForSubmit, getTask, markCreateSent, markRunning } from '../adapters/tasks-repo';
-import { manualClock, outboxFor, setupInfra, submitCommand, testConfig } from '../testing';
+import { manualClock, outboxFor, setupInfra, submitCommand, successBody, testConfig } from '../testing';
 import { webhookSignature } from './callback';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
@@ -55,17 +55,6 @@ async function runningJob(taskId: string, token: string) {
   return cmd;
 }
 
-const successBody = (taskId: string) => ({
-  code: 200,
-  msg: 'Playground task completed successfully.',
-  data: {
-    taskId,
-    state: 'success',
-    resultJson: JSON.stringify({ resultUrls: ['https://cdn.example/v.mp4'] }),
-    failCode: '',
-    failMsg: '',
-  },
-});
 const failBody = (taskId: string, failMsg: string) => ({
   code: 501,
   msg: failMsg,

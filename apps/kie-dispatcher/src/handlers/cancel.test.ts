@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, deterministicId, validFixtures } from '@neurocards/contracts';
 import { getTask } from '../adapters/tasks-repo';
-import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand } from '../testing';
+import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand, successBody } from '../testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 const clock = manualClock();
@@ -27,17 +27,6 @@ const videoFailed = (jobId: string, orderId: string) =>
     correlationId: orderId,
   });
 
-const successBody = (taskId: string) => ({
-  code: 200,
-  msg: 'ok',
-  data: {
-    taskId,
-    state: 'success',
-    resultJson: JSON.stringify({ resultUrls: ['https://cdn.example/v.mp4'] }),
-    failCode: '',
-    failMsg: '',
-  },
-});
 
 describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
   it('cancels a queued job: the submission loop never takes it', async () => {

@@ -1,27 +1,11 @@
-import type { Logger, Sql } from '@neurocards/platform';
 import type { ApiKey } from '../config';
-import type { KeyPool } from '../adapters/key-pool';
-import type { KieClient } from '../adapters/kie-client';
-import type { PhotoStore } from '../adapters/photo-store';
 import { claimForSubmit, inFlightByKey, recoverLostSubmits, type TaskRow } from '../adapters/tasks-repo';
-import { capacity, rankKeys, type SubmitRate } from '../domain/keys';
-import type { Outcomes } from './outcomes';
-import { createSubmission } from './submission';
+import { capacity, rankKeys } from '../domain/keys';
+import { createSubmission, type SubmissionDeps } from './submission';
 
-export interface SubmitterDeps {
-  sql: Sql;
-  pool: KeyPool;
-  kie: KieClient;
-  photos: PhotoStore;
-  outcomes: Outcomes;
+/** What a submission needs, less what the submitter derives (secrets) or defaults. */
+export interface SubmitterDeps extends Omit<SubmissionDeps, 'secrets' | 'parallel' | 'retryMs' | 'graceMs'> {
   keys: readonly ApiKey[];
-  clock: () => number;
-  log: Logger;
-  model: string;
-  callbackBaseUrl: string;
-  deadlineMs: number;
-  rate: SubmitRate;
-  maxInFlight: number;
   /** Unanswered createTask calls per key (default 3). */
   parallel?: number;
   /** Rows in hand at once on this replica (uploads + createTask). */

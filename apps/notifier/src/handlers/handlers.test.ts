@@ -59,11 +59,9 @@ let handlers: NotifierHandlers;
 let balance: number | null;
 let balanceCalls: number;
 
-beforeEach(() => {
-  tg = new FakeTelegram();
-  balance = 17;
-  balanceCalls = 0;
-  const deliver = createDeliverer({
+/** A deliverer on the real delivery log and the fake Telegram, with limits out of the way. */
+const newDeliverer = () =>
+  createDeliverer({
     sql,
     deliveryLog: createDeliveryLog(sql),
     sender: tg,
@@ -73,6 +71,12 @@ beforeEach(() => {
       retryAfterOf,
     }),
   });
+
+beforeEach(() => {
+  tg = new FakeTelegram();
+  balance = 17;
+  balanceCalls = 0;
+  const deliver = newDeliverer();
   handlers = createHandlers({
     deliver,
     balance: async () => (balanceCalls++, balance),
@@ -214,16 +218,7 @@ describe('video ready', () => {
   it('records undeliverable and its report in one transaction: a failing report leaves the row open', async () => {
     const d = data('jobs.video.ready.v1');
     tg.failures.set(d.chatId, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
-    const deliver = createDeliverer({
-      sql,
-      deliveryLog: createDeliveryLog(sql),
-      sender: tg,
-      scheduler: createSendScheduler({
-        limiter: new RateLimiter(parseRate('1000/1s'), parseRate('1000/1s'), Date.now()),
-        maxWaitMs: 2000,
-        retryAfterOf,
-      }),
-    });
+    const deliver = newDeliverer();
     const req = request('evt-' + d.jobId, { kind: 'video', key: `job:${d.jobId}:video`, purpose: 'video', chatId: d.chatId, videoUrl: d.videoUrl, caption: 'x' }, log, {
       onUndeliverable: async (tx) => {
         await tx`insert into outbox (id, subject, payload) values (${deterministicId('probe', d.jobId)}, 'probe', '{}'::jsonb)`;
