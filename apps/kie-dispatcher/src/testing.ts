@@ -120,7 +120,7 @@ export async function insertRunning(
     insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt,
                        not_before, key_name, task_id, callback_token, create_sent_at, submitted_at, deadline_at, next_poll_at)
     values (${cmd.data.jobId}, ${cmd.data.orderId}, ${cmd.id}, ${cmd.data.prompt}, ${sql.json(cmd.data.photo as never)},
-            ${cmd.data.aspectRatio}, ${cmd.data.nFrames}, 'running', 1, ${at}, ${o.keyName}, ${o.taskId}, ${o.token},
+            ${cmd.data.aspectRatio}, ${cmd.data.nFrames ?? '10'}, 'running', 1, ${at}, ${o.keyName}, ${o.taskId}, ${o.token},
             ${at}, ${at}, ${new Date(o.now + (o.deadlineMs ?? 30 * 60_000))}, ${new Date(o.nextPollAt ?? o.now)})`;
   await sql`
     insert into attempts (callback_token, job_id, attempt, key_name, task_id)

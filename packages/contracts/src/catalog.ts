@@ -24,6 +24,9 @@ export const catalog = {
   'kie.task.succeeded.v1': e.taskSucceeded,
   'kie.task.failed.v1': e.taskFailed,
   'kie.key.blocked.v1': e.keyBlocked,
+  'kie.model.unavailable.v1': e.modelUnavailable,
+  'kie.credits.low.v1': e.creditsLow,
+  'kie.credits.recovered.v1': e.creditsRecovered,
   'notify.video.sent.v1': e.videoSent,
   'notify.video.undeliverable.v1': e.videoUndeliverable,
 } as const;

@@ -24,11 +24,16 @@ export const PHOTO_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as con
  * `undeliverable`: the video was made but Telegram cannot take it for this chat (the bot
  * is blocked, the chat is gone, the result URL expired); the credit is refunded.
  */
-export const failureClass = z.enum(['user_violation', 'billing', 'exhausted', 'expired', 'undeliverable']);
+export const failureClass = z.enum(['user_violation', 'billing', 'config', 'exhausted', 'expired', 'undeliverable']);
 export type FailureClass = z.infer<typeof failureClass>;
 
-/** Every class the KIE error classifier can produce, retriable ones included. */
-export const kieErrorClass = z.enum(['user_violation', 'billing', 'rate_limited', 'transient']);
+/**
+ * Every class the KIE error classifier can produce, retriable ones included (design §1):
+ * `config` is our own configuration (a withdrawn model, a rejected parameter, a feature
+ * disabled for the account), never the seller's fault; `key_capped` is one key's own
+ * usage cap (433), retried at once on another key of the account.
+ */
+export const kieErrorClass = z.enum(['user_violation', 'billing', 'config', 'key_capped', 'rate_limited', 'transient']);
 export type KieErrorClass = z.infer<typeof kieErrorClass>;
 
 /**
@@ -52,3 +57,25 @@ export const chatRef = z.object({
   chatId: telegramId,
   locale,
 });
+
+/**
+ * The video's orientation. Each model spells it its own way (`9:16`, `portrait`, …); the
+ * dispatcher's model catalogue translates. `portrait` is 9:16, `landscape` 16:9.
+ */
+export const aspectRatio = z.enum(['portrait', 'landscape']);
+export type AspectRatio = z.infer<typeof aspectRatio>;
+
+/** A KIE model id as KIE spells it (`kling-3.0/video`, `veo3_fast`, …). */
+export const modelId = z.string().min(1).max(100).regex(/^[A-Za-z0-9][A-Za-z0-9._/-]*$/);
+
+/** A KIE account's name (`KIE_API_KEYS` entries are `account/name=key`). */
+export const accountName = z.string().min(1).max(64).regex(/^[A-Za-z0-9_-]+$/);
+
+/** The video's shape as the seller chose it (defaults when the seller did not choose). */
+export const videoSpec = z.object({
+  model: modelId,
+  aspectRatio,
+  /** Seconds; one of the model's durations. */
+  duration: z.number().int().positive().max(60),
+});
+export type VideoSpec = z.infer<typeof videoSpec>;

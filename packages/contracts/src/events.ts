@@ -1,14 +1,18 @@
 import { z } from 'zod';
 import {
+  accountName,
+  aspectRatio,
   chatRef,
   failureClass,
   kieErrorClass,
   locale,
+  modelId,
   photoRef,
   telegramId,
   templateId,
   uuidLike,
   videoCount,
+  videoSpec,
   WISHES_MAX_LENGTH,
 } from './common';
 
@@ -21,6 +25,14 @@ export const orderPlaced = chatRef.extend({
   wishes: z.string().max(WISHES_MAX_LENGTH).nullable(),
   count: videoCount,
   photo: photoRef,
+  /**
+   * Model, orientation and length of every video of the order, and the price of one video
+   * in credits: billing holds `count × creditsPerVideo`. Optional only so that an order
+   * placed before the catalogue existed still decodes: it means the dispatcher's default
+   * model, portrait, its default length, and 1 credit.
+   */
+  spec: videoSpec.optional(),
+  creditsPerVideo: z.number().int().positive().max(1000).optional(),
 });
 
 // ---- billing --------------------------------------------------------------------------
@@ -126,8 +138,13 @@ export const taskSubmit = z.object({
   jobId: uuidLike,
   prompt: z.string().min(1).max(10_000),
   photo: photoRef,
-  aspectRatio: z.enum(['portrait', 'landscape']),
-  nFrames: z.enum(['10', '15']),
+  aspectRatio,
+  /** The model; absent means the dispatcher's default model. */
+  model: modelId.optional(),
+  /** Seconds; absent means the model's default length. */
+  duration: z.number().int().positive().max(60).optional(),
+  /** @deprecated Sora 2's frame count from before the catalogue; read as 10 or 15 seconds. */
+  nFrames: z.enum(['10', '15']).optional(),
 });
 
 /** KIE accepted a task for the job (one per attempt). */
@@ -160,15 +177,47 @@ export const taskFailed = z.object({
   message: z.string().max(2000),
 });
 
-/** A KIE key was blocked (billing/account error) until `until`. Admins are alerted. */
+/**
+ * A KIE key (401) or a whole account (402: every key of it) was blocked until `until`.
+ * Admins are alerted.
+ */
 export const keyBlocked = z.object({
   keyName: z.string().min(1),
+  /** The key's account; absent in events from before accounts existed. */
+  account: accountName.optional(),
+  /** `account` when every key of the account was blocked (402), else `key`. */
+  scope: z.enum(['key', 'account']).optional(),
   code: z.number().int().nullable(),
   message: z.string().max(2000),
   until: z.iso.datetime({ offset: true }),
   /** True when no key is left that can take work. */
   allKeysBlocked: z.boolean(),
 });
+
+/**
+ * A model answered with a configuration error on an account (422 naming the model or a
+ * parameter, 505 feature disabled): it is marked unavailable there until an admin turns
+ * it back on. Sent once per (model, account); admins are alerted.
+ */
+export const modelUnavailable = z.object({
+  model: modelId,
+  account: accountName,
+  code: z.number().int().nullable(),
+  /** KIE's own message. */
+  message: z.string().max(2000),
+  /** False when no account can run the model any more: the bot stopped offering it. */
+  stillOffered: z.boolean(),
+});
+
+/** An account's KIE credit balance fell below `KIE_CREDIT_ALERT` (sent once per fall). */
+export const creditsLow = z.object({
+  account: accountName,
+  credits: z.number(),
+  threshold: z.number(),
+});
+
+/** An account's KIE credit balance is back at or above `KIE_CREDIT_ALERT`. */
+export const creditsRecovered = creditsLow;
 
 // ---- notify ---------------------------------------------------------------------------
 

@@ -13,7 +13,16 @@ const job = { ...chat, orderId, jobId, index: 2, count: 3 as const };
 
 /** One valid example per subject; contract tests and other packages' tests reuse them. */
 export const validFixtures: { [S in Subject]: EventData<S> } = {
-  'orders.order.placed.v1': { ...chat, orderId, template: 'ugc', wishes: 'Покажи в руках', count: 3, photo },
+  'orders.order.placed.v1': {
+    ...chat,
+    orderId,
+    template: 'ugc',
+    wishes: 'Покажи в руках',
+    count: 3,
+    photo,
+    spec: { model: 'kling-3.0/video', aspectRatio: 'portrait', duration: 5 },
+    creditsPerVideo: 2,
+  },
   'billing.credits.reserved.v1': { ...chat, orderId, amount: 3, balance: 7 },
   'billing.credits.rejected.v1': {
     ...chat,
@@ -51,7 +60,8 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
     prompt: 'A person holds the product',
     photo,
     aspectRatio: 'portrait',
-    nFrames: '10',
+    model: 'veo3_fast',
+    duration: 8,
   },
   'kie.task.submitted.v1': { orderId, jobId, attempt: 1, taskId: 'task_abc', keyName: 'main' },
   'kie.task.succeeded.v1': {
@@ -77,7 +87,18 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
     message: 'Insufficient credits',
     until: '2026-11-25T20:00:00.000Z',
     allKeysBlocked: true,
+    account: 'main',
+    scope: 'account',
   },
+  'kie.model.unavailable.v1': {
+    model: 'sora-2-image-to-video',
+    account: 'main',
+    code: 422,
+    message: 'model not supported',
+    stillOffered: false,
+  },
+  'kie.credits.low.v1': { account: 'main', credits: 120.5, threshold: 500 },
+  'kie.credits.recovered.v1': { account: 'main', credits: 2000, threshold: 500 },
   'notify.video.sent.v1': { orderId, jobId, chatId: chat.chatId, messageId: 501 },
   'notify.video.undeliverable.v1': { orderId, jobId, chatId: chat.chatId, reason: 'Forbidden: bot was blocked by the user' },
 };
@@ -86,6 +107,8 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
 export const invalidFixtures: { [S in Subject]: unknown[] } = {
   'orders.order.placed.v1': [
     { ...validFixtures['orders.order.placed.v1'], count: 2 },
+    { ...validFixtures['orders.order.placed.v1'], creditsPerVideo: 0 },
+    { ...validFixtures['orders.order.placed.v1'], spec: { model: 'veo3', aspectRatio: '1:1', duration: 8 } },
     { ...validFixtures['orders.order.placed.v1'], wishes: 'x'.repeat(1001) },
     { ...validFixtures['orders.order.placed.v1'], photo: { ...photo, mimeType: 'image/gif' } },
     { ...validFixtures['orders.order.placed.v1'], photo: { ...photo, sizeBytes: 11 * 1024 * 1024 } },
@@ -102,11 +125,24 @@ export const invalidFixtures: { [S in Subject]: unknown[] } = {
   'jobs.video.delivered.v1': [{ ...job, chatId: 'abc' }],
   'jobs.video.failed.v1': [{ ...job, reason: 'rate_limited' }],
   'jobs.order.completed.v1': [{ ...chat, orderId, count: 3, delivered: -1, failed: 0 }],
-  'kie.task.submit.v1': [{ ...validFixtures['kie.task.submit.v1'], prompt: 'x'.repeat(10_001) }],
+  'kie.task.submit.v1': [
+    { ...validFixtures['kie.task.submit.v1'], prompt: 'x'.repeat(10_001) },
+    { ...validFixtures['kie.task.submit.v1'], aspectRatio: '9:16' },
+    { ...validFixtures['kie.task.submit.v1'], model: 'bad model id' },
+  ],
   'kie.task.submitted.v1': [{ ...validFixtures['kie.task.submitted.v1'], attempt: 0 }],
   'kie.task.succeeded.v1': [{ ...validFixtures['kie.task.succeeded.v1'], videoUrls: [] }],
   'kie.task.failed.v1': [{ ...validFixtures['kie.task.failed.v1'], reason: 'transient' }],
-  'kie.key.blocked.v1': [{ ...validFixtures['kie.key.blocked.v1'], until: 'tomorrow' }],
+  'kie.key.blocked.v1': [
+    { ...validFixtures['kie.key.blocked.v1'], until: 'tomorrow' },
+    { ...validFixtures['kie.key.blocked.v1'], scope: 'everything' },
+  ],
+  'kie.model.unavailable.v1': [
+    { ...validFixtures['kie.model.unavailable.v1'], model: '' },
+    { ...validFixtures['kie.model.unavailable.v1'], account: 'a b' },
+  ],
+  'kie.credits.low.v1': [{ account: 'main', credits: '12', threshold: 500 }],
+  'kie.credits.recovered.v1': [{ account: 'main', threshold: 500 }],
   'notify.video.sent.v1': [{ ...validFixtures['notify.video.sent.v1'], messageId: 1.5 }],
   'notify.video.undeliverable.v1': [{ ...validFixtures['notify.video.undeliverable.v1'], reason: '' }],
 };

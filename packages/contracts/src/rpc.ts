@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { locale, telegramId, uuidLike } from './common';
+import { accountName, aspectRatio, locale, modelId, telegramId, uuidLike } from './common';
+
+const keyState = z.enum(['ok', 'cooling', 'blocked']);
 
 /**
  * Core NATS request/reply subjects (not stored in a stream). They have three tokens, so
@@ -41,6 +43,7 @@ export const rpc = {
       failedTodayByReason: z.record(z.string(), z.number().int().nonnegative()),
     }),
   },
+  /** Accounts, keys, models and the queue, for `/stats` and `/keys`. */
   'kie.keys.stats': {
     request: z.object({}),
     response: z.object({
@@ -48,11 +51,59 @@ export const rpc = {
       keys: z.array(
         z.object({
           name: z.string(),
-          state: z.enum(['ok', 'cooling', 'blocked']),
+          account: accountName,
+          state: keyState,
           inFlight: z.number().int().nonnegative(),
           until: z.string().nullable(),
+          /** Why it is blocked or cooling (KIE's message), when it is. */
+          reason: z.string().nullable(),
         }),
       ),
+      accounts: z.array(
+        z.object({
+          name: accountName,
+          state: keyState,
+          until: z.string().nullable(),
+          /** New tasks in the current submission window, and the window's limit. */
+          budgetUsed: z.number().int().nonnegative(),
+          budgetLimit: z.number().int().positive(),
+          inFlight: z.number().int().nonnegative(),
+          maxInFlight: z.number().int().positive(),
+          /** KIE credits at the last check; null before the first. */
+          credits: z.number().nullable(),
+          creditsCheckedAt: z.string().nullable(),
+        }),
+      ),
+      models: z.array(
+        z.object({
+          id: modelId,
+          /** False when an admin turned it off or no account can run it. */
+          offered: z.boolean(),
+          disabledBy: z.enum(['admin', 'kie']).nullable(),
+          /** Accounts where KIE refused the model (configuration error). */
+          unavailableOn: z.array(accountName),
+        }),
+      ),
+    }),
+  },
+  /** Admin `/unblock <key>`: lifts a block or cool-down of a key (or of an account by its name). */
+  'kie.keys.unblock': {
+    request: z.object({ target: z.string().min(1).max(64), adminId: telegramId }),
+    response: z.object({
+      /** The keys whose block or cool-down was lifted (empty when none was blocked). */
+      unblocked: z.array(z.string()),
+      /** False when no key or account has that name. */
+      known: z.boolean(),
+    }),
+  },
+  /** Admin `/model on|off <id>`: offers a model again (on every account) or stops offering it. */
+  'kie.models.set': {
+    request: z.object({ model: modelId, enabled: z.boolean(), adminId: telegramId }),
+    response: z.object({
+      model: modelId,
+      /** False when the model is not in `KIE_MODELS`. */
+      known: z.boolean(),
+      offered: z.boolean(),
     }),
   },
 } as const;

@@ -90,6 +90,9 @@ export const consumers = {
     consumer('notifier-video-failed', 'jobs.video.failed.v1'),
     consumer('notifier-order-completed', 'jobs.order.completed.v1'),
     consumer('notifier-key-blocked', 'kie.key.blocked.v1'),
+    consumer('notifier-model-unavailable', 'kie.model.unavailable.v1'),
+    consumer('notifier-credits-low', 'kie.credits.low.v1'),
+    consumer('notifier-credits-recovered', 'kie.credits.recovered.v1'),
   ],
 } as const satisfies Record<string, readonly ConsumerDef[]>;
 
@@ -103,6 +106,12 @@ export const buckets = {
   bot_updates: { kind: 'kv', history: 1, ttlSeconds: 24 * 3600 },
   /** kie-dispatcher: per-key limits, cool-downs and blocks, shared by every replica. */
   kie_keys: { kind: 'kv', history: 1, ttlSeconds: 0 },
+  /**
+   * kie-dispatcher: the models offered to sellers (key `offer`: id, label, price,
+   * durations, orientations, sound), rewritten whenever availability changes;
+   * bot-gateway reads it to build the order. Also each (model, account) availability.
+   */
+  kie_models: { kind: 'kv', history: 1, ttlSeconds: 0 },
   /** bot-gateway writes the product photo here; orchestrator and kie-dispatcher read it. */
   photos: { kind: 'object', history: 1, ttlSeconds: 3 * 24 * 3600 },
 } as const;

@@ -75,7 +75,7 @@ export async function insertTask(
   const rows = await sql`
     insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt, not_before)
     select ${cmd.jobId}, ${cmd.orderId}, ${eventId}, ${cmd.prompt}, ${sql.json(cmd.photo as never)},
-           ${cmd.aspectRatio}, ${cmd.nFrames}, 'queued', 1, ${now}
+           ${cmd.aspectRatio}, ${cmd.nFrames ?? '10'}, 'queued', 1, ${now}
     where not exists (select 1 from cancelled_jobs where job_id = ${cmd.jobId})
     on conflict (job_id) do nothing
     returning 1`;

@@ -50,12 +50,16 @@ export function decideAfterFailure(i: FailureInput): Decision {
         return { kind: 'retry', delayMs: 0, nextAttempt: i.attempt + 1, failover: true };
       }
       return { kind: 'fail', reason: 'billing' };
+    // Placeholder until the catalogue issue's table lands: never the seller's fault, never retried.
+    case 'config':
+      return { kind: 'fail', reason: 'config' };
+    case 'key_capped':
     case 'rate_limited':
     case 'transient':
       if (last) return { kind: 'fail', reason: i.deadline ? 'expired' : 'exhausted' };
       return {
         kind: 'retry',
-        delayMs: backoffMs(i.class, i.attempt),
+        delayMs: i.class === 'key_capped' ? 0 : backoffMs(i.class, i.attempt),
         nextAttempt: i.attempt + 1,
         failover: false,
       };

@@ -19,11 +19,15 @@ export function createStatsHandler(d: { sql: Sql; pool: KeyPool; clock: () => nu
         const h = health(k.state, now);
         return {
           name: k.name,
+          account: k.name,
           state: h.state,
           inFlight: inFlight.get(k.name) ?? 0,
           until: h.until === null ? null : new Date(h.until).toISOString(),
+          reason: k.state.blockedReason,
         };
       }),
+      accounts: [],
+      models: [],
     };
   };
 }

@@ -77,6 +77,7 @@ describe.each(LOCALES)('messages in %s', (locale) => {
   const expected: Record<FailureClass, { ru: string; en: string }> = {
     user_violation: { ru: 'нарушает правила видеомодели', en: "breaks the video model's content rules" },
     billing: { ru: 'временно недоступен', en: 'Temporarily unavailable' },
+    config: { ru: 'временно недоступен', en: 'Temporarily unavailable' },
     exhausted: { ru: 'не удалось сгенерировать это видео, кредит вернулся', en: 'could not generate this video; the credit is back' },
     expired: { ru: 'не удалось сгенерировать это видео, кредит вернулся', en: 'could not generate this video; the credit is back' },
     undeliverable: { ru: 'не удалось доставить его в этот чат, кредит вернулся', en: 'could not deliver it to this chat; the credit is back' },
@@ -87,7 +88,7 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expect(msg.key).toBe(`job:${d.jobId}:failed`);
     expect(msg.text.toLowerCase()).toContain(expected[reason][locale].toLowerCase());
     expect(msg.text).toContain(ru ? 'Видео 1 из 3' : 'Video 1 of 3');
-    if (reason === 'billing') expect(msg.text).toContain(SUPPORT);
+    if (reason === 'billing' || reason === 'config') expect(msg.text).toContain(SUPPORT);
     else expect(msg.text).not.toContain(SUPPORT);
     noPlaceholders(msg.text);
     noPlaceholders(m.videoFailed(d, '').text);

@@ -18,7 +18,9 @@ export type Purpose =
   | 'video'
   | 'video-failed'
   | 'order-summary'
-  | 'key-blocked';
+  | 'key-blocked'
+  | 'model-unavailable'
+  | 'credits-alert';
 
 interface Base {
   key: string;
@@ -95,7 +97,10 @@ function failureText(locale: Locale, reason: FailureClass, params: { index: numb
   switch (reason) {
     case 'user_violation':
       return t(locale, 'videoFailedUserViolation', params);
+    // Our own configuration (a withdrawn model, a rejected parameter): never the seller's
+    // fault, so the same "temporarily unavailable" as an account problem (design §1).
     case 'billing':
+    case 'config':
       return params.support ? t(locale, 'videoFailedBilling', params) : t(locale, 'videoFailedBillingNoContact', params);
     case 'exhausted':
     case 'expired':
@@ -123,19 +128,48 @@ export function orderSummary(d: EventData<'jobs.order.completed.v1'>, balance: n
   return text(summaryKey(d.orderId), 'order-summary', d.chatId, body);
 }
 
+/** The same alert for every admin, keyed per admin under `key`. */
+function toAdmins(key: string, purpose: Purpose, body: string, adminIds: readonly number[]): TextMessage[] {
+  return [...new Set(adminIds)].map((id) => text(`${key}:${id}`, purpose, id, body));
+}
+
 /** One alert per admin; the key includes the event id, since a key can be blocked many times. */
 export function keyBlockedAlerts(eventId: string, d: EventData<'kie.key.blocked.v1'>, adminIds: readonly number[]): TextMessage[] {
+  const params = {
+    keyName: d.keyName,
+    account: d.account ?? d.keyName,
+    until: formatInstant(d.until),
+    code: d.code ?? '—',
+    message: d.message || '—',
+  };
+  const lines = [t(ADMIN_LOCALE, d.scope === 'account' ? 'adminAccountBlocked' : 'adminKeyBlocked', params)];
+  if (d.allKeysBlocked) lines.push(t(ADMIN_LOCALE, 'adminAllKeysBlocked'));
+  return toAdmins(`event:${eventId}:key-blocked`, 'key-blocked', lines.join('\n\n'), adminIds);
+}
+
+/** A model refused on an account: one alert per (model, account), whatever the event id. */
+export function modelUnavailableAlerts(d: EventData<'kie.model.unavailable.v1'>, adminIds: readonly number[]): TextMessage[] {
   const lines = [
-    t(ADMIN_LOCALE, 'adminKeyBlocked', {
-      keyName: d.keyName,
-      until: formatInstant(d.until),
+    t(ADMIN_LOCALE, 'adminModelUnavailable', {
+      model: d.model,
+      account: d.account,
       code: d.code ?? '—',
       message: d.message || '—',
     }),
   ];
-  if (d.allKeysBlocked) lines.push(t(ADMIN_LOCALE, 'adminAllKeysBlocked'));
-  const body = lines.join('\n\n');
-  return [...new Set(adminIds)].map((id) => text(`event:${eventId}:key-blocked:${id}`, 'key-blocked', id, body));
+  if (!d.stillOffered) lines.push(t(ADMIN_LOCALE, 'adminModelNoLongerOffered', { model: d.model }));
+  return toAdmins(`model:${d.model}:${d.account}:unavailable`, 'model-unavailable', lines.join('\n\n'), adminIds);
+}
+
+/** A credit balance crossing the threshold, down or back up; each crossing is its own event. */
+export function creditAlerts(
+  eventId: string,
+  kind: 'low' | 'recovered',
+  d: EventData<'kie.credits.low.v1'>,
+  adminIds: readonly number[],
+): TextMessage[] {
+  const body = t(ADMIN_LOCALE, kind === 'low' ? 'adminCreditsLow' : 'adminCreditsRecovered', d);
+  return toAdmins(`event:${eventId}:credits-${kind}`, 'credits-alert', body, adminIds);
 }
 
 /** `2026-11-25T20:00:00.000Z` → `2026-11-25 20:00 UTC`. */

@@ -1,5 +1,5 @@
 import { createEvent, deterministicId } from '@neurocards/contracts';
-import { enqueue, type Handler } from '@neurocards/platform';
+import { enqueue, type Handler, type Logger } from '@neurocards/platform';
 import type { BalanceLookup } from '../adapters/balance';
 import * as m from '../domain/messages';
 import { request, type Deliver } from './deliver';
@@ -19,7 +19,10 @@ export type NotifierSubject =
   | 'jobs.video.ready.v1'
   | 'jobs.video.failed.v1'
   | 'jobs.order.completed.v1'
-  | 'kie.key.blocked.v1';
+  | 'kie.key.blocked.v1'
+  | 'kie.model.unavailable.v1'
+  | 'kie.credits.low.v1'
+  | 'kie.credits.recovered.v1';
 export type NotifierHandlers = { [S in NotifierSubject]: Handler<S> };
 
 export interface HandlerDeps {
@@ -99,14 +102,31 @@ export function createHandlers({ deliver, balance, supportContact, adminIds }: H
     },
 
     'kie.key.blocked.v1': async (e, ctx) => {
-      const alerts = m.keyBlockedAlerts(e.id, e.data, adminIds);
       const log = ctx.log.child({ keyName: e.data.keyName, allKeysBlocked: e.data.allKeysBlocked });
-      if (alerts.length === 0) {
-        log.error('a KIE key is blocked but ADMIN_TG_IDS is empty: nobody to alert');
-        return;
-      }
-      // One after another: a failure stops here and the redelivery skips admins already told.
-      for (const alert of alerts) await deliver(request(e.id, alert, log));
+      await alertAdmins(m.keyBlockedAlerts(e.id, e.data, adminIds), e.id, log);
+    },
+
+    'kie.model.unavailable.v1': async (e, ctx) => {
+      const log = ctx.log.child({ model: e.data.model, account: e.data.account });
+      await alertAdmins(m.modelUnavailableAlerts(e.data, adminIds), e.id, log);
+    },
+
+    'kie.credits.low.v1': async (e, ctx) => {
+      await alertAdmins(m.creditAlerts(e.id, 'low', e.data, adminIds), e.id, ctx.log.child({ account: e.data.account }));
+    },
+
+    'kie.credits.recovered.v1': async (e, ctx) => {
+      const log = ctx.log.child({ account: e.data.account });
+      await alertAdmins(m.creditAlerts(e.id, 'recovered', e.data, adminIds), e.id, log);
     },
   };
+
+  async function alertAdmins(alerts: ReturnType<typeof m.keyBlockedAlerts>, eventId: string, log: Logger) {
+    if (alerts.length === 0) {
+      log.error('an admin alert is due but ADMIN_TG_IDS is empty: nobody to alert');
+      return;
+    }
+    // One after another: a failure stops here and the redelivery skips admins already told.
+    for (const alert of alerts) await deliver(request(eventId, alert, log));
+  }
 }
