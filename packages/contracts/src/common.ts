@@ -79,3 +79,31 @@ export const videoSpec = z.object({
   duration: z.number().int().positive().max(60),
 });
 export type VideoSpec = z.infer<typeof videoSpec>;
+
+/**
+ * What the bot offers sellers, written by kie-dispatcher to the `kie_models` KV bucket
+ * under `MODEL_OFFER_KEY` whenever it changes (start, a model refused by KIE on every
+ * account, an admin's `/model on|off`), and read by bot-gateway to build the order.
+ * Models come in `KIE_MODELS` order; the first is the default.
+ */
+export const modelOffer = z.object({
+  models: z.array(
+    z.object({
+      id: modelId,
+      /** The seller-facing name, e.g. "Veo 3.1 Fast". */
+      label: z.string().min(1).max(60),
+      family: z.enum(['market', 'veo']),
+      /** Price of one video in our credits (`KIE_MODEL_PRICES`). */
+      creditsPerVideo: z.number().int().positive().max(1000),
+      /** Seconds the model can make; `defaultDuration` is one of them. */
+      durations: z.array(z.number().int().positive().max(60)).min(1),
+      defaultDuration: z.number().int().positive().max(60),
+      aspectRatios: z.array(aspectRatio).min(1),
+      sound: z.boolean(),
+    }),
+  ),
+  updatedAt: z.iso.datetime({ offset: true }),
+});
+export type ModelOffer = z.infer<typeof modelOffer>;
+/** The key of the offer in the `kie_models` bucket. */
+export const MODEL_OFFER_KEY = 'offer';
