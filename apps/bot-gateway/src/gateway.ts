@@ -4,7 +4,7 @@ import type { UserFromGetMe } from 'grammy/types';
 import { openKv, openObjectStore, type Runtime } from '@neurocards/platform';
 import { createOfferSource } from './adapters/model-offer';
 import { createPhotoStore } from './adapters/photo-store';
-import { createBillingClient, createStatsClient } from './adapters/rpc-clients';
+import { createBillingClient, createKieAdminClient, createStatsClient } from './adapters/rpc-clients';
 import { createKvSessionStore } from './adapters/session-store';
 import { createUpdateDedup } from './adapters/update-dedup';
 import type { Config } from './config';
@@ -74,6 +74,7 @@ export async function createGateway(
       admins: new Set(config.ADMIN_TG_IDS),
       billing,
       stats: createStatsClient({ nc: rt.nc, log }),
+      kie: createKieAdminClient({ nc: rt.nc, log }),
     },
   });
   botRef = bot;
