@@ -79,7 +79,7 @@ export class KieCore {
       throw kieError(500);
     }
     if (b.serverErrorRate > 0 && Math.random() < b.serverErrorRate) throw kieError(500);
-    const forced = b.accountErrors[key];
+    const forced = b.accountErrors[key] ?? b.accountErrors[account];
     if (forced !== undefined) throw kieError(forced);
     if (b.force429Next > 0) {
       b.force429Next--;

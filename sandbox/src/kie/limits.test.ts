@@ -33,6 +33,11 @@ describe('accounts', () => {
     expect(s.keyStats()).toEqual({ a1: { rateLimited: 1, capped: 0 }, a2: { rateLimited: 1, capped: 0 } });
   });
 
+  it('applies a forced account error to every key of the account', async () => {
+    const s = await start({ accounts: { a: ['a1', 'a2'], b: ['b1'] }, behavior: { accountErrors: { a: 505 } } });
+    expect(await codes([() => createTask(s, 'a1'), () => veo(s, 'a2'), () => createTask(s, 'b1')])).toEqual([505, 505, 200]);
+  });
+
   it('answers 401 for a key outside the configured accounts', async () => {
     const s = await start({ accounts: { a: ['a1'] } });
     expect((await createTask(s, 'stranger')).status).toBe(401);

@@ -6,7 +6,7 @@ export interface KieBehavior {
   latencyMaxMs?: number;
   /** Delay before every HTTP answer. */
   requestLatencyMs: number;
-  /** Keys whose createTask answers an account error: 401 unauthorized, 402 no credits, 433 usage limit, 505 disabled. */
+  /** Keys (or account names: all their keys) whose new tasks answer an error: 401 unauthorized, 402 no credits, 433 usage limit, 505 disabled. */
   accountErrors: Record<string, 401 | 402 | 433 | 505>;
   /** A prompt containing this marker is refused as breaking content rules. */
   refusalMarker: string;
