@@ -10,6 +10,8 @@ export interface KieBehavior {
   accountErrors: Record<string, 401 | 402 | 433 | 505>;
   /** A prompt containing this marker is refused as breaking content rules. */
   refusalMarker: string;
+  /** An image URL containing this marker cannot be fetched: the new task answers 451 (empty: never). */
+  unfetchableImageMarker: string;
   /** Refuse at createTask (422) or accept and end the task in `fail` with a content-policy reason. */
   refusalMode: 'createTask' | 'task';
   /** KIE: 20 new tasks per 10 s per account (all its keys, both families); more answer 429. */
