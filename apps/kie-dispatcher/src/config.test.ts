@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadKieConfig } from './config';
+import { loadConfig } from './config';
 
-describe('loadKieConfig', () => {
+describe('loadConfig', () => {
   it('applies design §3 defaults', () => {
-    const c = loadKieConfig({ KIE_API_KEYS: 'sk-aaa,sk-bbb' });
+    const c = loadConfig({ KIE_API_KEYS: 'sk-aaa,sk-bbb' });
     expect(c.KIE_API_KEYS).toEqual([
       { name: 'key1', secret: 'sk-aaa' },
       { name: 'key2', secret: 'sk-bbb' },
@@ -21,7 +21,7 @@ describe('loadKieConfig', () => {
   });
 
   it('reads named keys and the callback root', () => {
-    const c = loadKieConfig({
+    const c = loadConfig({
       KIE_API_KEYS: 'main=sk-1, spare=sk-2',
       PUBLIC_BASE_URL: 'https://bot.example/',
       KIE_DISPATCHER_HTTP_PORT: '9000',
@@ -36,7 +36,7 @@ describe('loadKieConfig', () => {
     expect(c.KIE_BILLING_FAILOVER).toBe(true);
     expect(c.GENERATION_DEADLINE).toBe(600_000);
     expect(
-      loadKieConfig({
+      loadConfig({
         KIE_API_KEYS: 'k',
         PUBLIC_BASE_URL: 'https://a.example',
         KIE_CALLBACK_BASE_URL: 'https://cb.example',
@@ -45,10 +45,10 @@ describe('loadKieConfig', () => {
   });
 
   it('fails without keys, and never quotes a key in the message', () => {
-    expect(() => loadKieConfig({})).toThrow(/KIE_API_KEYS/);
+    expect(() => loadConfig({})).toThrow(/KIE_API_KEYS/);
     let message = '';
     try {
-      loadKieConfig({ KIE_API_KEYS: 'bad name=sk-secret-value,a=' });
+      loadConfig({ KIE_API_KEYS: 'bad name=sk-secret-value,a=' });
     } catch (err) {
       message = (err as Error).message;
     }
@@ -58,6 +58,6 @@ describe('loadKieConfig', () => {
   });
 
   it('rejects a malformed rate', () => {
-    expect(() => loadKieConfig({ KIE_API_KEYS: 'k', KIE_SUBMIT_RATE: 'fast' })).toThrow(/KIE_SUBMIT_RATE/);
+    expect(() => loadConfig({ KIE_API_KEYS: 'k', KIE_SUBMIT_RATE: 'fast' })).toThrow(/KIE_SUBMIT_RATE/);
   });
 });

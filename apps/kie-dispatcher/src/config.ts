@@ -10,9 +10,10 @@ export interface ApiKey {
   secret: string;
   /**
    * The KIE account the key belongs to: credits, the 20-per-10-s budget and the running-task
-   * cap are the account's, shared by its keys. A key without one is its own account.
+   * cap are the account's, shared by its keys. A key without one is its own account
+   * (absent means the key's name).
    */
-  account: string;
+  account?: string;
 }
 
 /** Key names become KV key tokens and metric labels: keep them to a safe alphabet. */

@@ -12,6 +12,7 @@ import {
 } from '../domain/keys';
 import { takeTokens, type Bucket } from '../domain/poll-schedule';
 import { releaseSlot, takeKeySlot } from '../domain/slots';
+import { isConflict } from './kv-cas';
 
 export interface KeyRef {
   name: string;
@@ -226,10 +227,4 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
       });
     },
   };
-}
-
-/** JetStream's "wrong last sequence" (update) and "key exists" (create) both mean: someone else wrote. */
-function isConflict(err: unknown): boolean {
-  const text = `${(err as Error)?.message ?? ''} ${String((err as { code?: unknown })?.code ?? '')}`;
-  return /wrong last sequence|key exists|10071|10164/i.test(text);
 }
