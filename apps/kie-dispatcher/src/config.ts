@@ -41,7 +41,7 @@ export const apiKeys = z.string().transform((text, ctx) => {
   keys.forEach((k, i) => {
     if (!KEY_NAME.test(k.name))
       ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: key name must match ${KEY_NAME}` });
-    if (!KEY_NAME.test(k.account))
+    if (!KEY_NAME.test(k.account ?? k.name))
       ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: account name must match ${KEY_NAME}` });
     if (!k.secret) ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: empty key` });
   });

@@ -5,8 +5,8 @@ import { eventually } from '@neurocards/platform/testing';
 import { kieWebhookSignature } from '@neurocards/sandbox';
 import { getTask } from './adapters/tasks-repo';
 import { webhookSignature } from './handlers/callback';
-import { KEYS, outcome, startWorld, type World } from './flow-world';
-import { submitCommand } from './testing';
+import { KEYS, outcome, startWorld, type World } from '../test/flow-world';
+import { submitCommand } from '../test/testing';
 
 let world: World | null = null;
 afterEach(async () => {

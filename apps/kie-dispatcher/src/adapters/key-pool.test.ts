@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupInfra } from '../testing';
+import { setupInfra } from '../../test/testing';
 import { createKeyPool, type KeyPoolOptions } from './key-pool';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicId, type Envelope } from '@neurocards/contracts';
 import { BILLING_BLOCK_MS } from '../domain/backoff';
-import { insertRunning, manualClock, setupInfra } from '../testing';
+import { insertRunning, manualClock, setupInfra } from '../../test/testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 beforeAll(async () => {

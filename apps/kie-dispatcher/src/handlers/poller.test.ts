@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from '../adapters/kie-client';
 import { getTask } from '../adapters/tasks-repo';
-import { insertRunning, manualClock, outboxFor, setupInfra, testConfig } from '../testing';
+import { insertRunning, manualClock, outboxFor, setupInfra, testConfig } from '../../test/testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 let sim: KieSim;
