@@ -112,6 +112,8 @@ describe('key pool in KV', () => {
       'blockedReason',
       'blockedUntil',
       'coolUntil',
+      // Each key's own flags (433 cool-down, 401 block) live in its account's entry.
+      'keys',
       'pending',
       'recent',
     ]);

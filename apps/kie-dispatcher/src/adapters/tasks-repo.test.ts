@@ -25,7 +25,7 @@ const lease = 60_000;
 describe('tasks repo', () => {
   it('migrates once', async () => {
     await migrate(env.sql, SCHEMA, migrations, env.log);
-    expect((await env.sql`select version from schema_migrations`).map((r) => r.version)).toEqual([1, 2]);
+    expect((await env.sql`select version from schema_migrations`).map((r) => r.version)).toEqual([1, 2, 3]);
   });
 
   it('queues a submit command once, however often it arrives', async () => {

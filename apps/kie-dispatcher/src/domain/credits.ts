@@ -9,9 +9,29 @@ export interface CreditState {
   below: boolean;
   /** Crossings so far: each alert's id carries it, so one crossing alerts once. */
   seq: number;
+  /** The balance first seen while the account's 402 block (ending `until`) was in force. */
+  atBlock: { until: number; credits: number } | null;
 }
 
-export const emptyCreditState = (): CreditState => ({ credits: null, checkedAt: null, below: false, seq: 0 });
+export const emptyCreditState = (): CreditState => ({ credits: null, checkedAt: null, below: false, seq: 0, atBlock: null });
+
+/**
+ * Whether a balance lifts the account's 402 block (`blockedUntil`, null when not blocked).
+ * The first balance seen under a block is its baseline; a higher one later means credits were
+ * added, and lifts it. A merely positive balance is not enough: KIE answers 402 when the
+ * balance is below one video's price, so lifting on "positive" would fail one more video per
+ * check while the balance stays just above zero.
+ */
+export function liftDecision(
+  s: CreditState,
+  credits: number,
+  blockedUntil: number | null,
+): { atBlock: CreditState['atBlock']; lift: boolean } {
+  if (blockedUntil === null) return { atBlock: null, lift: false };
+  if (!s.atBlock || s.atBlock.until !== blockedUntil) return { atBlock: { until: blockedUntil, credits }, lift: false };
+  if (credits > s.atBlock.credits && credits > 0) return { atBlock: null, lift: true };
+  return { atBlock: s.atBlock, lift: false };
+}
 
 /**
  * A new balance: `low` when it falls below the threshold (once per fall), `recovered` when it

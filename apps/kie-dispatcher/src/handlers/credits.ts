@@ -5,8 +5,8 @@ import type { ApiKey } from '../config';
 import type { KeyPool } from '../adapters/key-pool';
 import type { KieClient } from '../adapters/kie-client';
 import { casUpdate } from '../adapters/kv-cas';
-import { crossing, type CreditState, emptyCreditState } from '../domain/credits';
-import { keyHealth } from '../domain/keys';
+import { crossing, emptyCreditState, liftDecision, type CreditState } from '../domain/credits';
+import { health, keyHealth } from '../domain/keys';
 
 export interface CreditMonitorDeps {
   sql: Sql;
@@ -39,8 +39,8 @@ export interface CreditMonitor {
  * Crossing KIE_CREDIT_ALERT downwards alerts once (`kie.credits.low.v1`), back up once
  * (`kie.credits.recovered.v1`): the crossing state is in KV (revision-checked), so replicas
  * reading at once and restarts never repeat an alert, and the event ids carry the crossing's
- * sequence. A positive balance lifts the account's 402 block. Any replica may read: reads are
- * idempotent.
+ * sequence. A balance that rose since the 402 lifts the account's block (`liftDecision`). Any
+ * replica may read: reads are idempotent.
  */
 export function createCreditMonitor(d: CreditMonitorDeps): CreditMonitor {
   const log = d.log.child({ module: 'credits' });
@@ -72,8 +72,10 @@ export function createCreditMonitor(d: CreditMonitorDeps): CreditMonitor {
     }
     const credits = res.value;
     gauge?.set({ account }, credits);
-    const alert = await casUpdate<CreditState, Envelope | null>(d.kv, entry(account), emptyCreditState, (s) => {
+    const blockedUntil = state && health(state.state, now).state === 'blocked' ? state.state.blockedUntil : null;
+    const { alert, lift } = await casUpdate<CreditState, { alert: Envelope | null; lift: boolean }>(d.kv, entry(account), emptyCreditState, (s) => {
       const c = crossing(s, credits, d.threshold, now);
+      const l = liftDecision(s, credits, blockedUntil);
       const event = c.alert
         ? createEvent({
             subject: c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
@@ -83,13 +85,13 @@ export function createCreditMonitor(d: CreditMonitorDeps): CreditMonitor {
             data: { account, credits, threshold: d.threshold! },
           })
         : null;
-      return { next: c.next, result: event };
+      return { next: { ...c.next, atBlock: l.atBlock }, result: { alert: event, lift: l.lift } };
     });
     if (alert) {
       await transaction(d.sql, (tx) => enqueue(tx, alert));
       log.warn({ account, credits, threshold: d.threshold, alert: alert.type }, 'KIE credit balance crossed the alert threshold');
     }
-    if (credits > 0 && (await d.pool.liftAccountBlock(account, now)))
+    if (lift && (await d.pool.liftAccountBlock(account, now)))
       log.info({ account, credits }, 'KIE account has credits again; its block is lifted');
   }
 

@@ -59,9 +59,10 @@ describe('poller', () => {
     });
     await d.poller.tick();
     expect(polls('sk-revoked')).toBe(1);
+    // 401 revokes that key only: the block is the key's own, inside its account's entry.
     const [revoked] = await d.pool.snapshot();
-    expect(revoked!.state).toMatchObject({ blockedCode: 401 });
-    expect(revoked!.state.blockedUntil).toBeGreaterThan(clock.now());
+    expect(revoked!.state.keys.revoked).toMatchObject({ blockedCode: 401 });
+    expect(revoked!.state.keys.revoked!.blockedUntil).toBeGreaterThan(clock.now());
     // The task keeps running: a callback or the deadline ends it.
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'running', attempt: 1 });
     for (let i = 0; i < 5; i++) {
