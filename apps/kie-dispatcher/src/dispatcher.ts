@@ -145,6 +145,8 @@ export function createDispatcher(d: DispatcherDeps) {
   let creditLoop: Loop | null = null;
 
   return {
+    config: cfg,
+    kie,
     pool,
     outcomes,
     submitter,

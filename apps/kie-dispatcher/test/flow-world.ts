@@ -40,7 +40,9 @@ export async function startWorld(
     latencyMs?: number;
     /** Wraps the real KIE client (slow uploads, answers the simulator cannot give). */
     wrap?: (kie: KieClient) => KieClient;
-    deps?: Partial<Pick<DispatcherDeps, 'keyParallelism' | 'shutdownGraceMs' | 'pollsPerSecondPerKey' | 'creditIntervalMs'>>;
+    deps?: Partial<
+      Pick<DispatcherDeps, 'keyParallelism' | 'shutdownGraceMs' | 'pollsPerSecondPerKey' | 'creditIntervalMs' | 'registry'>
+    >;
     /** False: the test queues work first and calls `d.startLoops()` itself. */
     loops?: boolean;
   } = {},
