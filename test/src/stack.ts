@@ -13,7 +13,7 @@ import {
   type ServiceName,
   type ServiceProcess,
 } from '@neurocards/launcher';
-import { startKieSim, startOpenAiSim, startTelegramSim } from '@neurocards/sandbox';
+import { startKieSim, startOpenAiSim, startTelegramSim, type KieSimOptions } from '@neurocards/sandbox';
 
 export const ADMIN_ID = 7_000_001;
 
@@ -46,13 +46,24 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { kieLatencyMs: number }): Promise<Stack> {
+export interface StackOptions {
+  kieLatencyMs: number;
+  /**
+   * Extra environment for the services, over the defaults below: a test chooses its models
+   * and prices (`KIE_MODELS`, `KIE_MODEL_PRICES`), accounts (`KIE_API_KEYS`), alerts…
+   */
+  env?: Record<string, string>;
+  /** KIE simulator options: its accounts and keys, key caps, starting credits, withdrawn models. */
+  kie?: Omit<KieSimOptions, 'port' | 'latencyMs'>;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
   const db = await createTestDatabase('e2e');
   const nc = await connect({ servers: TEST_NATS_URL.split(',') });
   await resetJetStream(nc);
 
   const tg = await startTelegramSim({ port: 0 });
-  const kie = await startKieSim({ port: 0, latencyMs: opts.kieLatencyMs });
+  const kie = await startKieSim({ ...opts.kie, port: 0, latencyMs: opts.kieLatencyMs });
   const openai = await startOpenAiSim({ port: 0, apiKey: 'sk-e2e' });
 
   const ports = {} as Record<ServiceName, number>;
@@ -79,6 +90,7 @@ export async function startStack(opts: { kieLatencyMs: number }): Promise<Stack>
     SUPPORT_CONTACT: '@support',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
     ...Object.fromEntries(SERVICES.map((s) => [portVariable(s), String(ports[s])])),
+    ...opts.env,
   };
   const onLine = (svc: ServiceName, line: string) => log.write(`[${svc}] ${line}\n`);
   const processes = new Map<ServiceName, ServiceProcess>();

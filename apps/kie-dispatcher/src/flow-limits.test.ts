@@ -3,8 +3,8 @@ import { eventually } from '@neurocards/platform/testing';
 import { getTask } from './adapters/tasks-repo';
 import type { KieClient } from './adapters/kie-client';
 import { classify } from './domain/classify';
-import { gate, KEYS, outcome, startWorld, type World } from './flow-world';
-import { submitCommand } from './testing';
+import { gate, KEYS, outcome, startWorld, type World } from '../test/flow-world';
+import { submitCommand } from '../test/testing';
 
 let world: World | null = null;
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupInfra } from '../testing';
+import { setupInfra } from '../../test/testing';
 import { createKeyPool, type KeyPoolOptions } from './key-pool';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
@@ -112,6 +112,8 @@ describe('key pool in KV', () => {
       'blockedReason',
       'blockedUntil',
       'coolUntil',
+      // Each key's own flags (433 cool-down, 401 block) live in its account's entry.
+      'keys',
       'pending',
       'recent',
     ]);

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, deterministicId, validFixtures } from '@neurocards/contracts';
 import { getTask } from '../adapters/tasks-repo';
-import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand, successBody } from '../testing';
+import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand, successBody } from '../../test/testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 const clock = manualClock();

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicId, type Envelope } from '@neurocards/contracts';
 import { BILLING_BLOCK_MS } from '../domain/backoff';
-import { insertRunning, manualClock, setupInfra } from '../testing';
+import { insertRunning, manualClock, setupInfra } from '../../test/testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 beforeAll(async () => {
@@ -31,7 +31,14 @@ describe('billing outcomes', () => {
     expect(await d.outcomes.fail(ref, failure)).toBe(false);
     const sent = await alerts();
     expect(sent).toHaveLength(1);
-    expect(sent[0]!.id).toBe(deterministicId('kie.key.blocked.v1', 'k1', until));
-    expect(sent[0]!.data).toMatchObject({ keyName: 'k1', code: 402, until: new Date(until).toISOString() });
+    // 402 empties the account: the alert is the account's (k1 is its own account here).
+    expect(sent[0]!.id).toBe(deterministicId('kie.key.blocked.v1', 'account:k1', until));
+    expect(sent[0]!.data).toMatchObject({
+      keyName: 'k1',
+      account: 'k1',
+      scope: 'account',
+      code: 402,
+      until: new Date(until).toISOString(),
+    });
   });
 });

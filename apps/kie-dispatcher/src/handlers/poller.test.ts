@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from '../adapters/kie-client';
 import { getTask } from '../adapters/tasks-repo';
-import { insertRunning, manualClock, outboxFor, setupInfra, testConfig } from '../testing';
+import { insertRunning, manualClock, outboxFor, setupInfra, testConfig } from '../../test/testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 let sim: KieSim;
@@ -59,9 +59,10 @@ describe('poller', () => {
     });
     await d.poller.tick();
     expect(polls('sk-revoked')).toBe(1);
+    // 401 revokes that key only: the block is the key's own, inside its account's entry.
     const [revoked] = await d.pool.snapshot();
-    expect(revoked!.state).toMatchObject({ blockedCode: 401 });
-    expect(revoked!.state.blockedUntil).toBeGreaterThan(clock.now());
+    expect(revoked!.state.keys.revoked).toMatchObject({ blockedCode: 401 });
+    expect(revoked!.state.keys.revoked!.blockedUntil).toBeGreaterThan(clock.now());
     // The task keeps running: a callback or the deadline ends it.
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'running', attempt: 1 });
     for (let i = 0; i < 5; i++) {
