@@ -14,3 +14,4 @@ export * from './shutdown';
 export * from './runtime';
 export * from './dead';
 export * from './main';
+export * from './safe-equal';

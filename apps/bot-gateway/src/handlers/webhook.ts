@@ -1,13 +1,24 @@
 import type { FastifyInstance } from 'fastify';
 import { webhookCallback, type Bot } from 'grammy';
-import type { Logger } from '@neurocards/platform';
+import { safeEqual, type Logger } from '@neurocards/platform';
 import { loggableError } from '../adapters/telegram-errors';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
 
+const SECRET_HEADER = 'x-telegram-bot-api-secret-token';
+
+/** The least an update has (Bot API `Update`); anything else is not from Telegram. */
+function looksLikeUpdate(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return false;
+  const id = (body as { update_id?: unknown }).update_id;
+  return typeof id === 'number' && Number.isSafeInteger(id) && id >= 0;
+}
+
 /**
- * `POST /telegram/webhook`: grammY's fastify adapter checks `X-Telegram-Bot-Api-Secret-Token`
- * (401 on mismatch) and hands the update to the bot. A slow update is answered 200 after
+ * `POST /telegram/webhook`: checks `X-Telegram-Bot-Api-Secret-Token` in constant time (401
+ * on mismatch; grammY's own check is a plain `!==`), refuses a body that is not an update
+ * (400, so a malformed request never reaches the bot and never counts as a failure), and
+ * hands the update to the bot. A slow update is answered 200 after
  * `timeoutMs` and keeps running; a redelivery meanwhile is dropped by the de-duplication.
  * A failed update answers 500, so Telegram redelivers it. The error is logged here, made
  * safe: fastify's own error log would serialize grammY's BotError with its context, and the
@@ -21,11 +32,12 @@ export function registerWebhookRoute(
   timeoutMs = 8000,
 ): void {
   const handler = webhookCallback(bot, 'fastify', {
-    secretToken,
     onTimeout: 'return',
     timeoutMilliseconds: timeoutMs,
   });
   app.post(WEBHOOK_PATH, async (req, reply) => {
+    if (!safeEqual(req.headers[SECRET_HEADER], secretToken)) return reply.code(401).send({ ok: false });
+    if (!looksLikeUpdate(req.body)) return reply.code(400).send({ ok: false });
     try {
       return await handler(req, reply);
     } catch (err) {

@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { enqueue, transaction, type Logger, type Sql } from '@neurocards/platform';
+import { enqueue, safeEqual, transaction, type Logger, type Sql } from '@neurocards/platform';
 import { findAttempt, getTask, markRunning } from '../adapters/tasks-repo';
 import { submittedEvent } from '../domain/events';
 import { CATALOGUE, callbackFamily, callbackTaskId, readCallback } from '../domain/models';
@@ -14,7 +14,7 @@ export interface CallbackDeps {
   log: Logger;
   /** Rows from before the catalogue run as this model. */
   defaultModel: string;
-  /** KIE_WEBHOOK_HMAC_KEY; when set, unsigned or badly signed callbacks get 401. */
+  /** KIE_WEBHOOK_HMAC_KEY; when set, unsigned, badly signed or stale callbacks get 401. */
   hmacKey?: string | undefined;
 }
 
@@ -23,11 +23,26 @@ export function webhookSignature(taskId: string, timestamp: string, key: string)
   return createHmac('sha256', key).update(`${taskId}.${timestamp}`).digest('base64');
 }
 
-function signatureOk(taskId: string, timestamp: unknown, signature: unknown, key: string): boolean {
-  if (typeof timestamp !== 'string' || typeof signature !== 'string') return false;
-  const expected = Buffer.from(webhookSignature(taskId, timestamp, key));
-  const given = Buffer.from(signature);
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/**
+ * How far `X-Webhook-Timestamp` (Unix seconds) may be from our clock, either way: a replay of
+ * an old signed callback is refused, clock skew between KIE and us is tolerated.
+ */
+export const CALLBACK_MAX_SKEW_MS = 5 * 60_000;
+
+/**
+ * A signed callback is genuine and fresh. Docs: https://docs.kie.ai/common-api/webhook-verification
+ * (timestamp in seconds; signature compared in constant time).
+ */
+export function signatureOk(
+  taskId: string,
+  timestamp: unknown,
+  signature: unknown,
+  key: string,
+  nowMs: number,
+): boolean {
+  if (typeof timestamp !== 'string' || !/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(Number(timestamp) * 1000 - nowMs) > CALLBACK_MAX_SKEW_MS) return false;
+  return safeEqual(signature, webhookSignature(taskId, timestamp, key));
 }
 
 /**
@@ -54,6 +69,7 @@ export function registerCallbackRoute(app: FastifyInstance, d: CallbackDeps): vo
         req.headers['x-webhook-timestamp'],
         req.headers['x-webhook-signature'],
         d.hmacKey,
+        d.clock(),
       )
     ) {
       log.warn({ jobId: ref.jobId, attempt: ref.attempt }, 'callback with a bad signature rejected');
