@@ -70,7 +70,10 @@ export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>)
       headers: h,
       msgID: `dead:${def.durable}:${m.info.streamSequence}`,
     });
-    m.term(oneLine.slice(0, 200));
+    // No reason on term: NATS before 2.10.4 matches `+TERM` exactly and ignores `+TERM <reason>`,
+    // so the message would stay pending and come back after every ack wait. The reason is
+    // in the parked copy's headers.
+    m.term();
     metrics?.messages.inc({ consumer: def.durable, outcome: 'parked' });
   };
 
