@@ -81,7 +81,8 @@ describe('consumer runner under hostile input', () => {
           parked.clear();
           for (let seq = 1; ; ) {
             const m = await jsm.streams
-              .getMessage('DEAD', { seq, next_by_subj: deadSubject(def.durable, subject) })
+              // The server's STREAM.MSG.GET takes next_by_subj (2.9+); the client's type omits it.
+              .getMessage('DEAD', { seq, next_by_subj: deadSubject(def.durable, subject) } as { seq: number })
               .catch(() => null);
             if (!m) break;
             const orig = m.header.get('Neurocards-Dead-Stream-Seq');

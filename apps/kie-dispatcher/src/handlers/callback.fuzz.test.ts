@@ -38,8 +38,8 @@ async function snapshot() {
   const tasks = await env.sql`select job_id, state, attempt, task_id, callback_token, outcome, last_error_class
                               from tasks order by job_id`;
   const attempts = await env.sql`select * from attempts order by callback_token`;
-  const [{ n }] = await env.sql<{ n: string }[]>`select count(*)::text as n from outbox`;
-  return JSON.stringify({ tasks, attempts, n });
+  const outbox = await env.sql<{ n: string }[]>`select count(*)::text as n from outbox`;
+  return JSON.stringify({ tasks, attempts, outbox });
 }
 
 const signed = (taskId: string, ts: string, key = HMAC) => ({
