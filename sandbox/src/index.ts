@@ -16,3 +16,5 @@ export { startOpenAiSim } from './openai/sim.js';
 export type { OpenAiSim, OpenAiSimOptions, OpenAiBehavior } from './openai/sim.js';
 export { makeTinyMp4 } from './shared/mp4.js';
 export { TINY_PNG } from './shared/image.js';
+export { startSecureNats } from './secure-nats.js';
+export type { SecureNats } from './secure-nats.js';

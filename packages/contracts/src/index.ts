@@ -5,4 +5,5 @@ export * from './catalog';
 export * from './codec';
 export * from './rpc';
 export * from './topology';
+export * from './permissions';
 export * from './fixtures';

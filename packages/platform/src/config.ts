@@ -74,6 +74,13 @@ export const commonEnv = {
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),
   /** JetStream replicas for streams and buckets: 1 locally, 3 in production. */
   NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  /**
+   * This service's NATS user and password. The generated server configuration
+   * (`pnpm nats-config`) gives each service a user limited to its own subjects; unset, the
+   * connection is anonymous (a server without authorization).
+   */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   LOG_LEVEL: logLevel,
 };
 

@@ -18,12 +18,18 @@ import type { Logger } from './logger';
 
 export type { NatsConnection, JetStreamClient, JetStreamManager, KV, ObjectStore };
 
-export async function connectNats(url: string, name: string, log: Logger): Promise<NatsConnection> {
+export interface NatsAuth {
+  user?: string | undefined;
+  pass?: string | undefined;
+}
+
+export async function connectNats(url: string, name: string, log: Logger, auth: NatsAuth = {}): Promise<NatsConnection> {
   // A NATS URL may carry credentials (nats://user:pass@host): never log them.
   log.info({ servers: url.replace(/\/\/[^@/]+@/g, '//<credentials>@') }, 'connecting to NATS (waits until it answers)');
   const nc = await connect({
     servers: url.split(',').map((s) => s.trim()),
     name,
+    ...(auth.user ? { user: auth.user, pass: auth.pass ?? '' } : {}),
     // Keep reconnecting forever, and keep trying the first connect too: NATS restarting or
     // starting after us must not kill the service (its readiness stays off meanwhile).
     maxReconnectAttempts: -1,

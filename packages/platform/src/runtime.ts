@@ -17,6 +17,8 @@ import { createShutdown, onSignals, type Shutdown } from './shutdown';
 export interface CommonConfig {
   NATS_URL: string;
   NATS_REPLICAS: number;
+  NATS_USER?: string | undefined;
+  NATS_PASSWORD?: string | undefined;
   LOG_LEVEL: string;
 }
 
@@ -66,7 +68,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const shutdown = createShutdown(log);
   let ready = false;
 
-  const nc = await connectNats(NATS_URL, opts.service, log);
+  const nc = await connectNats(NATS_URL, opts.service, log, {
+    user: opts.config.NATS_USER,
+    pass: opts.config.NATS_PASSWORD,
+  });
   const jsm = await jetstreamManager(nc);
   await provisionStreams(jsm, NATS_REPLICAS);
   const js = jetstream(nc);
