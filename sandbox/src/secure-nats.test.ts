@@ -116,8 +116,7 @@ describe('generated NATS permissions', () => {
     await expect(jsm.streams.purge('JOBS')).rejects.toThrow();
     // Another service's request subject: the subscription is refused by the server.
     const foreign = (Object.entries(rpcServers) as [string, ServiceName][]).find(([, s]) => s !== service)![0];
-    const errors: Error[] = [];
-    const sub = nc.subscribe(foreign, { callback: (err) => err && errors.push(err) });
+    const sub = nc.subscribe(foreign, { callback: () => undefined });
     await nc.flush();
     await expect(sub.closed).resolves.toBeDefined();
   });
@@ -125,7 +124,7 @@ describe('generated NATS permissions', () => {
   it('lets bot-gateway, and nobody else, call the services’ requests', async () => {
     const billing = await as('billing');
     billing.subscribe('billing.balance.get', {
-      callback: (_err, m) => m.respond(JSON.stringify({ userId: 1, balance: 5, held: 0 })),
+      callback: (_err, m) => void m.respond(JSON.stringify({ userId: 1, balance: 5, held: 0 })),
     });
     await billing.flush();
     const gw = await as('bot-gateway');
