@@ -121,7 +121,7 @@ describe('generated NATS permissions', () => {
     await expect(sub.closed).resolves.toBeDefined();
   });
 
-  it('lets bot-gateway, and nobody else, call the services’ requests', async () => {
+  it('lets a service call only the requests it needs', async () => {
     const billing = await as('billing');
     billing.subscribe('billing.balance.get', {
       callback: (_err, m) => void m.respond(JSON.stringify({ userId: 1, balance: 5, held: 0 })),
@@ -130,6 +130,9 @@ describe('generated NATS permissions', () => {
     const gw = await as('bot-gateway');
     await expect(requestRpc(gw, 'billing.balance.get', { userId: 1 })).resolves.toMatchObject({ balance: 5 });
     const notifier = await as('notifier');
-    await expect(requestRpc(notifier, 'billing.balance.get', { userId: 1 }, 1000)).rejects.toThrow();
+    await expect(requestRpc(notifier, 'billing.balance.get', { userId: 1 })).resolves.toMatchObject({ balance: 5 });
+    const orchestrator = await as('orchestrator');
+    await expect(requestRpc(orchestrator, 'billing.balance.get', { userId: 1 }, 1000)).rejects.toThrow();
+    await expect(requestRpc(notifier, 'kie.keys.stats', {}, 1000)).rejects.toThrow();
   });
 });

@@ -1,9 +1,9 @@
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { buckets, streams } from '@neurocards/contracts';
-import { createTestDatabase, freePort, TEST_NATS_URL } from '@neurocards/platform/testing';
+import { createTestDatabase, freePort } from '@neurocards/platform/testing';
 import {
   REPO_ROOT,
   SERVICES,
@@ -13,7 +13,14 @@ import {
   type ServiceName,
   type ServiceProcess,
 } from '@neurocards/launcher';
-import { startKieSim, startOpenAiSim, startTelegramSim, type KieSimOptions } from '@neurocards/sandbox';
+import {
+  startKieSim,
+  startOpenAiSim,
+  startSecureNats,
+  startTelegramSim,
+  type KieSimOptions,
+  type SecureNats,
+} from '@neurocards/sandbox';
 
 export const ADMIN_ID = 7_000_001;
 
@@ -35,7 +42,10 @@ export interface Stack {
   tg: Awaited<ReturnType<typeof startTelegramSim>>;
   kie: Awaited<ReturnType<typeof startKieSim>>;
   openai: Awaited<ReturnType<typeof startOpenAiSim>>;
+  /** Connected as the NATS admin (tests observe and inject with every permission). */
   nc: NatsConnection;
+  /** The run's own nats-server, with the generated per-service users. */
+  nats: SecureNats;
   ports: Record<ServiceName, number>;
   processes: Map<ServiceName, ServiceProcess>;
   logFile: string;
@@ -59,7 +69,11 @@ export interface StackOptions {
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const db = await createTestDatabase('e2e');
-  const nc = await connect({ servers: TEST_NATS_URL.split(',') });
+  // A private nats-server per run, with the users generated from the contracts: every
+  // service connects as itself, so a permission mistake fails the suite.
+  const natsDir = path.join(REPO_ROOT, 'test', '.nats', `run-${Date.now()}-${process.pid}`);
+  const nats = await startSecureNats({ port: await freePort(), dir: natsDir });
+  const nc = await connect({ servers: nats.url, user: nats.admin.user, pass: nats.admin.password });
   await resetJetStream(nc);
 
   const tg = await startTelegramSim({ port: 0 });
@@ -76,7 +90,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
 
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
-    NATS_URL: TEST_NATS_URL,
+    NATS_URL: nats.url,
     DATABASE_URL: db.url,
     BOT_TOKEN: tg.token,
     TELEGRAM_API_ROOT: tg.apiRoot,
@@ -94,7 +108,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   };
   const onLine = (svc: ServiceName, line: string) => log.write(`[${svc}] ${line}\n`);
   const processes = new Map<ServiceName, ServiceProcess>();
-  const launch = (s: ServiceName) => processes.set(s, launchService(s, { env, onLine }));
+  const launch = (s: ServiceName) => processes.set(s, launchService(s, { env: { ...env, ...nats.envOf(s) }, onLine }));
   for (const s of SERVICES) launch(s);
   await waitUntilReady(ports, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}; see ${logFile}`);
@@ -105,6 +119,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     kie,
     openai,
     nc,
+    nats,
     ports,
     processes,
     logFile,
@@ -123,8 +138,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await Promise.all(all.map((p) => p.exited));
       await Promise.allSettled([tg.close(), kie.close(), openai.close()]);
       await nc.drain();
+      await nats.stop();
+      // A refused publish or subscription is logged by the server even when the service
+      // recovered from it: any such line is a permission mistake and fails the run.
+      const violations = readFileSync(nats.logFile, 'utf8')
+        .split('\n')
+        .filter((l) => /violation/i.test(l));
+      rmSync(natsDir, { recursive: true, force: true });
       await new Promise((r) => log.end(r));
       await db.drop().catch(() => undefined);
+      if (violations.length > 0) throw new Error(`NATS permission violations:\n${violations.join('\n')}`);
     },
   };
 }

@@ -56,7 +56,8 @@ export const rpcCalls = {
   billing: [],
   orchestrator: [],
   'kie-dispatcher': [],
-  notifier: [],
+  // The order summary shows the balance after the order.
+  notifier: ['billing.balance.get'],
 } as const satisfies Record<ServiceName, readonly RpcSubject[]>;
 
 /** The KV buckets and object stores each service opens: `rw` writes, `r` only reads. */
