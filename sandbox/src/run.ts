@@ -9,7 +9,8 @@ import { ensureDatabase, requestRpc } from '@neurocards/platform';
 import { connect } from '@nats-io/transport-node';
 import { REPO_ROOT, SERVICES, launchServices, portVariable, waitUntilReady, type ServiceName } from '@neurocards/launcher';
 import { startKieSim, startOpenAiSim, startTelegramSim } from './index';
-import { ensureNats, ensurePostgres } from './infra';
+import { answers, ensureNats, ensurePostgres } from './infra';
+import { startSecureNats } from './secure-nats';
 
 const say = (s: string) => process.stdout.write(`[sandbox] ${s}\n`);
 const stateDir = path.join(REPO_ROOT, '.sandbox');
@@ -20,7 +21,31 @@ const DEMO_USERS = [1001, 1002];
 const DEMO_CREDITS = Number(env.SANDBOX_DEMO_CREDITS ?? 20);
 const ADMIN_ID = 1001;
 
-const nats = await ensureNats(stateDir, say, Number(env.SANDBOX_NATS_PORT ?? 4223));
+const natsPort = Number(env.SANDBOX_NATS_PORT ?? 4223);
+/**
+ * NATS with the users generated from the contracts (one per service, limited to its own
+ * subjects), so a permission mistake shows here as in production. Without a nats-server
+ * binary, or with the port taken, the anonymous fallback of `ensureNats` is used.
+ */
+async function startNats() {
+  if (!(await answers(natsPort))) {
+    try {
+      const secure = await startSecureNats({ port: natsPort, dir: path.join(stateDir, 'nats') });
+      say(`nats-server with per-service users on ${natsPort} (log ${secure.logFile})`);
+      return {
+        url: secure.url,
+        admin: { user: secure.admin.user, pass: secure.admin.password },
+        envOf: (s: ServiceName) => secure.envOf(s),
+        stop: () => void secure.stop(),
+      };
+    } catch (err) {
+      say(`no secured NATS (${(err as Error).message}); falling back to an anonymous one`);
+    }
+  }
+  const open = await ensureNats(stateDir, say, natsPort);
+  return { ...open, admin: {}, envOf: () => ({}) };
+}
+const nats = await startNats();
 const pg = await ensurePostgres(stateDir, say);
 const dbUrl = new URL(pg.adminUrl);
 dbUrl.pathname = '/neurocards_sandbox';
@@ -45,6 +70,7 @@ const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 80
 
 const ports = Object.fromEntries(SERVICES.map((s, i) => [s, 8080 + i])) as Record<ServiceName, number>;
 const services = launchServices({
+  envOf: nats.envOf,
   env: {
     ...env,
     NATS_URL: nats.url,
@@ -91,7 +117,7 @@ for (const p of services.processes.values()) {
 }
 
 await waitUntilReady(ports, 120_000);
-const nc = await connect({ servers: nats.url });
+const nc = await connect({ servers: nats.url, ...nats.admin });
 for (const userId of DEMO_USERS) {
   const r = await requestRpc(nc, 'billing.credits.grant', {
     grantId: `sandbox-demo:${userId}`,

@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
+import { answers } from './infra';
 import { natsServerConfig, publishes, type NatsUser, type ServiceName } from '@neurocards/contracts';
 
 const SERVICES = Object.keys(publishes) as ServiceName[];
@@ -20,19 +20,6 @@ export interface SecureNats {
   /** Where the server writes its log (permission violations are logged there). */
   logFile: string;
   stop(): Promise<void>;
-}
-
-function answers(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.connect({ port, host: '127.0.0.1' });
-    const done = (ok: boolean) => {
-      s.destroy();
-      resolve(ok);
-    };
-    s.setTimeout(500, () => done(false));
-    s.once('connect', () => done(true));
-    s.once('error', () => done(false));
-  });
 }
 
 /**
@@ -57,7 +44,8 @@ export async function startSecureNats(o: { port: number; dir: string; bin?: stri
     natsServerConfig({
       host: '127.0.0.1',
       port: o.port,
-      storeDir: path.join(o.dir, 'js'),
+      // JetStream keeps its data in <dir>/jetstream, where the sandbox always kept it.
+      storeDir: o.dir,
       admin,
       passwords: Object.fromEntries(SERVICES.map((s) => [s, users[s].password])) as Record<ServiceName, string>,
     }),

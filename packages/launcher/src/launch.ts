@@ -12,6 +12,8 @@ export interface ServiceProcess {
 export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
   services?: readonly ServiceName[];
+  /** Environment of one service over `env`: its own NATS user and password. */
+  envOf?: (service: ServiceName) => NodeJS.ProcessEnv;
   /** Receives every output line of every service (defaults to this process' stdout/stderr). */
   onLine?: (service: ServiceName, line: string, stream: 'stdout' | 'stderr') => void;
 }
@@ -24,7 +26,7 @@ export function launchService(name: ServiceName, opts: LaunchOptions): ServicePr
   const dir = serviceDir(name);
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'src/main.ts')], {
     cwd: dir,
-    env: opts.env,
+    env: { ...opts.env, ...opts.envOf?.(name) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const onLine =

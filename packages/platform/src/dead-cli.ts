@@ -3,7 +3,8 @@
  *   pnpm dead list [consumer]      what is parked, and why
  *   pnpm dead replay <seq>...      publish again on the original subject, remove from DEAD
  *   pnpm dead replay-all [consumer]
- * NATS_URL selects the server.
+ * NATS_URL selects the server; NATS_USER / NATS_PASSWORD log in (the admin user of the
+ * generated configuration: parking and replaying cross every service's subjects).
  */
 import { connect } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
@@ -11,7 +12,10 @@ import { listParked, replayParked } from './dead';
 
 const [cmd = 'list', ...args] = process.argv.slice(2);
 const out = (s: string) => process.stdout.write(`${s}\n`);
-const nc = await connect({ servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(',') });
+const nc = await connect({
+  servers: (process.env.NATS_URL ?? 'nats://127.0.0.1:4222').split(','),
+  ...(process.env.NATS_USER ? { user: process.env.NATS_USER, pass: process.env.NATS_PASSWORD ?? '' } : {}),
+});
 try {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
