@@ -60,6 +60,7 @@ describe('videos of the offered models', () => {
     });
     expect((await completed(veoOrder.data.orderId)).data).toMatchObject({ delivered: 1, failed: 0 });
     expect((await ofOrder('billing.credits.reserved.v1', veoOrder.data.orderId))[0]!.data.amount).toBe(3);
+    await eventually(async () => (await ofOrder('billing.credits.captured.v1', veoOrder.data.orderId)).length >= 1, 30_000, 200);
     expect((await ofOrder('billing.credits.captured.v1', veoOrder.data.orderId)).map((e) => e.data.amount)).toEqual([3]);
     expect(await balanceOf(veoSeller.userId)).toMatchObject({ balance: 7, held: 0 });
     const veoTasks = stack.kie.tasks().filter((t) => t.model === 'veo3_fast');
@@ -84,6 +85,8 @@ describe('videos of the offered models', () => {
     });
     expect((await completed(klingOrder.data.orderId)).data).toMatchObject({ delivered: 3, failed: 0 });
     expect((await ofOrder('billing.credits.reserved.v1', klingOrder.data.orderId))[0]!.data.amount).toBe(6);
+    // Billing captures each delivery on its own; the order may complete before the last capture is out.
+    await eventually(async () => (await ofOrder('billing.credits.captured.v1', klingOrder.data.orderId)).length >= 3, 30_000, 200);
     expect((await ofOrder('billing.credits.captured.v1', klingOrder.data.orderId)).map((e) => e.data.amount)).toEqual([2, 2, 2]);
     expect(await balanceOf(klingSeller.userId)).toMatchObject({ balance: 1, held: 0 });
     const klingTasks = stack.kie.tasks().filter((t) => t.model === 'kling-3.0/video');
