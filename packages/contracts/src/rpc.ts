@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountName, aspectRatio, locale, modelId, telegramId, uuidLike } from './common';
+import { accountName, locale, modelId, telegramId, uuidLike } from './common';
 
 const keyState = z.enum(['ok', 'cooling', 'blocked']);
 
