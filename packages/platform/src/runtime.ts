@@ -4,7 +4,6 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import {
   consumers as topology,
   streamOf,
-  type ConsumerDef,
   type ConsumerOf,
   type DurableOf,
   type ServiceName,
