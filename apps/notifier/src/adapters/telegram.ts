@@ -1,7 +1,7 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { fetch } from 'undici';
 import type { Logger } from '@neurocards/platform';
-import { classifySendFailure, safeUrl, type SendFailure, type Verdict } from '../domain/telegramErrors';
+import { classifySendFailure, safeUrl, type SendFailure, type Verdict } from '../domain/telegram-errors';
 
 /** Telegram: a bot may upload files up to 50 MB (sendVideo by URL: 20 MB). */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;

@@ -1,9 +1,9 @@
 import { PermanentError, TransientError, transaction, type Logger, type Sql } from '@neurocards/platform';
-import type { DeliveryLog } from '../adapters/deliveryLog';
+import type { DeliveryLog } from '../adapters/delivery-log';
 import { RateLimitedError, type SendScheduler } from '../adapters/scheduler';
 import { SendFailedError, type TelegramSender } from '../adapters/telegram';
 import type { Outbound } from '../domain/messages';
-import { videoUndeliverableReason } from '../domain/telegramErrors';
+import { videoUndeliverableReason } from '../domain/telegram-errors';
 
 export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
 
