@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Composer, type Context } from 'grammy';
-import { createEvent, deterministicId } from '@neurocards/contracts';
+import { createEvent, deterministicId, WELCOME_GRANTOR } from '@neurocards/contracts';
 import { pickLocale } from '@neurocards/i18n';
 import type { Logger, Publish } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photo-store';
@@ -127,7 +127,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
               grantId: welcomeGrantId(userId),
               userId,
               amount: deps.welcomeCredits,
-              grantedBy: 'welcome',
+              grantedBy: WELCOME_GRANTOR,
             });
             return { ...facts, balance: g.balance, bonus: g.applied ? deps.welcomeCredits : null };
           } catch (err) {
