@@ -13,9 +13,12 @@ export const streams = {
 
 export type StreamName = keyof typeof streams;
 
-/** The stream that stores a subject. */
+/** The first token of a subject: `orders`, `billing`, … */
+type DomainOf<S extends string> = S extends `${infer D}.${string}` ? D : never;
+
+/** The stream that stores a subject. A new domain in the catalog fails to compile here until it has a stream. */
 export function streamOf(subject: Subject): StreamName {
-  const domain = subject.split('.')[0];
+  const domain = subject.slice(0, subject.indexOf('.')) as DomainOf<Subject>;
   switch (domain) {
     case 'orders':
       return 'ORDERS';
@@ -27,8 +30,6 @@ export function streamOf(subject: Subject): StreamName {
       return 'KIE';
     case 'notify':
       return 'NOTIFY';
-    default:
-      throw new Error(`no stream for subject ${subject}`);
   }
 }
 

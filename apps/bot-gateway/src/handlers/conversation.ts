@@ -142,7 +142,19 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       case 'help':
       case 'unknownCommand':
         return { supportContact: deps.supportContact };
-      default:
+      // Replies that show nothing beyond the state; a new reply type must be placed here or above.
+      case 'cancelled':
+      case 'nothingToCancel':
+      case 'askTemplate':
+      case 'askWishes':
+      case 'summary':
+      case 'orderSent':
+      case 'expectPhoto':
+      case 'photoRejected':
+      case 'useButtons':
+      case 'wishesRequired':
+      case 'wishesTooLong':
+      case 'wishesNotText':
         return {};
     }
   }
