@@ -10,7 +10,6 @@ import {
   type Subject,
   type SubjectOf,
 } from '@neurocards/contracts';
-import { DEFAULT_PORTS } from './config';
 import { startConsumer, type Handler, type RunningConsumer } from './consumer';
 import { buildHttpServer } from './http';
 import { createLogger, type Logger } from './logger';
@@ -184,5 +183,3 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
   if (opts.handleSignals !== false) onSignals(shutdown);
   return runtime;
 }
-
-export { DEFAULT_PORTS };
