@@ -1,9 +1,9 @@
-import { parseRate as parseRateText } from '@neurocards/platform';
-
 /**
  * Token-bucket math for Telegram's send limits. Pure: every function takes the time
  * (`now`, ms) instead of reading a clock, so tests need no timers.
  */
+
+import { parseRate as parseRateText } from '@neurocards/platform';
 
 export interface Rate {
   /** Bucket size: how many sends may go at once after a quiet spell. */
