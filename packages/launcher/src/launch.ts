@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { SERVICES, serviceDir, type ServiceName } from './services';
+import { DEFAULT_PORTS, SERVICES, serviceDir, type ServiceName } from './services';
 
 export interface ServiceProcess {
   name: ServiceName;
@@ -12,19 +12,23 @@ export interface ServiceProcess {
 export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
   services?: readonly ServiceName[];
+  /** The HTTP port of each service, given to it as `HTTP_PORT`; default: `DEFAULT_PORTS`. */
+  ports?: Partial<Record<ServiceName, number>>;
   /** Receives every output line of every service (defaults to this process' stdout/stderr). */
   onLine?: (service: ServiceName, line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /**
  * Starts one service exactly as production does: its own Node process running
- * `apps/<name>/src/main.ts` through tsx, configured only by the environment.
+ * `apps/<name>/src/main.ts` through tsx, configured only by the environment, with
+ * `HTTP_PORT` set from the launcher's port table.
  */
 export function launchService(name: ServiceName, opts: LaunchOptions): ServiceProcess {
   const dir = serviceDir(name);
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'src/main.ts')], {
     cwd: dir,
-    env: opts.env,
+    // Every service reads only HTTP_PORT: each child gets its own from the port table.
+    env: { ...opts.env, HTTP_PORT: String(opts.ports?.[name] ?? DEFAULT_PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const onLine =
