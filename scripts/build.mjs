@@ -35,7 +35,9 @@ const SERVICES = ['billing', 'orchestrator', 'kie-dispatcher', 'notifier', 'bot-
 
 /** name → package directory (relative to the root), entry and output file. */
 const TARGETS = {
-  ...Object.fromEntries(SERVICES.map((s) => [s, { dir: `apps/${s}`, entry: 'src/main.ts', out: 'dist/main.js' }])),
+  ...Object.fromEntries(
+    SERVICES.map((s) => [s, { dir: `apps/${s}`, entry: 'src/main.ts', out: 'dist/main.js' }]),
+  ),
   launcher: { dir: 'packages/launcher', entry: 'src/start.ts', out: 'dist/start.js' },
 };
 const STAMP = 'dist/.build-stamp.json';
@@ -129,7 +131,8 @@ async function buildTarget(name) {
   const deps = new Set(Object.keys(pkg.dependencies ?? {}));
   const imported = new Set();
   for (const out of Object.values(result.metafile.outputs)) {
-    for (const imp of out.imports) if (imp.external && !isBuiltin(imp.path)) imported.add(packageName(imp.path));
+    for (const imp of out.imports)
+      if (imp.external && !isBuiltin(imp.path)) imported.add(packageName(imp.path));
   }
   const missing = [...imported].filter((p) => !deps.has(p)).sort();
   if (missing.length > 0) {
@@ -163,7 +166,8 @@ if (stale.length === 0) {
   const started = Date.now();
   const results = await Promise.allSettled(stale.map(buildTarget));
   const failed = results.filter((r) => r.status === 'rejected');
-  for (const r of failed) process.stderr.write(`build: ${r.reason instanceof Error ? r.reason.message : r.reason}\n`);
+  for (const r of failed)
+    process.stderr.write(`build: ${r.reason instanceof Error ? r.reason.message : r.reason}\n`);
   if (failed.length > 0) process.exit(1);
   process.stdout.write(`build: ${stale.join(', ')} in ${Date.now() - started} ms\n`);
 }

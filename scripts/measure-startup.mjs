@@ -21,16 +21,22 @@ for (const a of argv) {
   if (a === '--') groups.push([]);
   else if (groups.length > 0) groups.at(-1).push(a);
 }
-const variants = groups.filter((g) => g.length >= 2).map(([dir, ...command]) => ({ cwd: path.resolve(dir), command }));
+const variants = groups
+  .filter((g) => g.length >= 2)
+  .map(([dir, ...command]) => ({ cwd: path.resolve(dir), command }));
 if (variants.length === 0) {
-  process.stderr.write('usage: measure-startup.mjs [--runs N] -- <dir> <command...> [-- <dir> <command...>]\n');
+  process.stderr.write(
+    'usage: measure-startup.mjs [--runs N] -- <dir> <command...> [-- <dir> <command...>]\n',
+  );
   process.exit(2);
 }
 const runsAt = argv.indexOf('--runs');
 const runs = runsAt >= 0 && runsAt < argv.indexOf('--') ? Number(argv[runsAt + 1]) : 5;
 const port = process.env.HTTP_PORT;
 if (!port) {
-  process.stderr.write('measure-startup: set HTTP_PORT (the service listens there and /readyz is polled there)\n');
+  process.stderr.write(
+    'measure-startup: set HTTP_PORT (the service listens there and /readyz is polled there)\n',
+  );
   process.exit(2);
 }
 const TIMEOUT_MS = 60_000;
@@ -47,7 +53,11 @@ async function ready() {
 async function once({ cwd, command }) {
   if (await ready()) throw new Error(`something already answers on port ${port}`);
   const started = process.hrtime.bigint();
-  const child = spawn(command[0], command.slice(1), { cwd, env: process.env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(command[0], command.slice(1), {
+    cwd,
+    env: process.env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (c) => (stderr += c));
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -57,7 +67,8 @@ async function once({ cwd, command }) {
     for (;;) {
       if (exitedEarly) throw new Error(`the service exited before it was ready:\n${stderr}`);
       if (await ready()) return Number(process.hrtime.bigint() - started) / 1e6;
-      if (Number(process.hrtime.bigint() - started) / 1e6 > TIMEOUT_MS) throw new Error('not ready within 60 s');
+      if (Number(process.hrtime.bigint() - started) / 1e6 > TIMEOUT_MS)
+        throw new Error('not ready within 60 s');
       await new Promise((r) => setTimeout(r, 10));
     }
   } finally {

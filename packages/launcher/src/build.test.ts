@@ -21,7 +21,11 @@ function importSpecifiers(code: string): string[] {
   return [...found];
 }
 
-const packageName = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+const packageName = (spec: string) =>
+  spec
+    .split('/')
+    .slice(0, spec.startsWith('@') ? 2 : 1)
+    .join('/');
 const builtins = new Set(builtinModules);
 
 describe('the production build', () => {
@@ -29,20 +33,25 @@ describe('the production build', () => {
     await ensureBuilt();
   }, 120_000);
 
-  it.each(SERVICES)('%s: the bundle imports only its production dependencies, never tsx or workspace sources', (name) => {
-    const pkg = JSON.parse(readFileSync(path.join(serviceDir(name), 'package.json'), 'utf8')) as {
-      dependencies?: Record<string, string>;
-    };
-    const deps = new Set(Object.keys(pkg.dependencies ?? {}));
-    const external = importSpecifiers(readFileSync(serviceEntry(name), 'utf8'))
-      .filter((s) => !s.startsWith('node:') && !builtins.has(packageName(s)))
-      .map(packageName);
+  it.each(SERVICES)(
+    '%s: the bundle imports only its production dependencies, never tsx or workspace sources',
+    (name) => {
+      const pkg = JSON.parse(readFileSync(path.join(serviceDir(name), 'package.json'), 'utf8')) as {
+        dependencies?: Record<string, string>;
+      };
+      const deps = new Set(Object.keys(pkg.dependencies ?? {}));
+      const external = importSpecifiers(readFileSync(serviceEntry(name), 'utf8'))
+        .filter((s) => !s.startsWith('node:') && !builtins.has(packageName(s)))
+        .map(packageName);
 
-    expect(external.length).toBeGreaterThan(0);
-    expect(external.filter((p) => !deps.has(p))).toEqual([]);
-    expect(external.filter((p) => p === 'tsx' || p.startsWith('@neurocards/'))).toEqual([]);
-    expect(importSpecifiers(readFileSync(serviceEntry(name), 'utf8')).filter((s) => s.startsWith('.'))).toEqual([]);
-  });
+      expect(external.length).toBeGreaterThan(0);
+      expect(external.filter((p) => !deps.has(p))).toEqual([]);
+      expect(external.filter((p) => p === 'tsx' || p.startsWith('@neurocards/'))).toEqual([]);
+      expect(
+        importSpecifiers(readFileSync(serviceEntry(name), 'utf8')).filter((s) => s.startsWith('.')),
+      ).toEqual([]);
+    },
+  );
 
   it.each(SERVICES)('%s: plain node loads the bundle and every import resolves', async (name) => {
     // With an invalid variable the service gets as far as validating its configuration and
@@ -62,7 +71,10 @@ describe('the production build', () => {
   });
 
   it('a second build with unchanged sources rebuilds nothing', async () => {
-    const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build.mjs'), ...SERVICES]);
+    const { stdout } = await run(process.execPath, [
+      path.join(REPO_ROOT, 'scripts', 'build.mjs'),
+      ...SERVICES,
+    ]);
     expect(stdout).toContain('up to date');
   });
 });

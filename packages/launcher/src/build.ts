@@ -21,5 +21,6 @@ export async function ensureBuilt(targets: readonly BuildTarget[] = SERVICES): P
     child.once('error', reject);
     child.once('exit', resolve);
   });
-  if (code !== 0) throw new Error(`the build failed (scripts/build.mjs exited ${code}); see its output above`);
+  if (code !== 0)
+    throw new Error(`the build failed (scripts/build.mjs exited ${code}); see its output above`);
 }
