@@ -77,7 +77,10 @@ async function once({ cwd, command }) {
   }
 }
 
-const label = (v) => `${path.relative(process.cwd(), v.cwd) || '.'}: ${v.command.join(' ')}`;
+const label = (v) => {
+  const rel = path.relative(process.cwd(), v.cwd);
+  return `${rel.startsWith('..') ? v.cwd : rel || '.'}: ${v.command.join(' ')}`;
+};
 const times = variants.map(() => []);
 for (let i = 0; i < runs; i++) {
   for (const [k, v] of variants.entries()) {
