@@ -7,7 +7,14 @@
 import path from 'node:path';
 import { ensureDatabase, requestRpc } from '@neurocards/platform';
 import { connect } from '@nats-io/transport-node';
-import { REPO_ROOT, SERVICES, launchServices, waitUntilReady, type ServiceName } from '@neurocards/launcher';
+import {
+  REPO_ROOT,
+  SERVICES,
+  ensureBuilt,
+  launchServices,
+  waitUntilReady,
+  type ServiceName,
+} from '@neurocards/launcher';
 import { startKieSim, startOpenAiSim, startTelegramSim } from './index';
 import { ensureNats, ensurePostgres } from './infra';
 
@@ -20,6 +27,8 @@ const DEMO_USERS = [1001, 1002];
 const DEMO_CREDITS = Number(env.SANDBOX_DEMO_CREDITS ?? 20);
 const ADMIN_ID = 1001;
 
+// The services run their built bundles, as in production; rebuilt here only when stale.
+await ensureBuilt();
 const nats = await ensureNats(stateDir, say, Number(env.SANDBOX_NATS_PORT ?? 4223));
 const pg = await ensurePostgres(stateDir, say);
 const dbUrl = new URL(pg.adminUrl);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_PORTS, SERVICES, serviceDir, type ServiceName } from './services';
+import { DEFAULT_PORTS, SERVICES, serviceDir, serviceEntry, type ServiceName } from './services';
 
 export interface ServiceProcess {
   name: ServiceName;
@@ -19,13 +20,17 @@ export interface LaunchOptions {
 }
 
 /**
- * Starts one service exactly as production does: its own Node process running
- * `apps/<name>/src/main.ts` through tsx, configured only by the environment, with
+ * Starts one service exactly as production does: its own Node process running the built
+ * `apps/<name>/dist/main.js` (no tsx), configured only by the environment, with
  * `HTTP_PORT` set from the launcher's port table.
+ * Callers run `ensureBuilt()` first, once; a missing bundle is an error here rather than a silent
+ * fallback to the sources.
  */
 export function launchService(name: ServiceName, opts: LaunchOptions): ServiceProcess {
   const dir = serviceDir(name);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'src/main.ts')], {
+  const entry = serviceEntry(name);
+  if (!existsSync(entry)) throw new Error(`${path.relative(dir, entry)} of ${name} is missing: run \`pnpm build\` first`);
+  const child = spawn(process.execPath, ['--enable-source-maps', entry], {
     cwd: dir,
     // Every service reads only HTTP_PORT: each child gets its own from the port table.
     env: { ...opts.env, HTTP_PORT: String(opts.ports?.[name] ?? DEFAULT_PORTS[name]) },

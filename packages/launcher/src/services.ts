@@ -8,8 +8,14 @@ export { SERVICES, type ServiceName } from '@neurocards/contracts';
 // Each service's default HTTP port, the launcher's port table when it is given none.
 export { DEFAULT_PORTS } from '@neurocards/platform';
 
+// Both src/ (tsx, tests) and the built dist/start.js sit one level below packages/launcher.
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
 export function serviceDir(name: ServiceName): string {
   return path.join(REPO_ROOT, 'apps', name);
+}
+
+/** The built entry point (`pnpm build`), what production runs with plain `node`. */
+export function serviceEntry(name: ServiceName): string {
+  return path.join(serviceDir(name), 'dist', 'main.js');
 }
