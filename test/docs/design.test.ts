@@ -17,10 +17,14 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const DOC_PATH = path.join(ROOT, 'docs/design.md');
 const doc = readFileSync(DOC_PATH, 'utf8');
 const tables = parseTables(doc);
-const table = (firstHeader: string, secondHeader?: string): Table => findTable(tables, firstHeader, secondHeader);
+const table = (firstHeader: string, secondHeader?: string): Table =>
+  findTable(tables, firstHeader, secondHeader);
 
-/** Doc-only, to compare sets: `[only in code, only in the doc]`. */
-function diff(code: Iterable<string>, documented: Iterable<string>): { notInDoc: string[]; notInCode: string[] } {
+/** Both sides of a comparison: names only in the code, and names only in the doc. */
+function diff(
+  code: Iterable<string>,
+  documented: Iterable<string>,
+): { notInDoc: string[]; notInCode: string[] } {
   const c = new Set(code);
   const d = new Set(documented);
   return {
@@ -34,7 +38,10 @@ const column = (t: Table, name: string) => t.rows.map((r) => stripTicks(r[name] 
 // ---- the code side ------------------------------------------------------------------
 
 type AnySchema = { safeParse(v: unknown): { success: boolean; data?: unknown } };
-type ShapeHolder = { shape?: Record<string, AnySchema>; def?: { in?: ShapeHolder; innerType?: ShapeHolder; schema?: ShapeHolder } };
+type ShapeHolder = {
+  shape?: Record<string, AnySchema>;
+  def?: { in?: ShapeHolder; innerType?: ShapeHolder; schema?: ShapeHolder };
+};
 
 /** The object shape behind a service's config schema (through refinements and pipes). */
 function shapeOf(schema: ShapeHolder): Record<string, AnySchema> {
@@ -56,10 +63,12 @@ function sourceFiles(dir: string, opts: { tests?: boolean } = {}): string[] {
   if (!existsSync(dir)) return [];
   const out: string[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (['node_modules', 'dist', '.turbo', 'public'].includes(entry.name) || entry.name.startsWith('.')) continue;
+    if (['node_modules', 'dist', '.turbo', 'public'].includes(entry.name) || entry.name.startsWith('.'))
+      continue;
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) out.push(...sourceFiles(p, opts));
-    else if (/\.(ts|mjs|js)$/.test(entry.name) && (opts.tests || !/\.test\.ts$/.test(entry.name))) out.push(p);
+    else if (/\.(ts|mjs|js)$/.test(entry.name) && (opts.tests || !/\.test\.ts$/.test(entry.name)))
+      out.push(p);
   }
   return out;
 }
@@ -100,7 +109,9 @@ function codeRoutes(files: string[]): string[] {
   const out: string[] = [];
   for (const f of files) {
     const text = read(f);
-    const consts = new Map([...text.matchAll(/const\s+([A-Z_]+)\s*=\s*['"`](\/[^'"`]*)['"`]/g)].map((m) => [m[1]!, m[2]!]));
+    const consts = new Map(
+      [...text.matchAll(/const\s+([A-Z_]+)\s*=\s*['"`](\/[^'"`]*)['"`]/g)].map((m) => [m[1]!, m[2]!]),
+    );
     const re = /\.(get|post|put|patch|delete)\s*(?:<[^()]*?>)?\(\s*(?:(['"`])(\/[^'"`]*)\2|([A-Z_]+)\s*,)/g;
     for (const m of text.matchAll(re)) {
       const p = m[3] ?? consts.get(m[4] ?? '');
@@ -156,15 +167,22 @@ describe('docs/design.md: subjects', () => {
   });
 
   it('lists every request/reply subject, and nothing else', () => {
-    const { notInDoc, notInCode } = diff(Object.keys(contracts.rpc), column(table('subject', 'served by'), 'subject'));
+    const { notInDoc, notInCode } = diff(
+      Object.keys(contracts.rpc),
+      column(table('subject', 'served by'), 'subject'),
+    );
     expect.soft(notInDoc, 'rpc subjects missing from the §2.3 request/reply table').toEqual([]);
     expect.soft(notInCode, '§2.3 request/reply rows that are not in contracts rpc').toEqual([]);
   });
 
   it('names only subjects that exist (wildcards must match one)', () => {
     const known = [...contracts.subjects, ...Object.keys(contracts.rpc)];
-    const unknown = subjectTokens().filter((t) => !known.some((s) => (/[*>]/.test(t) ? matches(t, s) : s === t)));
-    expect.soft(unknown, 'subject-like names in docs/design.md (outside §7) that match no catalog or rpc subject').toEqual([]);
+    const unknown = subjectTokens().filter(
+      (t) => !known.some((s) => (/[*>]/.test(t) ? matches(t, s) : s === t)),
+    );
+    expect
+      .soft(unknown, 'subject-like names in docs/design.md (outside §7) that match no catalog or rpc subject')
+      .toEqual([]);
   });
 });
 
@@ -186,7 +204,13 @@ describe('docs/design.md: topology', () => {
 
   it('lists every durable consumer with its service, subject, max deliver and ack wait', () => {
     const code = Object.entries(contracts.consumers).flatMap(([service, defs]) =>
-      defs.map((d) => ({ durable: d.durable, service, subject: d.subject, maxDeliver: d.maxDeliver, ackWait: d.ackWaitSeconds })),
+      defs.map((d) => ({
+        durable: d.durable,
+        service,
+        subject: d.subject,
+        maxDeliver: d.maxDeliver,
+        ackWait: d.ackWaitSeconds,
+      })),
     );
     const t = table('durable', 'service');
     const { notInDoc, notInCode } = diff(
@@ -206,7 +230,9 @@ describe('docs/design.md: topology', () => {
         ackWait: Number(r['ack wait (s)']),
       };
       const inCode = { service: c.service, subject: c.subject, maxDeliver: c.maxDeliver, ackWait: c.ackWait };
-      return JSON.stringify(inDoc) === JSON.stringify(inCode) ? [] : [{ durable: c.durable, doc: inDoc, code: inCode }];
+      return JSON.stringify(inDoc) === JSON.stringify(inCode)
+        ? []
+        : [{ durable: c.durable, doc: inDoc, code: inCode }];
     });
     expect.soft(wrong, 'consumers whose row differs from the topology').toEqual([]);
   });
@@ -264,7 +290,9 @@ describe('docs/design.md: configuration (§3)', () => {
       if (code.length === 0 && platformReads.has(v)) code = [...SERVICES];
       if (code.length === 0) return []; // reported by the test above
       const { notInDoc, notInCode } = diff(code, documented);
-      return notInDoc.length || notInCode.length ? [{ variable: v, readByButNotListed: notInDoc, listedButNotReading: notInCode }] : [];
+      return notInDoc.length || notInCode.length
+        ? [{ variable: v, readByButNotListed: notInDoc, listedButNotReading: notInCode }]
+        : [];
     });
     expect.soft(wrong, '§3 "services" cells that differ from the schemas').toEqual([]);
   });
@@ -279,11 +307,18 @@ describe('docs/design.md: configuration (§3)', () => {
         const field = shapes[s]![v]!;
         const actual = field.safeParse(undefined);
         if (cell === '—') {
-          return !actual.success || EMPTY(actual.data) ? [] : [{ variable: v, service: s, doc: '—', code: actual.data }];
+          return !actual.success || EMPTY(actual.data)
+            ? []
+            : [{ variable: v, service: s, doc: '—', code: actual.data }];
         }
         const documented = field.safeParse(literal);
-        const same = actual.success && documented.success && JSON.stringify(actual.data) === JSON.stringify(documented.data);
-        return same ? [] : [{ variable: v, service: s, doc: literal, code: actual.success ? actual.data : '(no default)' }];
+        const same =
+          actual.success &&
+          documented.success &&
+          JSON.stringify(actual.data) === JSON.stringify(documented.data);
+        return same
+          ? []
+          : [{ variable: v, service: s, doc: literal, code: actual.success ? actual.data : '(no default)' }];
       });
     });
     expect.soft(wrong, '§3 defaults that differ from the schemas').toEqual([]);
@@ -291,23 +326,35 @@ describe('docs/design.md: configuration (§3)', () => {
 
   it('reads one port variable, HTTP_PORT, with the documented defaults', () => {
     const cell = vars().rows.find((r) => stripTicks(r.variable!) === 'HTTP_PORT')?.default ?? '';
-    const documented = Object.fromEntries([...cell.matchAll(/([a-z][a-z-]+)\s+(\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    const documented = Object.fromEntries(
+      [...cell.matchAll(/([a-z][a-z-]+)\s+(\d+)/g)].map((m) => [m[1]!, Number(m[2])]),
+    );
     const code = Object.fromEntries(SERVICES.map((s) => [s, defaultPort(s)]));
     expect.soft(documented, 'HTTP_PORT defaults in §3 vs the code').toEqual(code);
     // One name per setting: no per-service port variables built anywhere.
-    const files = [...platformFiles, ...sourceFiles(path.join(ROOT, 'sandbox/src')), ...sourceFiles(path.join(ROOT, 'test/src'))];
-    const perService = files.filter((f) => /[A-Z}]_HTTP_PORT|_HTTP_PORT`/.test(read(f))).map((f) => path.relative(ROOT, f));
+    const files = [
+      ...platformFiles,
+      ...sourceFiles(path.join(ROOT, 'sandbox/src')),
+      ...sourceFiles(path.join(ROOT, 'test/src')),
+    ];
+    const perService = files
+      .filter((f) => /[A-Z}]_HTTP_PORT|_HTTP_PORT`/.test(read(f)))
+      .map((f) => path.relative(ROOT, f));
     expect.soft(perService, 'files that still build <SERVICE>_HTTP_PORT variables').toEqual([]);
   });
 
   it('lists the variables tooling reads, with their defaults', () => {
     const files = [
-      ...['apps', 'packages', 'sandbox', 'test', 'scripts'].flatMap((d) => sourceFiles(path.join(ROOT, d), { tests: true })),
+      ...['apps', 'packages', 'sandbox', 'test', 'scripts'].flatMap((d) =>
+        sourceFiles(path.join(ROOT, d), { tests: true }),
+      ),
     ].filter((f) => f !== fileURLToPath(import.meta.url));
     const reads = envReads(files);
     const tooling = table('variable', 'read by');
     const known = new Set([...column(vars(), 'variable'), ...column(tooling, 'variable'), 'PATH']);
-    const undocumented = [...reads.keys()].filter((v) => !known.has(v)).map((v) => `${v} (${reads.get(v)!.join(', ')})`);
+    const undocumented = [...reads.keys()]
+      .filter((v) => !known.has(v))
+      .map((v) => `${v} (${reads.get(v)!.join(', ')})`);
     expect.soft(undocumented, 'variables read from the environment but in no §3 table').toEqual([]);
     const unread = column(tooling, 'variable').filter((v) => !reads.has(v));
     expect.soft(unread, '§3 tooling variables nothing reads').toEqual([]);
@@ -317,7 +364,9 @@ describe('docs/design.md: configuration (§3)', () => {
       if (literal === undefined || !reads.has(v)) return [];
       const pattern = literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/(\d)(?=\d)/g, '$1_?');
       const re = new RegExp(`${v}\\s*\\?\\?\\s*['"]?${pattern}['"]?\\b`);
-      return reads.get(v)!.some((f) => re.test(read(path.join(ROOT, f)))) ? [] : [`${v}: doc says ${literal}`];
+      return reads.get(v)!.some((f) => re.test(read(path.join(ROOT, f))))
+        ? []
+        : [`${v}: doc says ${literal}`];
     });
     expect.soft(wrongDefault, 'tooling defaults not found in the code that reads them').toEqual([]);
   });
@@ -331,17 +380,27 @@ describe('docs/design.md: configuration (§3)', () => {
       for (const m of text.matchAll(/name:\s*([A-Z][A-Z0-9_]+)\b/g)) used.add(m[1]!);
       if (f === 'config.yaml') for (const m of text.matchAll(/^ {2}([A-Z][A-Z0-9_]+):/gm)) used.add(m[1]!);
     }
-    expect.soft([...used].filter((v) => !known.has(v)).sort(), 'infra/k8s variables missing from §3').toEqual([]);
+    expect
+      .soft([...used].filter((v) => !known.has(v)).sort(), 'infra/k8s variables missing from §3')
+      .toEqual([]);
   });
 
   it('names only §3 variables outside §7', () => {
-    const known = new Set([...column(vars(), 'variable'), ...column(table('variable', 'read by'), 'variable')]);
+    const known = new Set([
+      ...column(vars(), 'variable'),
+      ...column(table('variable', 'read by'), 'variable'),
+    ]);
     const text = sections(doc)
       .filter((s) => !SECTION_7.test(s.heading))
       .map((s) => s.body)
       .join('\n');
     const names = [...text.matchAll(/`([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:=[^`]*)?`/g)].map((m) => m[1]!);
-    expect.soft([...new Set(names)].filter((n) => !known.has(n)), 'variable-like names outside the §3 tables').toEqual([]);
+    expect
+      .soft(
+        [...new Set(names)].filter((n) => !known.has(n)),
+        'variable-like names outside the §3 tables',
+      )
+      .toEqual([]);
   });
 });
 
@@ -356,7 +415,9 @@ describe('docs/design.md: HTTP (§2.8)', () => {
     expect.soft(notInDoc, 'services missing from the §2.8 table').toEqual([]);
     expect.soft(notInCode, '§2.8 rows that are not services').toEqual([]);
     const documented = Object.fromEntries(t.rows.map((r) => [stripTicks(r.service!), Number(r.port)]));
-    expect.soft(documented, '§2.8 ports vs the code').toEqual(Object.fromEntries(SERVICES.map((s) => [s, defaultPort(s)])));
+    expect
+      .soft(documented, '§2.8 ports vs the code')
+      .toEqual(Object.fromEntries(SERVICES.map((s) => [s, defaultPort(s)])));
   });
 
   it('lists exactly the routes each service registers', () => {
@@ -366,7 +427,9 @@ describe('docs/design.md: HTTP (§2.8)', () => {
       if (!SERVICES.includes(s)) return [];
       const code = [...common, ...codeRoutes(sourceFiles(path.join(ROOT, 'apps', s, 'src')))];
       const { notInDoc, notInCode } = diff(code, ticked(r.routes!));
-      return notInDoc.length || notInCode.length ? [{ service: s, registeredButNotListed: notInDoc, listedButNotRegistered: notInCode }] : [];
+      return notInDoc.length || notInCode.length
+        ? [{ service: s, registeredButNotListed: notInDoc, listedButNotRegistered: notInCode }]
+        : [];
     });
     expect.soft(wrong, '§2.8 routes vs the routes the code registers').toEqual([]);
   });
@@ -376,8 +439,12 @@ describe('docs/design.md: HTTP (§2.8)', () => {
       const s = stripTicks(r.service!);
       const f = path.join(ROOT, 'infra/k8s', `${s}.yaml`);
       if (!existsSync(f)) return [`${s}: no infra/k8s/${s}.yaml`];
-      const ports = [...read(f).matchAll(/(?:containerPort:\s*|HTTP_PORT, value: ")(\d+)/g)].map((m) => Number(m[1]));
-      return ports.length > 0 && ports.every((p) => p === Number(r.port)) ? [] : [`${s}: doc ${r.port}, manifest ${ports.join(', ')}`];
+      const ports = [...read(f).matchAll(/(?:containerPort:\s*|HTTP_PORT, value: ")(\d+)/g)].map((m) =>
+        Number(m[1]),
+      );
+      return ports.length > 0 && ports.every((p) => p === Number(r.port))
+        ? []
+        : [`${s}: doc ${r.port}, manifest ${ports.join(', ')}`];
     });
     expect.soft(wrong, 'ports in infra/k8s vs §2.8').toEqual([]);
   });
@@ -389,6 +456,11 @@ describe('docs/design.md: paths', () => {
     const named = [...doc.matchAll(/`([^`\s]+)`/g)]
       .map((m) => m[1]!)
       .filter((p) => roots.some((r) => p.startsWith(r)) && !/[<>{}*]/.test(p));
-    expect.soft(named.filter((p) => !existsSync(path.join(ROOT, p))), 'paths in docs/design.md that do not exist').toEqual([]);
+    expect
+      .soft(
+        named.filter((p) => !existsSync(path.join(ROOT, p))),
+        'paths in docs/design.md that do not exist',
+      )
+      .toEqual([]);
   });
 });

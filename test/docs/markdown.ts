@@ -54,9 +54,13 @@ export function parseTables(doc: string): Table[] {
 
 /** The one table whose first (and second) headers are these; throws when there is none or more. */
 export function findTable(tables: Table[], first: string, second?: string): Table {
-  const found = tables.filter((t) => t.headers[0] === first && (second === undefined || t.headers[1] === second));
+  const found = tables.filter(
+    (t) => t.headers[0] === first && (second === undefined || t.headers[1] === second),
+  );
   if (found.length !== 1) {
-    throw new Error(`docs/design.md: expected one table with headers "${first}", "${second ?? '…'}"; found ${found.length}`);
+    throw new Error(
+      `docs/design.md: expected one table with headers "${first}", "${second ?? '…'}"; found ${found.length}`,
+    );
   }
   return found[0]!;
 }
