@@ -85,6 +85,8 @@ describe('two KIE accounts: credit alerts and an account out of credits', () => 
     await eventually(() =>
       stack.tg.botMessages(seller.userId).some((m) => /temporarily unavailable/i.test(m.text ?? '') && /@support/.test(m.text ?? '')),
     );
+    // Billing refunds after the orchestrator's completion event: wait for it.
+    await eventually(async () => (await requestRpc(stack.nc, 'billing.balance.get', { userId: seller.userId })).held === 0);
     expect(await requestRpc(stack.nc, 'billing.balance.get', { userId: seller.userId })).toMatchObject({ balance: 3, held: 0 });
 
     const blocked = await eventsOf(stack.nc, 'kie.key.blocked.v1');
