@@ -1,3 +1,4 @@
+/* eslint-disable no-console -- this test prints the burst times (it asserts counts and limits, never times). */
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '@neurocards/platform/testing';
 import { startWorld, type World } from '../test/flow-world';
@@ -50,15 +51,24 @@ async function burst(keys: Array<{ name: string; secret: string; account: string
   w.d.startLoops();
   replica.startLoops();
   try {
-    await eventually(async () => {
-      const [r] = await w.env.sql<{ n: number }[]>`
+    await eventually(
+      async () => {
+        const [r] = await w.env.sql<{ n: number }[]>`
         select count(*)::int as n from tasks where state = 'succeeded'`;
-      return r!.n === BURST || null;
-    }, Number(process.env.KIE_BURST_TIMEOUT_MS ?? 240_000));
+        return r!.n === BURST || null;
+      },
+      Number(process.env.KIE_BURST_TIMEOUT_MS ?? 240_000),
+    );
   } catch (err) {
     // Where it stuck, for the failure report.
-    const states = await w.env.sql`select state, last_error_class, count(*)::int as n from tasks group by 1, 2`;
-    console.log('stuck', JSON.stringify(states), JSON.stringify(w.sim.accountStats()), JSON.stringify(await w.d.stats()));
+    const states = await w.env
+      .sql`select state, last_error_class, count(*)::int as n from tasks group by 1, 2`;
+    console.log(
+      'stuck',
+      JSON.stringify(states),
+      JSON.stringify(w.sim.accountStats()),
+      JSON.stringify(await w.d.stats()),
+    );
     throw err;
   } finally {
     await replica.stopLoops();
