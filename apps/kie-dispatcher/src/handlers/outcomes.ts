@@ -14,6 +14,7 @@ import {
 import { BILLING_BLOCK_MS, DEFAULT_COOLDOWN_MS, decideAfterFailure } from '../domain/backoff';
 import { classify, type Classified, type KieFailure } from '../domain/classify';
 import { keyHealth, type AccountState } from '../domain/keys';
+import { transition } from '../domain/task-state';
 
 /** Which attempt an outcome belongs to; a stale or repeated outcome changes nothing. */
 export interface AttemptOutcomeRef {
@@ -145,9 +146,9 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
       const now = new Date(clock());
       return transaction(sql, async (tx) => {
         const row = await lockTask(tx, ref.jobId);
-        // A late success of an earlier attempt still delivers the video, as long as the job is not over.
-        // A cancelled job (failed for good elsewhere) is over too.
-        if (!row || row.state === 'succeeded' || row.state === 'failed' || row.state === 'cancelled')
+        // A late success of an earlier attempt still delivers the video, as long as the job is
+        // not over (a cancelled job, failed for good elsewhere, is over too).
+        if (!row || transition(row, { type: 'succeeded', attempt: ref.attempt }).kind !== 'move')
           return false;
         await finish(tx, {
           jobId: row.jobId,
@@ -220,6 +221,12 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
           freeRetries: row.freeRetries,
         });
         const error = { class: c.class, code: c.code, message: c.message };
+        const move = transition(row, {
+          type: 'failed',
+          attempt: row.attempt,
+          retry: decision.kind === 'retry',
+        });
+        if (move.kind !== 'move') return false;
         const jobLog = log.child({
           jobId: row.jobId,
           orderId: row.orderId,
