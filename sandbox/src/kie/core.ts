@@ -16,6 +16,7 @@ const MESSAGES: Record<number, string> = {
   402: 'Credits insufficient. Please top up your account.',
   429: 'Your call frequency is too high. Please try again later.',
   433: 'Sub-key usage limit exceeded',
+  451: 'Failed to fetch the image. Please verify any access limits set by you or your service provider.',
   455: 'Service is under maintenance, please try again later.',
   500: 'Server error, please try again later.',
   505: 'The feature is disabled.',
@@ -79,7 +80,7 @@ export class KieCore {
       throw kieError(500);
     }
     if (b.serverErrorRate > 0 && Math.random() < b.serverErrorRate) throw kieError(500);
-    const forced = b.accountErrors[key];
+    const forced = b.accountErrors[key] ?? b.accountErrors[account];
     if (forced !== undefined) throw kieError(forced);
     if (b.force429Next > 0) {
       b.force429Next--;
@@ -101,6 +102,7 @@ export class KieCore {
     if (refused && b.refusalMode === 'createTask') {
       throw new KieError(422, 'Your prompt was flagged by the content moderation system as violating content policies.');
     }
+    if (b.unfetchableImageMarker !== '' && req.imageUrls.some((u) => u.includes(b.unfetchableImageMarker))) throw kieError(451);
     const cost = b.taskCost ?? req.model.cost(req.fields);
     if (this.accounts.capExceeded(key, cost, now)) throw kieError(433);
     if (this.accounts.noCredits(account, cost)) throw kieError(402);

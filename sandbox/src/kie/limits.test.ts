@@ -33,6 +33,21 @@ describe('accounts', () => {
     expect(s.keyStats()).toEqual({ a1: { rateLimited: 1, capped: 0 }, a2: { rateLimited: 1, capped: 0 } });
   });
 
+  it('applies a forced account error to every key of the account', async () => {
+    const s = await start({ accounts: { a: ['a1', 'a2'], b: ['b1'] }, behavior: { accountErrors: { a: 505 } } });
+    expect(await codes([() => createTask(s, 'a1'), () => veo(s, 'a2'), () => createTask(s, 'b1')])).toEqual([505, 505, 200]);
+  });
+
+  it('answers 451 for an image KIE cannot fetch, on both families, without charging', async () => {
+    const s = await start({});
+    const bad = 'https://files.example/UNFETCHABLE.jpg';
+    const market = await createTask(s, 'k', { model: 'wan/2-6-image-to-video', input: { prompt: 'p', image_urls: [bad] } });
+    const veo451 = await kie(s, 'POST', '/api/v1/veo/generate', 'k', { prompt: 'p', imageUrls: [bad] });
+    expect([market.status, market.body.code, veo451.body.code]).toEqual([451, 451, 451]);
+    expect(market.body.msg).toMatch(/fetch the image/i);
+    expect(s.creditsOf('k')).toBe(10_000);
+  });
+
   it('answers 401 for a key outside the configured accounts', async () => {
     const s = await start({ accounts: { a: ['a1'] } });
     expect((await createTask(s, 'stranger')).status).toBe(401);

@@ -57,10 +57,12 @@ function sora(id: string, image: boolean, perTen: number): ModelSpec {
   };
 }
 
-// https://docs.kie.ai/market/kling/kling-3.0 — model "kling-3.0/video"; input: prompt, image_urls
+// https://docs.kie.ai/market/kling/kling-3.0 (read as https://docs.kie.ai/cn/market/kling/kling-3.0) — model "kling-3.0/video"; input: prompt, image_urls
 // (first and optional last frame, ≤ 2), sound (bool), duration "3"…"15" (a string), aspect_ratio
-// 16:9|9:16|1:1 (optional once image_urls is given: the image decides), mode std|pro, multi_shots,
-// multi_prompt (shots when multi_shots), kling_elements (@element references).
+// 16:9|9:16|1:1 (optional once image_urls is given: the image decides), mode std (720p) | pro
+// (1080p) | 4K, multi_shots, multi_prompt (shots when multi_shots), kling_elements (@element
+// references). Some summaries call duration an integer; clients in the field report KIE refusing a
+// number, so the sim takes the string form only.
 const KLING_3: ModelSpec = {
   id: 'kling-3.0/video',
   family: 'market',
@@ -70,15 +72,15 @@ const KLING_3: ModelSpec = {
     sound: { type: 'boolean' },
     duration: { type: 'enum', values: ['3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15'] },
     aspect_ratio: { type: 'enum', values: ['16:9', '9:16', '1:1'] },
-    mode: { type: 'enum', values: ['std', 'pro'] },
+    mode: { type: 'enum', values: ['std', 'pro', '4K'] },
     multi_shots: { type: 'boolean' },
     multi_prompt: { type: 'array' },
     kling_elements: { type: 'array' },
   },
   required: ['duration'],
   durations: [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-  // KIE: std 12 credits/s (18 with sound), pro 17/s (24 with sound).
-  cost: (f) => num(f.duration, 5) * (f.mode === 'pro' ? (f.sound === true ? 24 : 17) : f.sound === true ? 18 : 12),
+  // KIE: std 12 credits/s (18 with sound), pro 17/s (24 with sound), 4K about 45/s.
+  cost: (f) => num(f.duration, 5) * (f.mode === '4K' ? 45 : f.mode === 'pro' ? (f.sound === true ? 24 : 17) : f.sound === true ? 18 : 12),
   check: (f) => {
     const images = Array.isArray(f.image_urls) ? f.image_urls.length : 0;
     if (f.multi_shots === true) {
@@ -92,8 +94,8 @@ const KLING_3: ModelSpec = {
 // https://docs.kie.ai/market/bytedance/seedance-2 and .../seedance-2-fast — one model id for
 // text, first/last frame and reference modes: prompt, first_frame_url, last_frame_url,
 // reference_image_urls (≤ 9), reference_video_urls (≤ 3), reference_audio_urls (≤ 3),
-// generate_audio, resolution (fast: 480p|720p), aspect_ratio incl. "adaptive", duration 4…15 (an
-// integer), web_search.
+// generate_audio (default on), resolution 480p|720p|1080p|4k (fast: 480p|720p), aspect_ratio incl.
+// "adaptive", duration 4…15 (an integer), web_search, nsfw_checker; prompt up to 20,000 chars.
 function seedance(id: string, resolutions: readonly string[], perSecond: number): ModelSpec {
   return {
     id,
@@ -110,16 +112,17 @@ function seedance(id: string, resolutions: readonly string[], perSecond: number)
       aspect_ratio: { type: 'enum', values: ['1:1', '4:3', '3:4', '16:9', '9:16', '21:9', 'adaptive'] },
       duration: { type: 'int', min: 4, max: 15 },
       web_search: { type: 'boolean' },
+      nsfw_checker: { type: 'boolean' },
     },
     required: ['prompt'],
     durations: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15],
-    cost: (f) => num(f.duration, 5) * perSecond * (f.resolution === '1080p' ? 2 : 1),
+    cost: (f) => num(f.duration, 5) * perSecond * (f.resolution === '4k' ? 4 : f.resolution === '1080p' ? 2 : 1),
     check: (f) =>
       f.last_frame_url !== undefined && f.first_frame_url === undefined ? 'Invalid parameter: input.last_frame_url needs input.first_frame_url' : undefined,
   };
 }
 
-// https://docs.kie.ai/market/wan/2-6-image-to-video — prompt, image_urls [1], duration
+// https://docs.kie.ai/market/wan/2-6-image-to-video.md — prompt, image_urls [1], duration
 // "5"|"10"|"15", resolution 720p|1080p, multi_shots, nsfw_checker. No aspect_ratio: the image
 // decides the frame.
 const WAN_26: ModelSpec = {
@@ -138,7 +141,7 @@ const WAN_26: ModelSpec = {
   cost: (f) => num(f.duration, 5) * (f.resolution === '1080p' ? 21 : 14),
 };
 
-// https://docs.kie.ai/market/hailuo/2-3-image-to-video-standard (and -pro) — prompt, image_url
+// https://docs.kie.ai/market/hailuo/2-3-image-to-video-standard.md (and -pro) — prompt, image_url
 // (one URL, not a list), duration "6"|"10", resolution 768P|1080P (10 s is not offered at 1080P),
 // nsfw_checker. No aspect_ratio.
 function hailuo(id: string, costs: { s6: number; s10: number; hd6: number }): ModelSpec {
@@ -163,7 +166,8 @@ function hailuo(id: string, costs: { s6: number; s10: number; hd6: number }): Mo
 // imageUrls, model veo3|veo3_fast|veo3_lite, generationType TEXT_2_VIDEO |
 // FIRST_AND_LAST_FRAMES_2_VIDEO (1–2 images) | REFERENCE_2_VIDEO (1–3 images, veo3_fast only),
 // aspect_ratio 16:9|9:16|Auto, seeds 10000–99999, watermark, enableTranslation, enableFallback
-// (older pages; kept as accepted), resolution, callBackUrl }. Fixed 8 s clips with sound.
+// (older pages; kept as accepted), resolution 720p|1080p|4k, callBackUrl }. 8 s clips with sound: the
+// design reference (§4) takes 8 s as fixed, so the sim takes no duration field.
 function veo(id: 'veo3' | 'veo3_fast' | 'veo3_lite', credits: number): ModelSpec {
   return {
     id,
@@ -200,7 +204,7 @@ function veo(id: 'veo3' | 'veo3_fast' | 'veo3_lite', credits: number): ModelSpec
 export const MODELS: ReadonlyMap<string, ModelSpec> = new Map(
   [
     KLING_3,
-    seedance('bytedance/seedance-2', ['480p', '720p', '1080p'], 20),
+    seedance('bytedance/seedance-2', ['480p', '720p', '1080p', '4k'], 20),
     seedance('bytedance/seedance-2-fast', ['480p', '720p'], 14),
     WAN_26,
     hailuo('hailuo/2-3-image-to-video-standard', { s6: 30, s10: 50, hd6: 50 }),

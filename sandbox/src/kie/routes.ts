@@ -97,7 +97,7 @@ export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { r
     try {
       await sleep(core.behavior.requestLatencyMs);
       const { key, account } = core.authorize(req.headers.authorization, 'credit');
-      if (core.behavior.accountErrors[key] === 401) throw kieError(401);
+      if ((core.behavior.accountErrors[key] ?? core.behavior.accountErrors[account]) === 401) throw kieError(401);
       return { code: 200, msg: 'success', data: core.accounts.creditsOf(account) };
     } catch (err) {
       return fail(reply, err);

@@ -90,6 +90,7 @@ export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {
   requestLatencyMs: 0,
   accountErrors: {},
   refusalMarker: 'FORBIDDEN',
+  unfetchableImageMarker: 'UNFETCHABLE',
   refusalMode: 'task',
   rateLimit: { tasks: 20, windowMs: 10_000 },
   runningCap: 100,

@@ -6,10 +6,12 @@ export interface KieBehavior {
   latencyMaxMs?: number;
   /** Delay before every HTTP answer. */
   requestLatencyMs: number;
-  /** Keys whose createTask answers an account error: 401 unauthorized, 402 no credits, 433 usage limit, 505 disabled. */
+  /** Keys (or account names: all their keys) whose new tasks answer an error: 401 unauthorized, 402 no credits, 433 usage limit, 505 disabled. */
   accountErrors: Record<string, 401 | 402 | 433 | 505>;
   /** A prompt containing this marker is refused as breaking content rules. */
   refusalMarker: string;
+  /** An image URL containing this marker cannot be fetched: the new task answers 451 (empty: never). */
+  unfetchableImageMarker: string;
   /** Refuse at createTask (422) or accept and end the task in `fail` with a content-policy reason. */
   refusalMode: 'createTask' | 'task';
   /** KIE: 20 new tasks per 10 s per account (all its keys, both families); more answer 429. */
