@@ -76,7 +76,7 @@ async function burst(keys: Array<{ name: string; secret: string; account: string
   return { w, ms: Date.now() - started };
 }
 
-describe(`a burst of ${BURST} videos from two replicas`, () => {
+describe(`a burst of ${BURST} videos from two replicas`, { timeout: 600_000 }, () => {
   let oneAccountMs = 0;
 
   it('three keys of ONE account: the account never sees more than 20 new tasks per window, and no 429', async () => {
