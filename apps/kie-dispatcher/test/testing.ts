@@ -36,7 +36,16 @@ export async function setupInfra() {
     keyPrefix,
     /** A dispatcher on this infrastructure; `config` defaults to testConfig(). */
     dispatcher(deps: Partial<DispatcherDeps> = {}) {
-      return createDispatcher({ sql, kv, modelsKv, photosBucket: photos, log, keyPrefix, config: testConfig(), ...deps });
+      return createDispatcher({
+        sql,
+        kv,
+        modelsKv,
+        photosBucket: photos,
+        log,
+        keyPrefix,
+        config: testConfig(),
+        ...deps,
+      });
     },
     async putPhoto(bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4])): Promise<string> {
       const name = uniqueName('photo');
@@ -73,7 +82,14 @@ export function submitCommand(
   return createEvent({
     subject: 'kie.task.submit.v1',
     // Kling 3.0, 5 s, unless the test says otherwise (the fixture's model is Veo).
-    data: { ...validFixtures['kie.task.submit.v1'], model: 'kling-3.0/video', duration: 5, orderId, jobId: randomUUID(), ...over },
+    data: {
+      ...validFixtures['kie.task.submit.v1'],
+      model: 'kling-3.0/video',
+      duration: 5,
+      orderId,
+      jobId: randomUUID(),
+      ...over,
+    },
     correlationId: orderId,
   }) as Envelope<EventData<'kie.task.submit.v1'>> & { type: 'kie.task.submit.v1' };
 }

@@ -30,7 +30,12 @@ describe('tasks repo', () => {
 
   it('queues a submit command once, however often it arrives', async () => {
     let woken = 0;
-    const handler = createSubmitConsumer({ sql: env.sql, defaultModel: 'kling-3.0/video', clock: Date.now, onQueued: () => woken++ });
+    const handler = createSubmitConsumer({
+      sql: env.sql,
+      defaultModel: 'kling-3.0/video',
+      clock: Date.now,
+      onQueued: () => woken++,
+    });
     const cmd = submitCommand();
     await handler(cmd, ctx());
     await handler(cmd, ctx());
@@ -42,7 +47,11 @@ describe('tasks repo', () => {
 
   it('lets replicas claim disjoint rows, and only due ones', async () => {
     const t0 = new Date(Date.now() + 3_600_000); // later than anything other tests queued
-    const handler = createSubmitConsumer({ sql: env.sql, defaultModel: 'kling-3.0/video', clock: () => t0.getTime() });
+    const handler = createSubmitConsumer({
+      sql: env.sql,
+      defaultModel: 'kling-3.0/video',
+      clock: () => t0.getTime(),
+    });
     const jobs = Array.from({ length: 10 }, () => submitCommand());
     for (const j of jobs) await handler(j, ctx());
     const [a, b] = await Promise.all([
@@ -112,7 +121,10 @@ describe('tasks repo', () => {
   it('returns a claim that found no key to the queue', async () => {
     const t0 = Date.now() + 10_800_000;
     const cmd = submitCommand();
-    await createSubmitConsumer({ sql: env.sql, defaultModel: 'kling-3.0/video', clock: () => t0 })(cmd, ctx());
+    await createSubmitConsumer({ sql: env.sql, defaultModel: 'kling-3.0/video', clock: () => t0 })(
+      cmd,
+      ctx(),
+    );
     const depth = await queueDepth(env.sql);
     await claimForSubmit(env.sql, { now: new Date(t0), limit: 50, leaseMs: lease });
     await releaseClaim(env.sql, cmd.data.jobId, 1, new Date(t0));

@@ -2,7 +2,14 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transaction } from '@neurocards/platform';
 import { claimForSubmit, getTask, markCreateSent, markRunning } from '../adapters/tasks-repo';
-import { manualClock, outboxFor, setupInfra, submitCommand, successBody, testConfig } from '../../test/testing';
+import {
+  manualClock,
+  outboxFor,
+  setupInfra,
+  submitCommand,
+  successBody,
+  testConfig,
+} from '../../test/testing';
 import { webhookSignature } from './callback';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
