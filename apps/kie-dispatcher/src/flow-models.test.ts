@@ -164,6 +164,19 @@ describe('models against the KIE simulator', () => {
     expect(await w.d.unblock({ target: 'nobody', adminId: 7 })).toEqual({ known: false, unblocked: [] });
   });
 
+  it('451 (KIE could not fetch the photo): the photo is uploaded again and the video retried', async () => {
+    const w = await start({ sim: { lostCallbackRate: 0, unfetchableImageMarker: 'http' } });
+    const cmd = await w.submit();
+    await eventually(async () => (await getTask(w.env.sql, cmd.data.jobId))?.lastErrorCode === 451 || null);
+    w.sim.setBehavior({ unfetchableImageMarker: '' });
+    w.skip(20_000); // past the transient back-off
+    const done = await outcome(w, cmd.data.orderId);
+    expect(done.type).toBe('kie.task.succeeded.v1');
+    expect(done.data).toMatchObject({ attempt: 2 });
+    // The cached upload URL was dropped: the retry uploaded the photo again.
+    expect(w.sim.uploads()).toHaveLength(2);
+  });
+
   it('credits below KIE_CREDIT_ALERT alert once, recovery alerts once; the gauge shows the balance', async () => {
     const registry = new Registry();
     const w = await start({
