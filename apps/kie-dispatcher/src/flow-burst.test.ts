@@ -45,7 +45,7 @@ async function burst(keys: Array<{ name: string; secret: string; account: string
       orderId,
       photo: { objectKey: photo, mimeType: 'image/jpeg', sizeBytes: 8, fileUniqueId: 'u1' },
     });
-    await w.d.submitHandler(cmd, { log: w.env.log, working: () => undefined, deliveryCount: 1 });
+    await w.d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: w.env.log, working: () => undefined, deliveryCount: 1 });
   }
   const started = Date.now();
   w.d.startLoops();

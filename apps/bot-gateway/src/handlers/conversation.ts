@@ -161,6 +161,8 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       case 'wishesRequired':
       case 'wishesTooLong':
       case 'wishesNotText':
+      case 'unavailable':
+      case 'offerChanged':
         return {};
     }
   }

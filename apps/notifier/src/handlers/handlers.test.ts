@@ -368,7 +368,7 @@ describe('KIE credits', () => {
   it('without admins nothing is sent and nothing fails', async () => {
     const quiet = createHandlers({ deliver: newDeliverer(), balance: async () => null, supportContact: '', adminIds: [] });
     const e = event('kie.credits.low.v1', { account: 'x', credits: 1, threshold: 5 });
-    await quiet['kie.credits.low.v1'](e as never, { log, working: () => undefined, deliveryCount: 1 });
+    await quiet['kie.credits.low.v1'](e as never, { durable: 'notifier-credits-low', log, working: () => undefined, deliveryCount: 1 });
     expect(tg.sent).toEqual([]);
   });
 });
