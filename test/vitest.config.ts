@@ -1,10 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 // The e2e suite starts the whole product; its files run one after another because they
-// share the JetStream topology on the test NATS server.
+// share the JetStream topology on the test NATS server. docs/ holds the check of
+// docs/design.md against the code: it needs no server and runs first, in seconds.
 export default defineConfig({
   test: {
-    include: ['e2e/**/*.test.ts'],
+    include: ['docs/**/*.test.ts', 'e2e/**/*.test.ts'],
+    globalSetup: ['./src/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 240_000,
     hookTimeout: 120_000,

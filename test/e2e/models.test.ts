@@ -38,6 +38,12 @@ describe('videos of the offered models', () => {
     );
   const ofOrder = async <T extends Parameters<typeof eventsOf>[1]>(type: T, orderId: string) =>
     (await eventsOf(stack.nc, type)).filter((e) => (e.data as { orderId?: string }).orderId === orderId);
+  /** Billing settles each video after the orchestrator's completion event: wait for all of them. */
+  const settled = (type: 'billing.credits.captured.v1' | 'billing.credits.refunded.v1', orderId: string, n: number) =>
+    eventually(async () => {
+      const found = (await eventsOf(stack.nc, type)).filter((e) => e.data.orderId === orderId);
+      return found.length >= n ? found.map((e) => e.data.amount) : null;
+    }, 30_000, 200);
   const balanceOf = (userId: number) => requestRpc(stack.nc, 'billing.balance.get', { userId });
   /** The offer in KV changed; the bot re-reads it at most every 5 s (its cache), so give it that. */
   const botSees = async (models: string[]) => {
@@ -60,8 +66,7 @@ describe('videos of the offered models', () => {
     });
     expect((await completed(veoOrder.data.orderId)).data).toMatchObject({ delivered: 1, failed: 0 });
     expect((await ofOrder('billing.credits.reserved.v1', veoOrder.data.orderId))[0]!.data.amount).toBe(3);
-    await eventually(async () => (await ofOrder('billing.credits.captured.v1', veoOrder.data.orderId)).length >= 1, 30_000, 200);
-    expect((await ofOrder('billing.credits.captured.v1', veoOrder.data.orderId)).map((e) => e.data.amount)).toEqual([3]);
+    expect(await settled('billing.credits.captured.v1', veoOrder.data.orderId, 1)).toEqual([3]);
     expect(await balanceOf(veoSeller.userId)).toMatchObject({ balance: 7, held: 0 });
     const veoTasks = stack.kie.tasks().filter((t) => t.model === 'veo3_fast');
     expect(veoTasks).toHaveLength(1);
@@ -85,9 +90,7 @@ describe('videos of the offered models', () => {
     });
     expect((await completed(klingOrder.data.orderId)).data).toMatchObject({ delivered: 3, failed: 0 });
     expect((await ofOrder('billing.credits.reserved.v1', klingOrder.data.orderId))[0]!.data.amount).toBe(6);
-    // Billing captures each delivery on its own; the order may complete before the last capture is out.
-    await eventually(async () => (await ofOrder('billing.credits.captured.v1', klingOrder.data.orderId)).length >= 3, 30_000, 200);
-    expect((await ofOrder('billing.credits.captured.v1', klingOrder.data.orderId)).map((e) => e.data.amount)).toEqual([2, 2, 2]);
+    expect(await settled('billing.credits.captured.v1', klingOrder.data.orderId, 3)).toEqual([2, 2, 2]);
     expect(await balanceOf(klingSeller.userId)).toMatchObject({ balance: 1, held: 0 });
     const klingTasks = stack.kie.tasks().filter((t) => t.model === 'kling-3.0/video');
     expect(klingTasks).toHaveLength(3);
@@ -113,8 +116,7 @@ describe('videos of the offered models', () => {
 
     const failed = await ofOrder('jobs.video.failed.v1', order.data.orderId);
     expect(failed.map((e) => e.data.reason)).toEqual(['config', 'config', 'config']);
-    const refunded = await ofOrder('billing.credits.refunded.v1', order.data.orderId);
-    expect(refunded.map((e) => e.data.amount)).toEqual([3, 3, 3]);
+    expect(await settled('billing.credits.refunded.v1', order.data.orderId, 3)).toEqual([3, 3, 3]);
     expect(await balanceOf(seller.userId)).toMatchObject({ balance: 9, held: 0 });
     const texts = () => stack.tg.botMessages(seller.userId).map((m) => m.text ?? '');
     await eventually(() => texts().filter((t) => /temporarily unavailable/i.test(t) && t.includes('@support')).length === 3);
@@ -135,6 +137,7 @@ describe('videos of the offered models', () => {
     const nextOrder = await orderOf(next.userId);
     expect(nextOrder.data).toMatchObject({ spec: { model: 'kling-3.0/video' }, creditsPerVideo: 2 });
     expect((await completed(nextOrder.data.orderId)).data).toMatchObject({ delivered: 1, failed: 0 });
+    await settled('billing.credits.captured.v1', nextOrder.data.orderId, 1);
     expect(await balanceOf(next.userId)).toMatchObject({ balance: 0, held: 0 });
   });
 });

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
     const c = loadConfig({
       KIE_API_KEYS: 'main=sk-1, spare=sk-2',
       PUBLIC_BASE_URL: 'https://bot.example/',
-      KIE_DISPATCHER_HTTP_PORT: '9000',
+      HTTP_PORT: '9000',
       KIE_SUBMIT_RATE: '5/1s',
       KIE_BILLING_FAILOVER: 'true',
       GENERATION_DEADLINE: '10m',
@@ -90,15 +90,21 @@ describe('loadConfig', () => {
     expect(c.KIE_KEY_CAP_COOLDOWN).toBe(30 * 60_000);
     expect(loadConfig({ KIE_API_KEYS: 'k', KIE_MODEL: 'veo3' }).models).toEqual(['veo3']);
     // KIE_MODELS wins over the alias.
-    expect(loadConfig({ KIE_API_KEYS: 'k', KIE_MODEL: 'veo3', KIE_MODELS: 'veo3_lite' }).models).toEqual(['veo3_lite']);
+    expect(loadConfig({ KIE_API_KEYS: 'k', KIE_MODEL: 'veo3', KIE_MODELS: 'veo3_lite' }).models).toEqual([
+      'veo3_lite',
+    ]);
   });
 
   it('fails at start on an unknown model, naming it and the known ones', () => {
     expect(() => loadConfig({ KIE_API_KEYS: 'k', KIE_MODELS: 'veo3_fast,kling-9/video' })).toThrow(
       /unknown model "kling-9\/video".*known: .*veo3_fast/,
     );
-    expect(() => loadConfig({ KIE_API_KEYS: 'k', KIE_MODEL_PRICES: 'veo3_fast:0' })).toThrow(/KIE_MODEL_PRICES/);
-    expect(() => loadConfig({ KIE_API_KEYS: 'k', KIE_MODEL_PRICES: 'nope:2' })).toThrow(/unknown model "nope"/);
+    expect(() => loadConfig({ KIE_API_KEYS: 'k', KIE_MODEL_PRICES: 'veo3_fast:0' })).toThrow(
+      /KIE_MODEL_PRICES/,
+    );
+    expect(() => loadConfig({ KIE_API_KEYS: 'k', KIE_MODEL_PRICES: 'nope:2' })).toThrow(
+      /unknown model "nope"/,
+    );
   });
 
   it('rejects a malformed rate', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, duration, flag, httpPort, loadConfig as parseEnv } from '@neurocards/platform';
+import { commonEnv, databaseEnv, duration, flag, httpPort, parseEnv } from '@neurocards/platform';
 import { parseSubmitRate } from './domain/keys';
 import { CATALOGUE, DEFAULT_MODELS } from './domain/models';
 
@@ -105,7 +105,10 @@ export const schema = z.object({
 
 type Parsed = z.infer<typeof schema>;
 
-export type Config = Omit<Parsed, 'KIE_CALLBACK_BASE_URL' | 'KIE_MODELS' | 'KIE_MODEL' | 'KIE_MODEL_PRICES'> & {
+export type Config = Omit<
+  Parsed,
+  'KIE_CALLBACK_BASE_URL' | 'KIE_MODELS' | 'KIE_MODEL' | 'KIE_MODEL_PRICES'
+> & {
   httpPort: number;
   /** Root of the callBackUrl given to KIE, without a trailing slash. */
   callbackBaseUrl: string;
@@ -118,7 +121,14 @@ export type Config = Omit<Parsed, 'KIE_CALLBACK_BASE_URL' | 'KIE_MODELS' | 'KIE_
 /** KIE_MODELS (else KIE_MODEL, else the default list), every id checked against the catalogue. */
 export function parseModels(list: string | undefined, single: string | undefined): string[] {
   const text = list ?? single ?? DEFAULT_MODELS.join(',');
-  const ids = [...new Set(text.split(',').map((s) => s.trim()).filter(Boolean))];
+  const ids = [
+    ...new Set(
+      text
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (ids.length === 0) throw new Error('KIE_MODELS: at least one model is required');
   const unknown = ids.filter((id) => !CATALOGUE.has(id));
   if (unknown.length > 0)
@@ -131,7 +141,10 @@ export function parseModels(list: string | undefined, single: string | undefined
 /** `KIE_MODEL_PRICES`: `id:credits,…`; a model not listed costs 1 credit. */
 export function parsePrices(text: string | undefined, models: readonly string[]): Record<string, number> {
   const prices: Record<string, number> = Object.fromEntries(models.map((m) => [m, 1]));
-  for (const item of (text ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const item of (text ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     // Model ids contain `/` and `.`, never `:`; the last `:` splits.
     const at = item.lastIndexOf(':');
     const id = item.slice(0, at).trim();
@@ -149,7 +162,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const { KIE_CALLBACK_BASE_URL, KIE_MODELS, KIE_MODEL, KIE_MODEL_PRICES, ...c } = parseEnv(schema, env);
   const models = parseModels(KIE_MODELS, KIE_MODEL);
   const prices = parsePrices(KIE_MODEL_PRICES, models);
-  // HTTP port: KIE_DISPATCHER_HTTP_PORT, else HTTP_PORT, else 8083 (design §3).
+  // HTTP_PORT, else 8083 (design §3).
   const port = httpPort('kie-dispatcher', env);
   const callbackBaseUrl = (KIE_CALLBACK_BASE_URL ?? c.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`).replace(
     /\/+$/,

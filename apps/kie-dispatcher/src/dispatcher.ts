@@ -128,7 +128,16 @@ export function createDispatcher(d: DispatcherDeps) {
     ...(d.shutdownGraceMs !== undefined ? { graceMs: d.shutdownGraceMs } : {}),
     onSettled: () => submitLoop?.wake(),
   });
-  const poller = createPoller({ sql: d.sql, kie, pool, outcomes, keys: cfg.KIE_API_KEYS, defaultModel, clock, log: d.log });
+  const poller = createPoller({
+    sql: d.sql,
+    kie,
+    pool,
+    outcomes,
+    keys: cfg.KIE_API_KEYS,
+    defaultModel,
+    clock,
+    log: d.log,
+  });
   const admin = {
     sql: d.sql,
     pool,
@@ -158,7 +167,12 @@ export function createDispatcher(d: DispatcherDeps) {
     setModel: createModelsSetHandler(admin),
     /** Writes the offer to `kie_models` (at start; it is rewritten on every change). */
     publishOffer: () => models.publishOffer(clock()),
-    submitHandler: createSubmitConsumer({ sql: d.sql, clock, defaultModel, onQueued: () => submitLoop?.wake() }),
+    submitHandler: createSubmitConsumer({
+      sql: d.sql,
+      clock,
+      defaultModel,
+      onQueued: () => submitLoop?.wake(),
+    }),
     videoFailedHandler: createVideoFailedConsumer({ sql: d.sql, clock }),
     registerRoutes(app: FastifyInstance) {
       registerCallbackRoute(app, {

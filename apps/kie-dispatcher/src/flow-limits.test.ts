@@ -50,7 +50,8 @@ describe('submission limits against the KIE simulator', () => {
     expect(w.creates()).toEqual({ alpha: 30 });
     // At most 20 createTask in any 10 s window, as the client sent them.
     sent.sort((a, b) => a - b);
-    for (let i = 0; i + 20 < sent.length; i++) expect(sent[i + 20]! - sent[i]!).toBeGreaterThanOrEqual(10_000);
+    for (let i = 0; i + 20 < sent.length; i++)
+      expect(sent[i + 20]! - sent[i]!).toBeGreaterThanOrEqual(10_000);
     // The slow uploads held nobody else back: the first window filled before they finished.
     expect(order.indexOf('slow upload done')).toBe(20);
   }, 40_000);

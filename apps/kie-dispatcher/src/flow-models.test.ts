@@ -14,9 +14,11 @@ afterEach(async () => {
 const start = async (opts: Parameters<typeof startWorld>[0] = {}) => (world = await startWorld(opts));
 
 const bySubject = async (w: World, subject: string): Promise<Envelope[]> =>
-  (await w.env.sql<{ payload: Envelope }[]>`select payload from outbox where subject = ${subject} order by seq`).map(
-    (r) => r.payload,
-  );
+  (
+    await w.env.sql<
+      { payload: Envelope }[]
+    >`select payload from outbox where subject = ${subject} order by seq`
+  ).map((r) => r.payload);
 
 /** Two accounts: acctA with two keys, acctB with one. */
 const ACCOUNT_KEYS = [
@@ -45,7 +47,11 @@ describe('models against the KIE simulator', () => {
     });
     // The Veo callback (signed) was accepted.
     await eventually(() => w.sim.callbacks().some((c) => c.status === 200));
-    expect(await getTask(w.env.sql, cmd.data.jobId)).toMatchObject({ model: 'veo3_fast', duration: 8, state: 'succeeded' });
+    expect(await getTask(w.env.sql, cmd.data.jobId)).toMatchObject({
+      model: 'veo3_fast',
+      duration: 8,
+      state: 'succeeded',
+    });
   });
 
   it('a Veo video whose callbacks are lost is read from record-info', async () => {
@@ -76,8 +82,15 @@ describe('models against the KIE simulator', () => {
     expect((await outcome(w, kling.data.orderId)).type).toBe('kie.task.succeeded.v1');
     const alerts = await bySubject(w, 'kie.model.unavailable.v1');
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]!.data).toMatchObject({ model: 'veo3_fast', account: 'acctA', code: 422, stillOffered: false });
-    const offer = modelOffer.parse((await w.env.modelsKv.get(`${w.env.keyPrefix}${MODEL_OFFER_KEY}`))!.json());
+    expect(alerts[0]!.data).toMatchObject({
+      model: 'veo3_fast',
+      account: 'acctA',
+      code: 422,
+      stillOffered: false,
+    });
+    const offer = modelOffer.parse(
+      (await w.env.modelsKv.get(`${w.env.keyPrefix}${MODEL_OFFER_KEY}`))!.json(),
+    );
     expect(offer.models.map((m) => m.id)).toEqual(['kling-3.0/video']);
     const stats = await w.d.stats();
     expect(stats.models.find((m) => m.id === 'veo3_fast')).toMatchObject({
@@ -103,9 +116,17 @@ describe('models against the KIE simulator', () => {
     const done = await outcome(w, first.data.orderId);
     expect(done.data).toMatchObject({ reason: 'billing', code: 402 });
     const blocked = await eventually(async () => (await bySubject(w, 'kie.key.blocked.v1'))[0]);
-    expect(blocked.data).toMatchObject({ account: 'acctA', scope: 'account', code: 402, allKeysBlocked: false });
+    expect(blocked.data).toMatchObject({
+      account: 'acctA',
+      scope: 'account',
+      code: 402,
+      allKeysBlocked: false,
+    });
     const stats = await w.d.stats();
-    expect(stats.keys.filter((k) => k.account === 'acctA').map((k) => k.state)).toEqual(['blocked', 'blocked']);
+    expect(stats.keys.filter((k) => k.account === 'acctA').map((k) => k.state)).toEqual([
+      'blocked',
+      'blocked',
+    ]);
     expect(stats.keys.find((k) => k.name === 'b1')!.state).toBe('ok');
     for (let i = 0; i < 3; i++) {
       const next = await w.submit();
@@ -143,6 +164,19 @@ describe('models against the KIE simulator', () => {
     expect(await w.d.unblock({ target: 'nobody', adminId: 7 })).toEqual({ known: false, unblocked: [] });
   });
 
+  it('451 (KIE could not fetch the photo): the photo is uploaded again and the video retried', async () => {
+    const w = await start({ sim: { lostCallbackRate: 0, unfetchableImageMarker: 'http' } });
+    const cmd = await w.submit();
+    await eventually(async () => (await getTask(w.env.sql, cmd.data.jobId))?.lastErrorCode === 451 || null);
+    w.sim.setBehavior({ unfetchableImageMarker: '' });
+    w.skip(20_000); // past the transient back-off
+    const done = await outcome(w, cmd.data.orderId);
+    expect(done.type).toBe('kie.task.succeeded.v1');
+    expect(done.data).toMatchObject({ attempt: 2 });
+    // The cached upload URL was dropped: the retry uploaded the photo again.
+    expect(w.sim.uploads()).toHaveLength(2);
+  });
+
   it('credits below KIE_CREDIT_ALERT alert once, recovery alerts once; the gauge shows the balance', async () => {
     const registry = new Registry();
     const w = await start({
@@ -165,6 +199,11 @@ describe('models against the KIE simulator', () => {
     expect(await bySubject(w, 'kie.credits.low.v1')).toHaveLength(1);
     expect(await bySubject(w, 'kie.credits.recovered.v1')).toHaveLength(1);
     const stats = await w.d.stats();
-    expect(stats.accounts[0]).toMatchObject({ name: 'acctA', credits: 2000, budgetLimit: 20, maxInFlight: 100 });
+    expect(stats.accounts[0]).toMatchObject({
+      name: 'acctA',
+      credits: 2000,
+      budgetLimit: 20,
+      maxInFlight: 100,
+    });
   });
 });

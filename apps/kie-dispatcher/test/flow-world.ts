@@ -41,7 +41,10 @@ export async function startWorld(
     /** Wraps the real KIE client (slow uploads, answers the simulator cannot give). */
     wrap?: (kie: KieClient) => KieClient;
     deps?: Partial<
-      Pick<DispatcherDeps, 'keyParallelism' | 'shutdownGraceMs' | 'pollsPerSecondPerKey' | 'creditIntervalMs' | 'registry'>
+      Pick<
+        DispatcherDeps,
+        'keyParallelism' | 'shutdownGraceMs' | 'pollsPerSecondPerKey' | 'creditIntervalMs' | 'registry'
+      >
     >;
     /** False: the test queues work first and calls `d.startLoops()` itself. */
     loops?: boolean;
@@ -52,7 +55,12 @@ export async function startWorld(
   // Accounts as the keys name them (a key without one is its own account).
   const accounts: Record<string, string[]> = {};
   for (const k of keys) (accounts[k.account ?? k.name] ??= []).push(k.secret);
-  const sim = await startKieSim({ accounts, hmacKey: HMAC, latencyMs: opts.latencyMs ?? 300, ...opts.simOptions });
+  const sim = await startKieSim({
+    accounts,
+    hmacKey: HMAC,
+    latencyMs: opts.latencyMs ?? 300,
+    ...opts.simOptions,
+  });
   if (opts.sim) sim.setBehavior(opts.sim);
   const port = await freePort();
   let offset = 0;
@@ -95,7 +103,7 @@ export async function startWorld(
         photo: { objectKey: photo, mimeType: 'image/jpeg', sizeBytes: 8, fileUniqueId: 'u1' },
         ...over,
       });
-      await d.submitHandler(cmd, { log: env.log, working: () => undefined, deliveryCount: 1 });
+      await d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: env.log, working: () => undefined, deliveryCount: 1 });
       return cmd;
     },
     events: (orderId) => outboxFor(env.sql, orderId),

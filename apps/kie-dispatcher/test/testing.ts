@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createEvent, validFixtures, type Envelope, type EventData } from '@neurocards/contracts';
+import { createEvent, type Envelope, type EventData } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import {
   connectPostgres,
   migrate,
@@ -36,7 +37,16 @@ export async function setupInfra() {
     keyPrefix,
     /** A dispatcher on this infrastructure; `config` defaults to testConfig(). */
     dispatcher(deps: Partial<DispatcherDeps> = {}) {
-      return createDispatcher({ sql, kv, modelsKv, photosBucket: photos, log, keyPrefix, config: testConfig(), ...deps });
+      return createDispatcher({
+        sql,
+        kv,
+        modelsKv,
+        photosBucket: photos,
+        log,
+        keyPrefix,
+        config: testConfig(),
+        ...deps,
+      });
     },
     async putPhoto(bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4])): Promise<string> {
       const name = uniqueName('photo');
@@ -61,6 +71,7 @@ async function purgePrefix(kv: KV, prefix: string) {
 }
 
 export const ctx = (): HandlerContext => ({
+  durable: 'kie-dispatcher-test',
   log: silentLogger(),
   working: () => undefined,
   deliveryCount: 1,
@@ -73,7 +84,14 @@ export function submitCommand(
   return createEvent({
     subject: 'kie.task.submit.v1',
     // Kling 3.0, 5 s, unless the test says otherwise (the fixture's model is Veo).
-    data: { ...validFixtures['kie.task.submit.v1'], model: 'kling-3.0/video', duration: 5, orderId, jobId: randomUUID(), ...over },
+    data: {
+      ...validFixtures['kie.task.submit.v1'],
+      model: 'kling-3.0/video',
+      duration: 5,
+      orderId,
+      jobId: randomUUID(),
+      ...over,
+    },
     correlationId: orderId,
   }) as Envelope<EventData<'kie.task.submit.v1'>> & { type: 'kie.task.submit.v1' };
 }

@@ -15,7 +15,7 @@ describe('loadConfig', () => {
   });
 
   it('reads overrides, treating an empty key as unset', () => {
-    const c = loadConfig({ GENERATION_DEADLINE: '10m', OPENAI_API_KEY: '', ORCHESTRATOR_HTTP_PORT: '9000' });
+    const c = loadConfig({ GENERATION_DEADLINE: '10m', OPENAI_API_KEY: '', HTTP_PORT: '9000' });
     expect(c.GENERATION_DEADLINE).toBe(600_000);
     expect(c.OPENAI_API_KEY).toBeUndefined();
     expect(c.HTTP_PORT).toBe(9000);

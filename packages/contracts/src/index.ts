@@ -6,4 +6,4 @@ export * from './codec';
 export * from './rpc';
 export * from './topology';
 export * from './permissions';
-export * from './fixtures';
+export * from './constants';

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { openKv, type KV } from '@neurocards/platform';
 import { connectTestNats, silentLogger, uniqueName } from '@neurocards/platform/testing';
 import { newSession, type Session } from '../domain/session';
-import { offeredModel } from '../test-helpers';
+import { offeredModel } from '../../test/support';
 import { createOfferSource } from './model-offer';
 import { createKvSessionStore } from './session-store';
 import { createUpdateDedup } from './update-dedup';

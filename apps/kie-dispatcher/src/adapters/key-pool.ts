@@ -101,7 +101,12 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
   const accountByKey = new Map(refs.map((k) => [k.name, k.account]));
   const keysOf = (account: string) => refs.filter((k) => k.account === account).map((k) => k.name);
   const rate = { limit: o.rate.limit, windowMs: o.rate.windowMs + (o.guardMs ?? 250) };
-  const limits = { rate, parallel: o.parallel ?? 3, maxInFlight: o.maxInFlight ?? Infinity, ttlMs: o.slotTtlMs ?? 60_000 };
+  const limits = {
+    rate,
+    parallel: o.parallel ?? 3,
+    maxInFlight: o.maxInFlight ?? Infinity,
+    ttlMs: o.slotTtlMs ?? 60_000,
+  };
   const pollsPerSecond = o.pollsPerSecond ?? 8;
   // The account's entry; a key without an account is its own account, so its entry keeps
   // the key's name (and an existing per-key entry reads as that account's).
@@ -171,7 +176,10 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
       });
     },
     async release(key, id, answeredAt) {
-      await mutateAccount(accountFor(key), (s) => ({ next: releaseSlot(s, id, answeredAt, rate), result: undefined }));
+      await mutateAccount(accountFor(key), (s) => ({
+        next: releaseSlot(s, id, answeredAt, rate),
+        result: undefined,
+      }));
     },
     takePollTokens(key, want, now) {
       if (want <= 0) return Promise.resolve(0);
@@ -198,7 +206,10 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
       return mutateAccount(accountFor(key), (s) => {
         if (whole) {
           const b = block(s, now, until, code, reason);
-          return { next: b.newly ? { ...s, ...b.state } : null, result: { newly: b.newly, until: b.state.blockedUntil ?? until } };
+          return {
+            next: b.newly ? { ...s, ...b.state } : null,
+            result: { newly: b.newly, until: b.state.blockedUntil ?? until },
+          };
         }
         const b = blockKey(s, key, now, until, code, reason);
         return {

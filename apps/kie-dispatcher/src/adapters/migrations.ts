@@ -93,6 +93,9 @@ create table cancelled_jobs (
 alter table tasks add column model text;
 alter table tasks add column duration int;
 alter table tasks alter column n_frames drop not null;
+-- Tasks already sent to KIE before the catalogue were Sora 2 (Market) tasks: they are polled
+-- and read as such. Rows not sent yet keep a null model and go out as the default model.
+update tasks set model = 'sora-2-image-to-video', duration = n_frames::int where create_sent_at is not null;
 -- Attempts moved off a capped key (433) for free: they do not count against the limit.
 alter table tasks add column free_retries int not null default 0;
 `,

@@ -57,19 +57,29 @@ export function createModelStore(o: {
     read,
     publishOffer,
     async markUnavailable(model, account, refusal, now) {
-      const r = await casUpdate<Availability, { newly: boolean }>(o.kv, availabilityKey, () => ({}), (a) => {
-        const m = markUnavailable(a, model, account, { ...refusal, at: now });
-        return { next: m.newly ? m.next : null, result: { newly: m.newly } };
-      });
+      const r = await casUpdate<Availability, { newly: boolean }>(
+        o.kv,
+        availabilityKey,
+        () => ({}),
+        (a) => {
+          const m = markUnavailable(a, model, account, { ...refusal, at: now });
+          return { next: m.newly ? m.next : null, result: { newly: m.newly } };
+        },
+      );
       const a = await read();
       if (r.newly) await publishOffer(now);
       return { newly: r.newly, stillOffered: isOffered(a, model, o.accounts), epoch: a[model]?.epoch ?? 0 };
     },
     async set(model, enabled, now) {
-      await casUpdate<Availability, void>(o.kv, availabilityKey, () => ({}), (a) => ({
-        next: setEnabled(a, model, enabled),
-        result: undefined,
-      }));
+      await casUpdate<Availability, void>(
+        o.kv,
+        availabilityKey,
+        () => ({}),
+        (a) => ({
+          next: setEnabled(a, model, enabled),
+          result: undefined,
+        }),
+      );
       await publishOffer(now);
       return isOffered(await read(), model, o.accounts);
     },

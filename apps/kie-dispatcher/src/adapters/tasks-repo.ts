@@ -1,7 +1,10 @@
 import type { EventData, KieErrorClass, PhotoRef } from '@neurocards/contracts';
 import type { Sql } from '@neurocards/platform';
+import type { TaskState } from '../domain/task-state';
 
-export type TaskState = 'queued' | 'submitting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+// The states and moves are the lifecycle's (domain/task-state.ts); each query below applies
+// one of its moves, guarded by the states it allows.
+export type { TaskState };
 
 /** One job's KIE work: the current attempt and what a restart needs to resume it. */
 export interface TaskRow {

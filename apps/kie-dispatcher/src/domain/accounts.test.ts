@@ -105,7 +105,13 @@ describe('model availability and the offer', () => {
   it('builds the offer in KIE_MODELS order with label, price, lengths, orientations, sound', () => {
     const a = markUnavailable({}, 'kling-3.0/video', 'acctA', refusal).next;
     const gone = markUnavailable(a, 'kling-3.0/video', 'acctB', refusal).next;
-    const offer = buildOffer(['veo3_fast', 'kling-3.0/video', 'hailuo/2-3-image-to-video-standard'], { veo3_fast: 2 }, gone, accounts, now);
+    const offer = buildOffer(
+      ['veo3_fast', 'kling-3.0/video', 'hailuo/2-3-image-to-video-standard'],
+      { veo3_fast: 2 },
+      gone,
+      accounts,
+      now,
+    );
     expect(offer.models).toEqual([
       {
         id: 'veo3_fast',

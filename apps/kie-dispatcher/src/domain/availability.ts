@@ -18,7 +18,10 @@ export interface ModelState {
 export type Availability = Record<string, ModelState>;
 
 export const emptyModelState = (): ModelState => ({ adminOff: false, epoch: 0, unavailableOn: {} });
-export const stateOf = (a: Availability, model: string): ModelState => ({ ...emptyModelState(), ...a[model] });
+export const stateOf = (a: Availability, model: string): ModelState => ({
+  ...emptyModelState(),
+  ...a[model],
+});
 
 /** Accounts that can run the model. */
 export function runnableOn(a: Availability, model: string, accounts: readonly string[]): string[] {
@@ -31,7 +34,11 @@ export function isOffered(a: Availability, model: string, accounts: readonly str
   return !stateOf(a, model).adminOff && runnableOn(a, model, accounts).length > 0;
 }
 
-export function disabledBy(a: Availability, model: string, accounts: readonly string[]): 'admin' | 'kie' | null {
+export function disabledBy(
+  a: Availability,
+  model: string,
+  accounts: readonly string[],
+): 'admin' | 'kie' | null {
   if (stateOf(a, model).adminOff) return 'admin';
   return runnableOn(a, model, accounts).length === 0 ? 'kie' : null;
 }
@@ -48,7 +55,13 @@ export function markUnavailable(
   return {
     next: {
       ...a,
-      [model]: { ...s, unavailableOn: { ...s.unavailableOn, [account]: { ...refusal, message: refusal.message.slice(0, 500) } } },
+      [model]: {
+        ...s,
+        unavailableOn: {
+          ...s.unavailableOn,
+          [account]: { ...refusal, message: refusal.message.slice(0, 500) },
+        },
+      },
     },
     newly: true,
   };

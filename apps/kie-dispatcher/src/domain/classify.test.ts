@@ -52,7 +52,9 @@ describe('classify: HTTP status and body code', () => {
   });
 
   it('asks for a re-upload after 451 (KIE could not fetch the photo)', () => {
-    expect(classify(http(451, null, 'Failed to fetch the image: the URL is not reachable')).reupload).toBe(true);
+    expect(classify(http(451, null, 'Failed to fetch the image: the URL is not reachable')).reupload).toBe(
+      true,
+    );
     expect(classify(http(500, null, 'boom')).reupload).toBeFalsy();
   });
 
@@ -82,7 +84,10 @@ describe('classify: 422 is read by its message', () => {
     ['This model has been withdrawn', 'config'],
     ['taskId is required', 'config'],
     // The seller's content refused: their fault, never retried.
-    ['Your prompt was flagged by the content moderation system as violating content policies.', 'user_violation'],
+    [
+      'Your prompt was flagged by the content moderation system as violating content policies.',
+      'user_violation',
+    ],
     ['The image contains sensitive content and cannot be processed', 'user_violation'],
     ['Prompt rejected: public figure detected', 'user_violation'],
     ['NSFW content detected', 'user_violation'],

@@ -13,7 +13,13 @@ export interface CreditState {
   atBlock: { until: number; credits: number } | null;
 }
 
-export const emptyCreditState = (): CreditState => ({ credits: null, checkedAt: null, below: false, seq: 0, atBlock: null });
+export const emptyCreditState = (): CreditState => ({
+  credits: null,
+  checkedAt: null,
+  below: false,
+  seq: 0,
+  atBlock: null,
+});
 
 /**
  * Whether a balance lifts the account's 402 block (`blockedUntil`, null when not blocked).
@@ -28,7 +34,8 @@ export function liftDecision(
   blockedUntil: number | null,
 ): { atBlock: CreditState['atBlock']; lift: boolean } {
   if (blockedUntil === null) return { atBlock: null, lift: false };
-  if (!s.atBlock || s.atBlock.until !== blockedUntil) return { atBlock: { until: blockedUntil, credits }, lift: false };
+  if (!s.atBlock || s.atBlock.until !== blockedUntil)
+    return { atBlock: { until: blockedUntil, credits }, lift: false };
   if (credits > s.atBlock.credits && credits > 0) return { atBlock: null, lift: true };
   return { atBlock: s.atBlock, lift: false };
 }
@@ -45,7 +52,8 @@ export function crossing(
 ): { next: CreditState; alert: 'low' | 'recovered' | null } {
   const base = { ...s, credits, checkedAt: now };
   if (threshold === undefined) return { next: base, alert: null };
-  if (credits < threshold && !s.below) return { next: { ...base, below: true, seq: s.seq + 1 }, alert: 'low' };
+  if (credits < threshold && !s.below)
+    return { next: { ...base, below: true, seq: s.seq + 1 }, alert: 'low' };
   if (credits >= threshold && s.below) return { next: { ...base, below: false }, alert: 'recovered' };
   return { next: base, alert: null };
 }

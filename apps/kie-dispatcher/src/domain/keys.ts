@@ -114,7 +114,11 @@ export function unansweredBy(s: KeyState, key: string, now: number): number {
 }
 
 /** A key's health: the worse of its account's and its own (blocked > cooling > ok). */
-export function keyHealth(s: AccountState, key: string, now: number): { state: KeyHealth; until: number | null; reason: string | null } {
+export function keyHealth(
+  s: AccountState,
+  key: string,
+  now: number,
+): { state: KeyHealth; until: number | null; reason: string | null } {
   const f = flagsOf(s, key);
   const a = health(s, now);
   const own = health({ ...emptyKeyState(), coolUntil: f.coolUntil, blockedUntil: f.blockedUntil }, now);
@@ -173,7 +177,10 @@ export function blockKey(
   return {
     state: {
       ...s,
-      keys: { ...s.keys, [key]: { ...f, blockedUntil: until, blockedCode: code, blockedReason: reason.slice(0, 500) } },
+      keys: {
+        ...s.keys,
+        [key]: { ...f, blockedUntil: until, blockedCode: code, blockedReason: reason.slice(0, 500) },
+      },
     },
     newly,
   };
@@ -239,11 +246,15 @@ export function rankAccountKeys(
     for (const key of a.keys) {
       if ((opts.exclude ?? []).includes(key)) continue;
       const cap = keyCapacity(a.state, key, a.inFlight, opts.maxInFlight, opts.now, opts.rate, opts.parallel);
-      if (cap > 0) out.push({ key, cap, acctCap, open: unansweredBy(a.state, key, opts.now), inFlight: a.inFlight });
+      if (cap > 0)
+        out.push({ key, cap, acctCap, open: unansweredBy(a.state, key, opts.now), inFlight: a.inFlight });
     }
   }
   return out
-    .sort((x, y) => y.acctCap - x.acctCap || x.open - y.open || x.inFlight - y.inFlight || x.key.localeCompare(y.key))
+    .sort(
+      (x, y) =>
+        y.acctCap - x.acctCap || x.open - y.open || x.inFlight - y.inFlight || x.key.localeCompare(y.key),
+    )
     .map((k) => k.key);
 }
 
@@ -304,7 +315,13 @@ export interface Candidate {
  */
 export function rankKeys(
   keys: readonly Candidate[],
-  opts: { now: number; rate: SubmitRate; maxInFlight: number; parallel?: number; exclude?: readonly string[] },
+  opts: {
+    now: number;
+    rate: SubmitRate;
+    maxInFlight: number;
+    parallel?: number;
+    exclude?: readonly string[];
+  },
 ): string[] {
   return keys
     .filter((k) => !(opts.exclude ?? []).includes(k.name))

@@ -12,7 +12,11 @@ import {
   resolveDuration,
 } from './models';
 
-const base = { prompt: 'A person holds the product', imageUrl: 'https://kie.example/p.jpg', callBackUrl: 'https://bot.example/kie/callback/t' };
+const base = {
+  prompt: 'A person holds the product',
+  imageUrl: 'https://kie.example/p.jpg',
+  callBackUrl: 'https://bot.example/kie/callback/t',
+};
 const ratios = { portrait: '9:16', landscape: '16:9' } as const;
 
 describe('catalogue: the exact request of each model', () => {
@@ -54,22 +58,25 @@ describe('catalogue: the exact request of each model', () => {
         });
   });
 
-  it.each(['bytedance/seedance-2', 'bytedance/seedance-2-fast'])('%s: first_frame_url, duration a number', (id) => {
-    for (const aspectRatio of ['portrait', 'landscape'] as const)
-      for (const duration of [5, 10, 15])
-        expect(buildRequest(id, { ...base, aspectRatio, duration }).body).toEqual({
-          model: id,
-          callBackUrl: base.callBackUrl,
-          input: {
-            prompt: base.prompt,
-            first_frame_url: base.imageUrl,
-            generate_audio: true,
-            resolution: '720p',
-            aspect_ratio: ratios[aspectRatio],
-            duration,
-          },
-        });
-  });
+  it.each(['bytedance/seedance-2', 'bytedance/seedance-2-fast'])(
+    '%s: first_frame_url, duration a number',
+    (id) => {
+      for (const aspectRatio of ['portrait', 'landscape'] as const)
+        for (const duration of [5, 10, 15])
+          expect(buildRequest(id, { ...base, aspectRatio, duration }).body).toEqual({
+            model: id,
+            callBackUrl: base.callBackUrl,
+            input: {
+              prompt: base.prompt,
+              first_frame_url: base.imageUrl,
+              generate_audio: true,
+              resolution: '720p',
+              aspect_ratio: ratios[aspectRatio],
+              duration,
+            },
+          });
+    },
+  );
 
   it('wan/2-6-image-to-video: image_urls, duration string, no aspect_ratio (the photo decides)', () => {
     for (const aspectRatio of ['portrait', 'landscape'] as const)
@@ -77,17 +84,29 @@ describe('catalogue: the exact request of each model', () => {
         expect(buildRequest('wan/2-6-image-to-video', { ...base, aspectRatio, duration }).body).toEqual({
           model: 'wan/2-6-image-to-video',
           callBackUrl: base.callBackUrl,
-          input: { prompt: base.prompt, image_urls: [base.imageUrl], duration: String(duration), resolution: '720p' },
+          input: {
+            prompt: base.prompt,
+            image_urls: [base.imageUrl],
+            duration: String(duration),
+            resolution: '720p',
+          },
         });
   });
 
   it('hailuo/2-3-image-to-video-standard: one image_url, 6 or 10 s at 768P', () => {
     for (const aspectRatio of ['portrait', 'landscape'] as const)
       for (const duration of [6, 10])
-        expect(buildRequest('hailuo/2-3-image-to-video-standard', { ...base, aspectRatio, duration }).body).toEqual({
+        expect(
+          buildRequest('hailuo/2-3-image-to-video-standard', { ...base, aspectRatio, duration }).body,
+        ).toEqual({
           model: 'hailuo/2-3-image-to-video-standard',
           callBackUrl: base.callBackUrl,
-          input: { prompt: base.prompt, image_url: base.imageUrl, duration: String(duration), resolution: '768P' },
+          input: {
+            prompt: base.prompt,
+            image_url: base.imageUrl,
+            duration: String(duration),
+            resolution: '768P',
+          },
         });
   });
 
@@ -113,7 +132,9 @@ describe('catalogue: the exact request of each model', () => {
       expect(row.label.length).toBeGreaterThan(0);
       expect(row.docs).toMatch(/^https:\/\/docs\.kie\.ai\//);
     }
-    expect(() => buildRequest('sora-3', { ...base, aspectRatio: 'portrait', duration: 5 })).toThrow(/unknown KIE model/);
+    expect(() => buildRequest('sora-3', { ...base, aspectRatio: 'portrait', duration: 5 })).toThrow(
+      /unknown KIE model/,
+    );
   });
 
   it('falls back to the default length when the asked one is not offered', () => {
@@ -127,13 +148,21 @@ describe('catalogue: the exact request of each model', () => {
 });
 
 describe('catalogue: reading Market records (recordInfo and callback)', () => {
-  const rec = (over: Record<string, unknown>) => ({ taskId: 't1', model: 'kling-3.0/video', state: 'generating', ...over });
+  const rec = (over: Record<string, unknown>) => ({
+    taskId: 't1',
+    model: 'kling-3.0/video',
+    state: 'generating',
+    ...over,
+  });
 
   it('waits, succeeds with resultJson URLs, or fails with failCode/failMsg', () => {
     expect(readMarketRecord(null)).toEqual({ kind: 'pending' });
-    for (const state of ['waiting', 'queuing', 'generating']) expect(readMarketRecord(rec({ state }))).toEqual({ kind: 'pending' });
+    for (const state of ['waiting', 'queuing', 'generating'])
+      expect(readMarketRecord(rec({ state }))).toEqual({ kind: 'pending' });
     expect(
-      readMarketRecord(rec({ state: 'success', resultJson: JSON.stringify({ resultUrls: ['https://cdn.example/v.mp4'] }) })),
+      readMarketRecord(
+        rec({ state: 'success', resultJson: JSON.stringify({ resultUrls: ['https://cdn.example/v.mp4'] }) }),
+      ),
     ).toEqual({ kind: 'success', urls: ['https://cdn.example/v.mp4'] });
     expect(readMarketRecord(rec({ state: 'success', resultJson: '{}' })).kind).toBe('failure');
     expect(readMarketRecord(rec({ state: 'fail', failCode: 422, failMsg: 'content policy' }))).toEqual({
@@ -146,7 +175,10 @@ describe('catalogue: reading Market records (recordInfo and callback)', () => {
     const body = {
       code: 200,
       msg: 'Playground task completed successfully.',
-      data: rec({ state: 'success', resultJson: JSON.stringify({ resultUrls: ['https://cdn.example/v.mp4'] }) }),
+      data: rec({
+        state: 'success',
+        resultJson: JSON.stringify({ resultUrls: ['https://cdn.example/v.mp4'] }),
+      }),
     };
     expect(callbackFamily(body)).toBe('market');
     expect(callbackTaskId(body)).toBe('t1');
@@ -174,15 +206,37 @@ describe('catalogue: reading Veo records and callbacks', () => {
     expect(readVeoRecord(null)).toEqual({ kind: 'pending' });
     expect(
       readVeoRecord(
-        record({ successFlag: 1, response: { taskId: 'x', resultUrls: ['https://cdn.example/veo.mp4'], originUrls: [], resolution: '720p' } }),
+        record({
+          successFlag: 1,
+          response: {
+            taskId: 'x',
+            resultUrls: ['https://cdn.example/veo.mp4'],
+            originUrls: [],
+            resolution: '720p',
+          },
+        }),
       ),
     ).toEqual({ kind: 'success', urls: ['https://cdn.example/veo.mp4'] });
     expect(readVeoRecord(record({ successFlag: 1, response: { resultUrls: [] } })).kind).toBe('failure');
-    expect(readVeoRecord(record({ successFlag: 2, errorCode: 400, errorMessage: 'Your prompt was flagged by Website as violating content policies' }))).toEqual({
+    expect(
+      readVeoRecord(
+        record({
+          successFlag: 2,
+          errorCode: 400,
+          errorMessage: 'Your prompt was flagged by Website as violating content policies',
+        }),
+      ),
+    ).toEqual({
       kind: 'failure',
-      failure: { kind: 'task_failed', failCode: '400', failMsg: 'Your prompt was flagged by Website as violating content policies' },
+      failure: {
+        kind: 'task_failed',
+        failCode: '400',
+        failMsg: 'Your prompt was flagged by Website as violating content policies',
+      },
     });
-    expect(readVeoRecord(record({ successFlag: 3, errorCode: 501, errorMessage: 'Generation failed' }))).toMatchObject({
+    expect(
+      readVeoRecord(record({ successFlag: 3, errorCode: 501, errorMessage: 'Generation failed' })),
+    ).toMatchObject({
       kind: 'failure',
     });
     expect(readRecord('veo', record({ successFlag: 0 }))).toEqual({ kind: 'pending' });
@@ -196,18 +250,28 @@ describe('catalogue: reading Veo records and callbacks', () => {
       data: {
         taskId: 'veo_task_abcdef123456',
         promptJson: '{"model":"veo3_fast"}',
-        info: { resultUrls: ['http://example.com/video1.mp4'], originUrls: ['http://example.com/o.mp4'], resolution: '1080p' },
+        info: {
+          resultUrls: ['http://example.com/video1.mp4'],
+          originUrls: ['http://example.com/o.mp4'],
+          resolution: '1080p',
+        },
         fallbackFlag: false,
       },
     };
     expect(callbackFamily(ok)).toBe('veo');
     expect(callbackTaskId(ok)).toBe('veo_task_abcdef123456');
     expect(readVeoCallback(ok)).toEqual({ kind: 'success', urls: ['http://example.com/video1.mp4'] });
-    const refused = { code: 400, msg: 'Your prompt was flagged by Website as violating content policies', data: { taskId: 'v', info: null, fallbackFlag: false } };
+    const refused = {
+      code: 400,
+      msg: 'Your prompt was flagged by Website as violating content policies',
+      data: { taskId: 'v', info: null, fallbackFlag: false },
+    };
     expect(readCallback('veo', refused)).toEqual({
       kind: 'failure',
       failure: { kind: 'task_failed', failCode: '400', failMsg: refused.msg },
     });
-    expect(readCallback('veo', { code: 501, msg: 'Generation failed', data: { taskId: 'v' } }).kind).toBe('failure');
+    expect(readCallback('veo', { code: 501, msg: 'Generation failed', data: { taskId: 'v' } }).kind).toBe(
+      'failure',
+    );
   });
 });

@@ -50,26 +50,24 @@ const rows: ModelRow[] = [
   // https://docs.kie.ai/veo3-api/generate-veo-3-video (quickstart: https://docs.kie.ai/veo3-api/quickstart).
   // The generate page spells the field `aspect_ratio`; an older quickstart sample sends
   // `aspectRatio`. We follow the (newer) generate page. Veo makes fixed 8 s clips with sound.
-  ...(['veo3_fast', 'veo3', 'veo3_lite'] as const).map(
-    (id): ModelRow => ({
-      id,
-      family: 'veo',
-      label: { veo3_fast: 'Veo 3.1 Fast', veo3: 'Veo 3.1', veo3_lite: 'Veo 3.1 Lite' }[id],
-      durations: [8],
-      defaultDuration: 8,
-      aspectRatios: ['portrait', 'landscape'],
-      sound: true,
-      docs: 'https://docs.kie.ai/veo3-api/generate-veo-3-video',
-      build: (i) => ({
-        prompt: i.prompt,
-        imageUrls: [i.imageUrl],
-        // One image: it is the first frame.
-        generationType: 'FIRST_AND_LAST_FRAMES_2_VIDEO',
-        aspect_ratio: ratio(i.aspectRatio),
-        enableTranslation: true,
-      }),
+  ...(['veo3_fast', 'veo3', 'veo3_lite'] as const).map((id): ModelRow => ({
+    id,
+    family: 'veo',
+    label: { veo3_fast: 'Veo 3.1 Fast', veo3: 'Veo 3.1', veo3_lite: 'Veo 3.1 Lite' }[id],
+    durations: [8],
+    defaultDuration: 8,
+    aspectRatios: ['portrait', 'landscape'],
+    sound: true,
+    docs: 'https://docs.kie.ai/veo3-api/generate-veo-3-video',
+    build: (i) => ({
+      prompt: i.prompt,
+      imageUrls: [i.imageUrl],
+      // One image: it is the first frame.
+      generationType: 'FIRST_AND_LAST_FRAMES_2_VIDEO',
+      aspect_ratio: ratio(i.aspectRatio),
+      enableTranslation: true,
     }),
-  ),
+  })),
   {
     // https://docs.kie.ai/market/kling/kling-3.0 — image_urls holds the first (and optional
     // last) frame; with an image, aspect_ratio is optional (the page says the image decides)
@@ -96,26 +94,24 @@ const rows: ModelRow[] = [
   // duration a number of seconds (4–15), resolution 480p/720p(/1080p for the full model).
   // The fast page's sample still names `bytedance/seedance-2`; its model field says
   // `bytedance/seedance-2-fast`, which we follow.
-  ...(['bytedance/seedance-2', 'bytedance/seedance-2-fast'] as const).map(
-    (id): ModelRow => ({
-      id,
-      family: 'market',
-      label: id === 'bytedance/seedance-2' ? 'Seedance 2' : 'Seedance 2 Fast',
-      durations: [5, 10, 15],
-      defaultDuration: 5,
-      aspectRatios: ['portrait', 'landscape'],
-      sound: true,
-      docs: `https://docs.kie.ai/market/bytedance/${id.split('/')[1]}`,
-      build: (i) => ({
-        prompt: i.prompt,
-        first_frame_url: i.imageUrl,
-        generate_audio: true,
-        resolution: '720p',
-        aspect_ratio: ratio(i.aspectRatio),
-        duration: i.duration,
-      }),
+  ...(['bytedance/seedance-2', 'bytedance/seedance-2-fast'] as const).map((id): ModelRow => ({
+    id,
+    family: 'market',
+    label: id === 'bytedance/seedance-2' ? 'Seedance 2' : 'Seedance 2 Fast',
+    durations: [5, 10, 15],
+    defaultDuration: 5,
+    aspectRatios: ['portrait', 'landscape'],
+    sound: true,
+    docs: `https://docs.kie.ai/market/bytedance/${id.split('/')[1]}`,
+    build: (i) => ({
+      prompt: i.prompt,
+      first_frame_url: i.imageUrl,
+      generate_audio: true,
+      resolution: '720p',
+      aspect_ratio: ratio(i.aspectRatio),
+      duration: i.duration,
     }),
-  ),
+  })),
   {
     // https://docs.kie.ai/market/wan/2-6-image-to-video — image_urls, duration "5"|"10"|"15",
     // resolution "720p"|"1080p". There is no aspect_ratio: the frame follows the photo.
@@ -197,16 +193,15 @@ export function resolveDuration(row: ModelRow, asked: number | null | undefined)
 export function buildRequest(id: string, i: RequestInput): CreateRequest {
   const row = modelRow(id);
   const built = row.build(i);
-  if (row.family === 'veo') return { family: 'veo', body: { ...built, model: id, callBackUrl: i.callBackUrl } };
+  if (row.family === 'veo')
+    return { family: 'veo', body: { ...built, model: id, callBackUrl: i.callBackUrl } };
   return { family: 'market', body: { model: id, callBackUrl: i.callBackUrl, input: built } };
 }
 
 // ---- reading a task's state --------------------------------------------------------------
 
 export type RecordOutcome =
-  | { kind: 'pending' }
-  | { kind: 'success'; urls: string[] }
-  | { kind: 'failure'; failure: KieFailure };
+  { kind: 'pending' } | { kind: 'success'; urls: string[] } | { kind: 'failure'; failure: KieFailure };
 
 const pending: RecordOutcome = { kind: 'pending' };
 const noUrls: RecordOutcome = {
@@ -214,7 +209,8 @@ const noUrls: RecordOutcome = {
   failure: { kind: 'task_failed', failCode: null, failMsg: 'success without result URLs' },
 };
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null =>
   typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : null;
 const urls = (v: unknown): string[] | null => {
@@ -268,7 +264,11 @@ export function readVeoRecord(r: unknown): RecordOutcome {
   if (flag === 2 || flag === 3)
     return {
       kind: 'failure',
-      failure: { kind: 'task_failed', failCode: str(r.errorCode), failMsg: str(r.errorMessage) ?? str(r.msg) },
+      failure: {
+        kind: 'task_failed',
+        failCode: str(r.errorCode),
+        failMsg: str(r.errorMessage) ?? str(r.msg),
+      },
     };
   return pending;
 }
@@ -290,7 +290,11 @@ export function readVeoCallback(body: unknown): RecordOutcome {
   }
   return {
     kind: 'failure',
-    failure: { kind: 'task_failed', failCode: Number.isFinite(code) ? String(code) : null, failMsg: str(body.msg) },
+    failure: {
+      kind: 'task_failed',
+      failCode: Number.isFinite(code) ? String(code) : null,
+      failMsg: str(body.msg),
+    },
   };
 }
 

@@ -49,10 +49,17 @@ export function takeSlot(s: KeyState, now: number, id: string, l: SlotLimits): K
  * blocked nor cooling, room in the account's window and under its KIE_MAX_IN_FLIGHT
  * (`inFlight` is the account's), fewer than `parallel` unanswered calls on the key.
  */
-export function takeKeySlot(s: AccountState, key: string, now: number, id: string, l: SlotLimits): AccountState | null {
+export function takeKeySlot(
+  s: AccountState,
+  key: string,
+  now: number,
+  id: string,
+  l: SlotLimits,
+): AccountState | null {
   if (keyHealth(s, key, now).state !== 'ok') return null;
   if (windowRoom(s, now, l.rate) < 1) return null;
-  if (unansweredBy(s, key, now) >= l.parallel || l.inFlight + unanswered(s, now) >= l.maxInFlight) return null;
+  if (unansweredBy(s, key, now) >= l.parallel || l.inFlight + unanswered(s, now) >= l.maxInFlight)
+    return null;
   return {
     ...s,
     recent: inWindow(s.recent, now, l.rate),

@@ -62,7 +62,9 @@ export function createCreditMonitor(d: CreditMonitorDeps): CreditMonitor {
     const state = snapshot.find((a) => a.name === account);
     // Any key of the account that is not revoked can read the balance (a 402 block is the
     // account's: its keys still answer the credit call).
-    const key = state?.keys.find((k) => keyHealth({ ...state.state, blockedUntil: null }, k, now).state !== 'blocked');
+    const key = state?.keys.find(
+      (k) => keyHealth({ ...state.state, blockedUntil: null }, k, now).state !== 'blocked',
+    );
     const secret = key ? secrets.get(key) : undefined;
     if (!secret) return;
     const res = await d.kie.credit(secret, signal);
@@ -72,24 +74,37 @@ export function createCreditMonitor(d: CreditMonitorDeps): CreditMonitor {
     }
     const credits = res.value;
     gauge?.set({ account }, credits);
-    const blockedUntil = state && health(state.state, now).state === 'blocked' ? state.state.blockedUntil : null;
-    const { alert, lift } = await casUpdate<CreditState, { alert: Envelope | null; lift: boolean }>(d.kv, entry(account), emptyCreditState, (s) => {
-      const c = crossing(s, credits, d.threshold, now);
-      const l = liftDecision(s, credits, blockedUntil);
-      const event = c.alert
-        ? createEvent({
-            subject: c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
-            id: deterministicId(c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1', account, c.next.seq),
-            correlationId: `kie-account:${account}`,
-            causationId: null,
-            data: { account, credits, threshold: d.threshold! },
-          })
-        : null;
-      return { next: { ...c.next, atBlock: l.atBlock }, result: { alert: event, lift: l.lift } };
-    });
+    const blockedUntil =
+      state && health(state.state, now).state === 'blocked' ? state.state.blockedUntil : null;
+    const { alert, lift } = await casUpdate<CreditState, { alert: Envelope | null; lift: boolean }>(
+      d.kv,
+      entry(account),
+      emptyCreditState,
+      (s) => {
+        const c = crossing(s, credits, d.threshold, now);
+        const l = liftDecision(s, credits, blockedUntil);
+        const event = c.alert
+          ? createEvent({
+              subject: c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
+              id: deterministicId(
+                c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
+                account,
+                c.next.seq,
+              ),
+              correlationId: `kie-account:${account}`,
+              causationId: null,
+              data: { account, credits, threshold: d.threshold! },
+            })
+          : null;
+        return { next: { ...c.next, atBlock: l.atBlock }, result: { alert: event, lift: l.lift } };
+      },
+    );
     if (alert) {
       await transaction(d.sql, (tx) => enqueue(tx, alert));
-      log.warn({ account, credits, threshold: d.threshold, alert: alert.type }, 'KIE credit balance crossed the alert threshold');
+      log.warn(
+        { account, credits, threshold: d.threshold, alert: alert.type },
+        'KIE credit balance crossed the alert threshold',
+      );
     }
     if (lift && (await d.pool.liftAccountBlock(account, now)))
       log.info({ account, credits }, 'KIE account has credits again; its block is lifted');

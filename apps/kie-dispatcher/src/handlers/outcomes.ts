@@ -2,10 +2,19 @@ import { createEvent, deterministicId, type Envelope } from '@neurocards/contrac
 import { enqueue, transaction, type Logger, type Sql } from '@neurocards/platform';
 import type { KeyPool } from '../adapters/key-pool';
 import type { ModelStore } from '../adapters/model-store';
-import { dropUpload, finish, getTask, lockTask, requeue, type TaskRow, type TaskState } from '../adapters/tasks-repo';
+import {
+  dropUpload,
+  finish,
+  getTask,
+  lockTask,
+  requeue,
+  type TaskRow,
+  type TaskState,
+} from '../adapters/tasks-repo';
 import { BILLING_BLOCK_MS, DEFAULT_COOLDOWN_MS, decideAfterFailure } from '../domain/backoff';
 import { classify, type Classified, type KieFailure } from '../domain/classify';
 import { keyHealth, type AccountState } from '../domain/keys';
+import { transition } from '../domain/task-state';
 
 /** Which attempt an outcome belongs to; a stale or repeated outcome changes nothing. */
 export interface AttemptOutcomeRef {
@@ -72,7 +81,11 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
     const { newly, until } = await pool.block(keyName, now, now + BILLING_BLOCK_MS, c.code, c.message, scope);
     const keys = allKeys(await pool.snapshot(), now);
     const all = keys.length > 0 && keys.every((k) => k.health === 'blocked');
-    if (newly) log.error({ keyName, account, scope, code: c.code, allKeysBlocked: all }, 'KIE key blocked for billing');
+    if (newly)
+      log.error(
+        { keyName, account, scope, code: c.code, allKeysBlocked: all },
+        'KIE key blocked for billing',
+      );
     if (scope === 'account') d.onAccountEmpty?.(account);
     return createEvent({
       subject: 'kie.key.blocked.v1',
@@ -96,14 +109,22 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
    * unavailable there (KV, shared), and returns the admins' alert — one per (model, account,
    * epoch): its id is deterministic, so the outbox drops repeats.
    */
-  async function modelRefused(jobId: string, keyName: string, c: Classified, now: number): Promise<Envelope | null> {
+  async function modelRefused(
+    jobId: string,
+    keyName: string,
+    c: Classified,
+    now: number,
+  ): Promise<Envelope | null> {
     const account = pool.accountOf(keyName);
     const task = await getTask(sql, jobId);
     if (!account || !task) return null;
     const model = task.model ?? d.defaultModel;
     const m = await d.models.markUnavailable(model, account, { code: c.code, message: c.message }, now);
     if (m.newly)
-      log.error({ model, account, code: c.code, stillOffered: m.stillOffered }, 'KIE refused the model on the account');
+      log.error(
+        { model, account, code: c.code, stillOffered: m.stillOffered },
+        'KIE refused the model on the account',
+      );
     return createEvent({
       subject: 'kie.model.unavailable.v1',
       id: deterministicId('kie.model.unavailable.v1', model, account, m.epoch),
@@ -125,9 +146,10 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
       const now = new Date(clock());
       return transaction(sql, async (tx) => {
         const row = await lockTask(tx, ref.jobId);
-        // A late success of an earlier attempt still delivers the video, as long as the job is not over.
-        // A cancelled job (failed for good elsewhere) is over too.
-        if (!row || row.state === 'succeeded' || row.state === 'failed' || row.state === 'cancelled') return false;
+        // A late success of an earlier attempt still delivers the video, as long as the job is
+        // not over (a cancelled job, failed for good elsewhere, is over too).
+        if (!row || transition(row, { type: 'succeeded', attempt: ref.attempt }).kind !== 'move')
+          return false;
         await finish(tx, {
           jobId: row.jobId,
           state: 'succeeded',
@@ -162,16 +184,23 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
       // transaction below at worst leaves the key blocked/cooling with the job still in hand;
       // the retry enqueues the same (deterministic) alert.
       const blocked = ref.keyName && c.class === 'billing' ? await block(ref.keyName, c, now) : null;
-      const refused = ref.keyName && c.class === 'config' ? await modelRefused(ref.jobId, ref.keyName, c, now) : null;
+      const refused =
+        ref.keyName && c.class === 'config' ? await modelRefused(ref.jobId, ref.keyName, c, now) : null;
       const account = ref.keyName ? pool.accountOf(ref.keyName) : undefined;
       if (account && c.class === 'rate_limited') {
         // 429 is the account's shared window: every key of it waits.
         await pool.coolAccount(account, now + (c.retryAfterMs ?? DEFAULT_COOLDOWN_MS));
-        log.warn({ keyName: ref.keyName, account, retryAfterMs: c.retryAfterMs }, 'KIE account cooling down after 429');
+        log.warn(
+          { keyName: ref.keyName, account, retryAfterMs: c.retryAfterMs },
+          'KIE account cooling down after 429',
+        );
       }
       if (ref.keyName && c.class === 'key_capped') {
         await pool.coolDown(ref.keyName, now + d.keyCapCooldownMs, c.message);
-        log.warn({ keyName: ref.keyName, account, code: c.code }, 'KIE key reached its own cap; it rests, its account goes on');
+        log.warn(
+          { keyName: ref.keyName, account, code: c.code },
+          'KIE key reached its own cap; it rests, its account goes on',
+        );
       }
       const keys = c.class === 'billing' && billingFailover ? allKeys(await pool.snapshot(), now) : [];
 
@@ -192,6 +221,12 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
           freeRetries: row.freeRetries,
         });
         const error = { class: c.class, code: c.code, message: c.message };
+        const move = transition(row, {
+          type: 'failed',
+          attempt: row.attempt,
+          retry: decision.kind === 'retry',
+        });
+        if (move.kind !== 'move') return false;
         const jobLog = log.child({
           jobId: row.jobId,
           orderId: row.orderId,

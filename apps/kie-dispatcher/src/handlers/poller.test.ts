@@ -42,10 +42,13 @@ function replica(clock: ReturnType<typeof manualClock>, keyPrefix: string, polls
     keyPrefix,
     kie: counting(),
     ...(pollsPerSecondPerKey ? { pollsPerSecondPerKey } : {}),
-    config: testConfig({ KIE_BASE_URL: sim.baseUrl, KIE_UPLOAD_BASE_URL: sim.uploadBaseUrl, KIE_API_KEYS: KEYS }),
+    config: testConfig({
+      KIE_BASE_URL: sim.baseUrl,
+      KIE_UPLOAD_BASE_URL: sim.uploadBaseUrl,
+      KIE_API_KEYS: KEYS,
+    }),
   });
 }
-
 
 describe('poller', () => {
   it('an account error on recordInfo blocks the key once and stops polling with it', async () => {
@@ -85,7 +88,12 @@ describe('poller', () => {
     const prefix = `${env.keyPrefix}budget.`;
     const [a, b] = [replica(clock, prefix, 5), replica(clock, prefix, 5)];
     for (let i = 0; i < 12; i++)
-      await insertRunning(env.sql, { keyName: 'good', taskId: `t-${randomUUID()}`, token: randomUUID(), now: clock.now() });
+      await insertRunning(env.sql, {
+        keyName: 'good',
+        taskId: `t-${randomUUID()}`,
+        token: randomUUID(),
+        now: clock.now(),
+      });
     const before = polls('sk-good');
     // The clock stands still: no token refills, so both together get one second's budget.
     await a!.poller.tick();

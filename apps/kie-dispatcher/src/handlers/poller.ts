@@ -62,11 +62,14 @@ export function createPoller(d: PollerDeps): { tick(signal?: AbortSignal): Promi
   async function pollKey(keyName: string | null, rows: TaskRow[], now: number, signal?: AbortSignal) {
     const secret = keyName ? secrets.get(keyName) : undefined;
     // The key left the configuration: only the callback or the deadline can end these attempts.
-    if (!keyName || !secret) return Promise.all(rows.map((r) => later(r, now, nextPollDelayMs(ageOf(r, now)))));
+    if (!keyName || !secret)
+      return Promise.all(rows.map((r) => later(r, now, nextPollDelayMs(ageOf(r, now)))));
     const account = (await d.pool.snapshot()).find((a) => a.keys.includes(keyName));
     const h = account ? keyHealth(account.state, keyName, now) : { state: 'ok', until: null };
     if (h.state === 'blocked')
-      return Promise.all(rows.map((r) => later(r, now, Math.min(BLOCKED_RECHECK_MS, (h.until ?? now) - now))));
+      return Promise.all(
+        rows.map((r) => later(r, now, Math.min(BLOCKED_RECHECK_MS, (h.until ?? now) - now))),
+      );
     const granted = await d.pool.takePollTokens(keyName, rows.length, now);
     await Promise.all(rows.slice(granted).map((r) => later(r, now, NO_BUDGET_MS)));
     // A few calls at a time, so a billing answer stops the rest before they go out.

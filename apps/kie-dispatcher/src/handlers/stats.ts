@@ -38,7 +38,14 @@ export function createStatsHandler(d: AdminDeps) {
       keys: accounts.flatMap((a) =>
         a.keys.map((k) => {
           const h = keyHealth(a.state, k, now);
-          return { name: k, account: a.name, state: h.state, inFlight: inFlight.get(k) ?? 0, until: iso(h.until), reason: h.reason };
+          return {
+            name: k,
+            account: a.name,
+            state: h.state,
+            inFlight: inFlight.get(k) ?? 0,
+            until: iso(h.until),
+            reason: h.reason,
+          };
         }),
       ),
       accounts: accounts.map((a) => {
@@ -48,7 +55,9 @@ export function createStatsHandler(d: AdminDeps) {
           name: a.name,
           state: h.state,
           until: iso(h.until),
-          budgetUsed: inWindow(a.state.recent, now, d.rate).length + pendingInWindow(a.state.pending, now, d.rate).length,
+          budgetUsed:
+            inWindow(a.state.recent, now, d.rate).length +
+            pendingInWindow(a.state.pending, now, d.rate).length,
           budgetLimit: d.rate.limit,
           inFlight: a.keys.reduce((n, k) => n + (inFlight.get(k) ?? 0), 0),
           maxInFlight: d.maxInFlight,
@@ -85,11 +94,17 @@ export function createModelsSetHandler(d: AdminDeps) {
   const log = d.log.child({ module: 'admin' });
   return async (req: RpcRequest<'kie.models.set'>): Promise<RpcResponse<'kie.models.set'>> => {
     if (!d.offered.includes(req.model)) {
-      log.info({ adminId: req.adminId, model: req.model, enabled: req.enabled }, 'admin set an unknown model; nothing changed');
+      log.info(
+        { adminId: req.adminId, model: req.model, enabled: req.enabled },
+        'admin set an unknown model; nothing changed',
+      );
       return { model: req.model, known: false, offered: false };
     }
     const offered = await d.models.set(req.model, req.enabled, d.clock());
-    log.info({ adminId: req.adminId, model: req.model, enabled: req.enabled, offered }, 'admin set a KIE model');
+    log.info(
+      { adminId: req.adminId, model: req.model, enabled: req.enabled, offered },
+      'admin set a KIE model',
+    );
     return { model: req.model, known: true, offered };
   };
 }

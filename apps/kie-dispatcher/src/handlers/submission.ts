@@ -82,7 +82,10 @@ export function createSubmission(d: SubmissionDeps) {
     if (cached) return { ok: true, url: cached };
     const bytes = await d.photos.get(row.photo.objectKey);
     if (!bytes)
-      return { ok: false, failure: { kind: 'network', message: `photo ${row.photo.objectKey} not found in the photos bucket` } };
+      return {
+        ok: false,
+        failure: { kind: 'network', message: `photo ${row.photo.objectKey} not found in the photos bucket` },
+      };
     const ext = row.photo.mimeType.split('/')[1] ?? 'jpg';
     const res = await d.kie.upload(
       d.secrets.get(keyName)!,
@@ -97,7 +100,12 @@ export function createSubmission(d: SubmissionDeps) {
     );
     if (!res.ok) return res;
     const now = new Date(d.clock());
-    await saveUpload(d.sql, { objectKey: row.photo.objectKey, downloadUrl: res.value.downloadUrl, keyName, now });
+    await saveUpload(d.sql, {
+      objectKey: row.photo.objectKey,
+      downloadUrl: res.value.downloadUrl,
+      keyName,
+      now,
+    });
     return { ok: true, url: res.value.downloadUrl };
   }
 
@@ -139,7 +147,8 @@ export function createSubmission(d: SubmissionDeps) {
       };
       for (const name of rankAccountKeys(candidates, { ...opts, parallel: d.parallel })) {
         const keys = d.pool.keysOf(d.pool.accountOf(name)!);
-        if (await d.pool.tryTake(name, d.clock(), { id, inFlight: () => inFlightOf(d.sql, keys) })) return name;
+        if (await d.pool.tryTake(name, d.clock(), { id, inFlight: () => inFlightOf(d.sql, keys) }))
+          return name;
       }
       if (rankAccountKeys(candidates, opts).length === 0) return null;
       await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
@@ -148,7 +157,11 @@ export function createSubmission(d: SubmissionDeps) {
   }
 
   /** The row's model and request, or the reason it cannot run (configuration). */
-  function requestFor(row: TaskRow, photo: string, token: string): { model: string; req: CreateRequest } | { error: string } {
+  function requestFor(
+    row: TaskRow,
+    photo: string,
+    token: string,
+  ): { model: string; req: CreateRequest } | { error: string } {
     const model = row.model ?? d.defaultModel;
     const entry = CATALOGUE.get(model);
     if (!entry) return { error: `model "${model}" is not in the catalogue` };
@@ -187,7 +200,12 @@ export function createSubmission(d: SubmissionDeps) {
     // `config`, before its photo is uploaded; other models go on.
     const model = row.model ?? d.defaultModel;
     if (CATALOGUE.has(model) && runnableOn(await d.models.read(), model, d.pool.accounts).length === 0) {
-      await fail(row, null, { kind: 'http', status: 422, code: 422, message: `model ${model} is unavailable on every KIE account` });
+      await fail(row, null, {
+        kind: 'http',
+        status: 422,
+        code: 422,
+        message: `model ${model} is unavailable on every KIE account`,
+      });
       return;
     }
     const photo = await photoUrl(row, uploadKey, signal);
@@ -231,8 +249,10 @@ export function createSubmission(d: SubmissionDeps) {
         return;
       }
       const taskId = res.value.taskId;
-      if (await stored(row, keyName, token, taskId)) jobLog.info({ keyName, taskId }, 'task submitted to KIE');
-      else jobLog.warn({ keyName, taskId }, 'createTask answered after the attempt moved on; task left alone');
+      if (await stored(row, keyName, token, taskId))
+        jobLog.info({ keyName, taskId }, 'task submitted to KIE');
+      else
+        jobLog.warn({ keyName, taskId }, 'createTask answered after the attempt moved on; task left alone');
     } finally {
       // An abandoned call keeps its slot until the slot expires: it may still reach KIE.
       if (!abandoned) await d.pool.release(keyName, token, answeredAt);

@@ -86,7 +86,11 @@ export function createSubmitter(d: SubmitterDeps): Submitter {
       // Room of each account: the best of its keys (they share the account's window).
       const room = candidates.reduce(
         (sum, a) =>
-          sum + Math.max(0, ...a.keys.map((k) => keyCapacity(a.state, k, a.inFlight, d.maxInFlight, now, d.rate, parallel))),
+          sum +
+          Math.max(
+            0,
+            ...a.keys.map((k) => keyCapacity(a.state, k, a.inFlight, d.maxInFlight, now, d.rate, parallel)),
+          ),
         0,
       );
       if (room === 0) return false;
