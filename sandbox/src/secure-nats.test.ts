@@ -10,7 +10,6 @@ import {
   publishes,
   rpcServers,
   streamOf,
-  validFixtures,
   type BucketName,
   type ServiceName,
   type Subject,
@@ -24,6 +23,7 @@ import {
   provisionStreams,
   requestRpc,
 } from '@neurocards/platform';
+import { validFixtures } from '@neurocards/contracts/testing';
 import { freePort } from '@neurocards/platform/testing';
 import { startSecureNats, type SecureNats } from './secure-nats';
 

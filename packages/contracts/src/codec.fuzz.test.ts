@@ -8,7 +8,7 @@ const breathe = async () => {
 };
 import { catalog, subjects, type Subject } from './catalog';
 import { ContractError, createEvent, decodeEvent, encodeEvent } from './codec';
-import { validFixtures } from './fixtures';
+import { validFixtures } from './testing';
 
 /**
  * Hostile input on every event decoder (issue 7): whatever bytes arrive on whatever subject,

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { ContractError, createEvent, deadSubject, decodeEvent, validFixtures, type ConsumerDef } from '@neurocards/contracts';
+import { ContractError, createEvent, deadSubject, decodeEvent, type ConsumerDef } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import { startConsumer } from './consumer';
 import { jetstream, jetstreamManager, provisionConsumers, provisionStreams } from './nats';
 import { connectTestNats, eventually, silentLogger, uniqueName } from './testing';

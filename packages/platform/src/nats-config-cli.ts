@@ -13,11 +13,11 @@ import { natsServerConfig, publishes, type ServiceName } from '@neurocards/contr
 
 const out = path.resolve(process.argv[2] ?? 'infra/nats/nats-auth.conf');
 const services = Object.keys(publishes) as ServiceName[];
-const secret = (name: string) => process.env[name] || randomBytes(24).toString('base64url');
+const secret = (name: string) => (name && process.env[name]) || randomBytes(24).toString('base64url');
 const variable = (s: ServiceName) => `NATS_PASSWORD_${s.toUpperCase().replace(/-/g, '_')}`;
 
 const passwords = Object.fromEntries(services.map((s) => [s, secret(variable(s))])) as Record<ServiceName, string>;
-const admin = { user: 'admin', password: secret('NATS_ADMIN_PASSWORD') };
+const admin = { user: 'admin', password: process.env.NATS_ADMIN_PASSWORD || secret('') };
 mkdirSync(path.dirname(out), { recursive: true });
 writeFileSync(out, natsServerConfig({ passwords, admin }), { mode: 0o600 });
 const env = [
