@@ -3,9 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { answers } from './infra';
-import { natsServerConfig, publishes, type NatsUser, type ServiceName } from '@neurocards/contracts';
-
-const SERVICES = Object.keys(publishes) as ServiceName[];
+import { SERVICES, natsServerConfig, type NatsUser, type ServiceName } from '@neurocards/contracts';
 
 export interface SecureNats {
   /** `nats://127.0.0.1:<port>` (no credentials in it). */
