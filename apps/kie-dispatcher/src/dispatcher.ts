@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { KV, Logger, ObjectStore, Sql } from '@neurocards/platform';
+import { startLoop, type KV, type Logger, type Loop, type ObjectStore, type Sql } from '@neurocards/platform';
 import type { Registry } from 'prom-client';
 import { createKeyPool, type KeyPool } from './adapters/key-pool';
 import { createKieClient, type KieClient } from './adapters/kie-client';
@@ -8,7 +8,6 @@ import { createPhotoStore } from './adapters/photo-store';
 import type { Config } from './config';
 import { registerCallbackRoute } from './handlers/callback';
 import { createCreditMonitor } from './handlers/credits';
-import { startLoop, type Loop } from './handlers/loop';
 import { createOutcomes, type Outcomes } from './handlers/outcomes';
 import { createPoller } from './handlers/poller';
 import { createModelsSetHandler, createStatsHandler, createUnblockHandler } from './handlers/stats';
