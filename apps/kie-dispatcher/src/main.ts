@@ -8,10 +8,9 @@ runMain('kie-dispatcher', async () => {
   const rt = await createRuntime({
     service: 'kie-dispatcher',
     config,
-    httpPort: config.httpPort,
+    httpPort: config.HTTP_PORT,
     database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
   });
-  if (!rt.sql) throw new Error('kie-dispatcher runtime started without Postgres');
 
   const dispatcher = createDispatcher({
     sql: rt.sql,

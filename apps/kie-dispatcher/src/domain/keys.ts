@@ -339,14 +339,3 @@ export function rankKeys(
 export function allBlocked(keys: readonly { state: KeyState }[], now: number): boolean {
   return keys.length > 0 && keys.every((k) => health(k.state, now).state === 'blocked');
 }
-
-/** Parses `20/10s` (also `20/10000ms`, `100/1m`). */
-export function parseSubmitRate(text: string): SubmitRate {
-  const m = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (!m) throw new Error(`expected a rate like 20/10s, got "${text}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000 }[m[3] as 'ms' | 's' | 'm'];
-  const limit = Number(m[1]);
-  const windowMs = Math.round(Number(m[2]) * unit);
-  if (limit < 1 || windowMs < 1) throw new Error(`rate must be positive, got "${text}"`);
-  return { limit, windowMs };
-}
