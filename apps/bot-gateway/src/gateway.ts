@@ -46,6 +46,8 @@ export interface GatewayOptions {
   offerKey?: string;
   /** Tests that share a NATS server use their own durable (starting at new messages). */
   updatesDurable?: string;
+  /** Tests: a short ack wait, so updates held by a killed gateway come back quickly. */
+  updatesAckWaitSeconds?: number;
   /** Tests: wrap the real adapters to inject failures. */
   wrapDedup?: (real: UpdateDedup) => UpdateDedup;
   wrapPublish?: (real: Publish) => Publish;
@@ -139,7 +141,11 @@ export async function createGateway(
       // Long polling and a webhook exclude each other: Telegram refuses getUpdates while one is set.
       await bot.api.deleteWebhook();
       const botId = bot.botInfo.id;
-      const def = { ...UPDATES_CONSUMER, durable: opts.updatesDurable ?? UPDATES_CONSUMER.durable };
+      const def = {
+        ...UPDATES_CONSUMER,
+        durable: opts.updatesDurable ?? UPDATES_CONSUMER.durable,
+        ackWaitSeconds: opts.updatesAckWaitSeconds ?? UPDATES_CONSUMER.ackWaitSeconds,
+      };
       const stream = streamOf(def.subject);
       await provisionConsumers(rt.jsm, stream, [def], { onlyNew: opts.updatesDurable !== undefined });
       consumer = await startConsumer({
