@@ -131,9 +131,13 @@ describe('a Confirm is never lost', () => {
     const confirm = button(summary, /^ok:/);
 
     claimsFail = true;
-    const first = await sim.userPresses(user, summary.messageId, confirm);
-    await sim.waitForBotMessage(user.userId, textIs(t('en', 'temporaryFailure')));
-    claimsFail = false;
+    let first: { callbackQueryId: string };
+    try {
+      first = await sim.userPresses(user, summary.messageId, confirm);
+      await sim.waitForBotMessage(user.userId, textIs(t('en', 'temporaryFailure')));
+    } finally {
+      claimsFail = false;
+    }
     expect(sim.callbackAnswers()).toContainEqual(
       expect.objectContaining({ callbackQueryId: first.callbackQueryId, text: t('en', 'temporaryFailure') }),
     );

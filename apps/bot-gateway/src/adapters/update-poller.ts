@@ -81,7 +81,7 @@ export function startUpdatePoller(opts: PollerOptions): UpdatePoller {
           abort.signal as Parameters<Api['getUpdates']>[1],
         );
         failures = 0;
-      } catch (err) {
+      } catch {
         if (abort.signal.aborted) break;
         failures++;
         // Failed calls are logged by the API transformer; back off so an outage is not hammered.
