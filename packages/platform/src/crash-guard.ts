@@ -4,6 +4,8 @@ import type { Logger } from './logger';
 const DRIVER_FRAME = /postgres[\\/](?:cjs[\\/]|cf[\\/])?src[\\/]connection\.js/;
 /** The driver's own codes for a connection that went away (postgres/src/errors.js). */
 const DRIVER_CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTROYED', 'CONNECTION_ENDED', 'CONNECT_TIMEOUT']);
+/** The socket's own errors when the server goes away (a crash resets the connection). */
+const SOCKET_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
 
 /**
  * An error the `postgres` driver throws or rejects outside any query of ours when a
@@ -14,17 +16,20 @@ const DRIVER_CONNECTION_CODES = new Set(['CONNECTION_CLOSED', 'CONNECTION_DESTRO
  * - a connection-class failure (SQLSTATE 08xxx, 57P01-57P03 such as "terminating
  *   connection due to administrator command" or "the database system is starting up", or
  *   the driver's CONNECTION_CLOSED) rejected from the driver's internal start-up queries,
- *   which nobody awaits.
+ *   which nobody awaits; likewise the socket's ECONNRESET when the server crashes.
  * The pool reconnects by itself; the queries that were in flight failed to their callers.
  */
 export function isDriverConnectionError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const stack = err.stack ?? '';
-  if (!DRIVER_FRAME.test(stack)) return false;
+  // The driver decorates an error it fails a query with (postgres/src/connection.js
+  // queryError): a socket error rejected from its internal queries has no frame of its own.
+  const fromDriver = DRIVER_FRAME.test(stack) || Object.getOwnPropertyDescriptor(err, 'query') !== undefined;
+  if (!fromDriver) return false;
   if (err instanceof TypeError) return /reading 'write'/.test(err.message) && /\bnextWrite\b/.test(stack);
   const code = (err as { code?: unknown }).code;
   if (typeof code !== 'string') return false;
-  return DRIVER_CONNECTION_CODES.has(code) || /^(08|57P0[123])/.test(code);
+  return DRIVER_CONNECTION_CODES.has(code) || SOCKET_CODES.has(code) || /^(08|57P0[123])/.test(code);
 }
 
 let installed = false;

@@ -62,6 +62,6 @@ describe('start-up while PostgreSQL is down', () => {
       await starting;
       await (rt as Runtime | null)?.shutdown.run('test over');
     }
-  });
+  }, 60_000);
 });
 
