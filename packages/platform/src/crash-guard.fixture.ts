@@ -19,7 +19,7 @@ runMain('fixture', async () => {
       throw err;
     });
     setTimeout(() => {
-      console.log('ALIVE');
+      process.stdout.write('ALIVE\n');
       process.exit(0);
     }, 300);
     return;
@@ -39,13 +39,13 @@ runMain('fixture', async () => {
     }
   };
   const workers = Array.from({ length: 20 }, worker);
-  const report = setInterval(() => console.log(`OK ${ok}`), 100);
+  const report = setInterval(() => process.stdout.write(`OK ${ok}\n`), 100);
   process.stdin.on('data', () => {
     stopping = true;
     clearInterval(report);
     void Promise.all(workers).then(async () => {
       await sql.end({ timeout: 1 });
-      console.log('DONE');
+      process.stdout.write('DONE\n');
       process.exit(0);
     });
   });
