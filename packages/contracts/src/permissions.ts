@@ -10,7 +10,8 @@ import { buckets, consumers, deadSubject, streams, streamOf, type BucketName, ty
 
 /** The events each service publishes (design §2, "produces"). */
 export const publishes = {
-  'bot-gateway': ['orders.order.placed.v1'],
+  // Polling stores each fetched update in UPDATES before confirming it to Telegram.
+  'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1'],
   billing: [
     'billing.credits.reserved.v1',
     'billing.credits.rejected.v1',

@@ -17,3 +17,5 @@ export * from './runtime';
 export * from './dead';
 export * from './main';
 export * from './safe-equal';
+export * from './crash-guard';
+export * from './startup';

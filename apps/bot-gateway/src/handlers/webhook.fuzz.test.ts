@@ -39,14 +39,13 @@ afterAll(async () => {
 
 async function setup() {
   const kv = await openKv(nc, 'bot_updates', 1);
-  const real = createUpdateDedup(kv, `${uniqueName('whfuzz')}.`);
+  const real = createUpdateDedup(kv, { prefix: `${uniqueName('whfuzz')}.` });
   let claims = 0;
   const dedup: UpdateDedup = {
     claim: (id, u) => {
       claims++;
       return real.claim(id, u);
     },
-    release: (id) => real.release(id),
   };
   const bot = new Bot('1:test', { botInfo });
   const seen: number[] = [];

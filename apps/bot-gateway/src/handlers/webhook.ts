@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { webhookCallback, type Bot } from 'grammy';
+import { BotError, webhookCallback, type Bot } from 'grammy';
 import { safeEqual, type Logger } from '@neurocards/platform';
 import { loggableError } from '../adapters/telegram-errors';
+import { UpdateBusy } from './guard';
 
 export const WEBHOOK_PATH = '/telegram/webhook';
 
@@ -19,8 +20,9 @@ function looksLikeUpdate(body: unknown): boolean {
  * on mismatch; grammY's own check is a plain `!==`), refuses a body that is not an update
  * (400, so a malformed request never reaches the bot and never counts as a failure), and
  * hands the update to the bot. A slow update is answered 200 after
- * `timeoutMs` and keeps running; a redelivery meanwhile is dropped by the de-duplication.
- * A failed update answers 500, so Telegram redelivers it. The error is logged here, made
+ * `timeoutMs` and keeps running; a redelivery meanwhile answers 500 while the first still
+ * holds its claim (UpdateBusy), and is skipped once it is done. A failed update answers 500,
+ * so Telegram redelivers it. The error is logged here, made
  * safe: fastify's own error log would serialize grammY's BotError with its context, and the
  * context holds the bot token.
  */
@@ -41,7 +43,9 @@ export function registerWebhookRoute(
     try {
       return await handler(req, reply);
     } catch (err) {
-      log.error({ err: loggableError(err) }, 'webhook update failed');
+      if (err instanceof BotError && err.error instanceof UpdateBusy)
+        log.info({ updateId: err.ctx.update.update_id }, 'update busy in another delivery; Telegram redelivers');
+      else log.error({ err: loggableError(err) }, 'webhook update failed');
       return reply.code(500).send({ ok: false });
     }
   });
