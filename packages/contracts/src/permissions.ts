@@ -8,7 +8,7 @@ import { buckets, consumers, deadSubject, streams, streamOf, type BucketName, ty
  * outside its list gets a permissions violation, so a wiring mistake fails a test.
  */
 
-/** The events each service publishes (design §2, "produces"). */
+/** The events each service publishes (docs/design.md §2.1, "produces"). */
 export const publishes = {
   // Polling stores each fetched update in UPDATES before confirming it to Telegram.
   'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1'],
