@@ -1,4 +1,5 @@
 import { SERVICES } from '@neurocards/launcher';
+import type { SimMessage } from '@neurocards/sandbox';
 import type { FaultRecord } from './faults';
 import type { ServiceExit } from './product';
 import type { SellerResult } from './sellers';
@@ -157,21 +158,30 @@ export function checkInvariants(s: Snapshot, f: RunFacts): Check[] {
     const userOrders = s.orders.filter((o) => o.userId === chatId && o.status !== 'rejected');
     const userJobs = s.jobs.filter((j) => userOfOrder(j.orderId) === chatId);
     const vids = msgs.filter((m) => m.kind === 'video');
-    for (const [url, c] of groupCount(
-      vids.filter((v) => v.video?.sourceUrl),
-      (v) => v.video!.sourceUrl!,
-    ))
-      if (c > 1) twice.push(`chat ${chatId}: video ${String(url).split('/').pop()} sent ${c} times`);
+    // When each copy arrived, to line a repeat up with the fault that caused it.
+    const when = (ms: SimMessage[]) => ms.map((m) => `+${m.date - Math.floor(f.t0 / 1000)}s`).join(', ');
+    const byUrl = new Map<string, SimMessage[]>();
+    for (const v of vids)
+      if (v.video?.sourceUrl) byUrl.set(v.video.sourceUrl, [...(byUrl.get(v.video.sourceUrl) ?? []), v]);
+    for (const [url, copies] of byUrl)
+      if (copies.length > 1)
+        twice.push(
+          `chat ${chatId}: video ${url.split('/').pop()} sent ${copies.length} times (${when(copies)})`,
+        );
     const deliveredJobs = userJobs.filter((j) => j.state === 'delivered').length;
     if (vids.length > deliveredJobs)
       twice.push(`chat ${chatId}: ${vids.length} videos for ${deliveredJobs} delivered job(s)`);
     const status = msgs.map((m) => ({ m, t: notifierText(m.text) })).filter((x) => x.t);
-    for (const purpose of ['order-taken', 'order-summary'] as const)
-      for (const [order, c] of groupCount(
-        status.filter((x) => x.t!.purpose === purpose),
-        (x) => x.t!.order ?? '?',
-      ))
-        if (c > 1) twice.push(`chat ${chatId}: ${purpose} of order #${order} sent ${c} times`);
+    for (const purpose of ['order-taken', 'order-summary'] as const) {
+      const byOrder = new Map<string, SimMessage[]>();
+      for (const x of status.filter((y) => y.t!.purpose === purpose))
+        byOrder.set(x.t!.order ?? '?', [...(byOrder.get(x.t!.order ?? '?') ?? []), x.m]);
+      for (const [order, copies] of byOrder)
+        if (copies.length > 1)
+          twice.push(
+            `chat ${chatId}: ${purpose} of order #${order} sent ${copies.length} times (${when(copies)})`,
+          );
+    }
     const countOf = (p: string) => status.filter((x) => x.t!.purpose === p).length;
     const started = countOf('generation-started');
     if (started > userOrders.length)

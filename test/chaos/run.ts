@@ -40,7 +40,7 @@ async function main(): Promise<number> {
   const plans = planSellers(rng.fork('sellers'), {
     sellers: SELLERS,
     minVideos: MIN_VIDEOS,
-    spreadMs: 45_000,
+    spreadMs: 90_000,
   });
   const faults = planFaults(rng.fork('faults'), { startMs: 15_000, gapMs: [9_000, 16_000] });
   const callbacks = planCallbackChaos(rng.fork('kie'));

@@ -191,7 +191,7 @@ export async function runSeller(
     for (let tries = 1; tries <= 3 && !done && !opts.stop(); tries++) done = await placeOrder(o);
     if (done) res.acknowledged++;
     else res.abandoned++;
-    await sleep(rng.int(3000, 20_000));
+    await sleep(rng.int(5000, 30_000));
   }
   return res;
 }

@@ -6,6 +6,8 @@ export interface Settled {
   waitedMs: number;
   /** What was still moving when the bound ran out. */
   pending: string;
+  /** The longest a delivery stayed 'sending' while the run settled (a dead worker's lease). */
+  longestSending?: { key: string; ageS: number };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -25,6 +27,7 @@ export async function settle(
   let quietBefore = false;
   let pending = 'not checked';
   let lastReport = 0;
+  let longestSending: { key: string; ageS: number } | undefined;
   while (Date.now() - start < boundMs) {
     try {
       const { orders, jobs } = await readOrchestrator(sql);
@@ -33,10 +36,18 @@ export async function settle(
       const openOrders = orders.filter((o) => o.status === 'placed' || o.status === 'active').length;
       const openJobs = jobs.filter((j) => j.state !== 'delivered' && j.state !== 'failed').length;
       const outbox = Object.values(await readOutbox(sql)).reduce((a, b) => a + b, 0);
-      const sending = await sendingDeliveries(sql);
+      const claimed = await sendingDeliveries(sql);
+      const sending = claimed.length;
+      for (const c of claimed) if (c.ageS > (longestSending?.ageS ?? 0)) longestSending = c;
       pending = `${openOrders} orders and ${openJobs} videos in flight, ${outbox} outbox events, ${sending} deliveries sending, ${unknown} placed orders unknown to the orchestrator`;
       const quiet = openOrders + openJobs + outbox + sending + unknown === 0;
-      if (quiet && quietBefore) return { settled: true, waitedMs: Date.now() - start, pending: '' };
+      if (quiet && quietBefore)
+        return {
+          settled: true,
+          waitedMs: Date.now() - start,
+          pending: '',
+          ...(longestSending ? { longestSending } : {}),
+        };
       quietBefore = quiet;
       if (Date.now() - lastReport > 30_000) {
         lastReport = Date.now();
@@ -48,5 +59,10 @@ export async function settle(
     }
     await sleep(quietBefore ? 5000 : 2000);
   }
-  return { settled: false, waitedMs: Date.now() - start, pending };
+  return {
+    settled: false,
+    waitedMs: Date.now() - start,
+    pending,
+    ...(longestSending ? { longestSending } : {}),
+  };
 }

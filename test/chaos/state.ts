@@ -87,9 +87,12 @@ export async function readOutbox(sql: Sql): Promise<Record<string, number>> {
   return out;
 }
 
-export async function sendingDeliveries(sql: Sql): Promise<number> {
-  const [r] = await sql`select count(*)::int as c from notifier.deliveries where status = 'sending'`;
-  return Number(r!.c);
+/** Deliveries claimed but not finished, with how long each has been waiting. */
+export async function sendingDeliveries(sql: Sql): Promise<Array<{ key: string; ageS: number }>> {
+  const rows = await sql`
+    select message_key, extract(epoch from now() - created_at)::int as age
+    from notifier.deliveries where status = 'sending'`;
+  return rows.map((r) => ({ key: r.message_key as string, ageS: Number(r.age) }));
 }
 
 export async function placedOrders(nc: NatsConnection) {
