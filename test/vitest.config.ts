@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['e2e/**/*.test.ts'],
+    globalSetup: ['./src/global-setup.ts'],
     fileParallelism: false,
     testTimeout: 240_000,
     hookTimeout: 120_000,

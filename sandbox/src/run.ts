@@ -7,7 +7,14 @@
 import path from 'node:path';
 import { ensureDatabase, requestRpc } from '@neurocards/platform';
 import { connect } from '@nats-io/transport-node';
-import { REPO_ROOT, SERVICES, launchServices, portVariable, waitUntilReady, type ServiceName } from '@neurocards/launcher';
+import {
+  REPO_ROOT,
+  SERVICES,
+  ensureBuilt,
+  launchServices,
+  waitUntilReady,
+  type ServiceName,
+} from '@neurocards/launcher';
 import { startKieSim, startOpenAiSim, startTelegramSim } from './index';
 import { ensureNats, ensurePostgres } from './infra';
 
@@ -20,6 +27,8 @@ const DEMO_USERS = [1001, 1002];
 const DEMO_CREDITS = Number(env.SANDBOX_DEMO_CREDITS ?? 20);
 const ADMIN_ID = 1001;
 
+// The services run their built bundles, as in production; rebuilt here only when stale.
+await ensureBuilt();
 const nats = await ensureNats(stateDir, say, Number(env.SANDBOX_NATS_PORT ?? 4223));
 const pg = await ensurePostgres(stateDir, say);
 const dbUrl = new URL(pg.adminUrl);
@@ -37,6 +46,7 @@ const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 80
 
 const ports = Object.fromEntries(SERVICES.map((s, i) => [s, 8080 + i])) as Record<ServiceName, number>;
 const services = launchServices({
+  ports,
   env: {
     ...env,
     NATS_URL: nats.url,
@@ -53,7 +63,6 @@ const services = launchServices({
     SUPPORT_CONTACT: '@neurocards_support',
     WELCOME_CREDITS: env.WELCOME_CREDITS ?? '3',
     LOG_LEVEL: env.LOG_LEVEL ?? 'info',
-    ...Object.fromEntries(SERVICES.map((s) => [portVariable(s), String(ports[s])])),
   },
 });
 

@@ -6,6 +6,7 @@
  * topology streams, so do not run it beside the e2e suite.
  *   pnpm --filter @neurocards/e2e bench
  */
+import { ensureBuilt } from '@neurocards/launcher';
 import { requestRpc } from '@neurocards/platform';
 import { eventually } from '@neurocards/platform/testing';
 import { startStack } from '../src/stack';
@@ -18,6 +19,8 @@ const KIE_LATENCY = Number(process.env.BENCH_KIE_LATENCY_MS ?? 2000);
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]!;
 
+// The stack runs the services' built bundles; build what is stale first, as the e2e suite does.
+await ensureBuilt();
 const stack = await startStack({ kieLatencyMs: KIE_LATENCY });
 try {
   // Credits go over billing's RPC (an operator's /grant would only add chat traffic); the

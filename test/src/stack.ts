@@ -8,7 +8,6 @@ import {
   REPO_ROOT,
   SERVICES,
   launchService,
-  portVariable,
   waitUntilReady,
   type ServiceName,
   type ServiceProcess,
@@ -78,11 +77,10 @@ export async function startStack(opts: { kieLatencyMs: number }): Promise<Stack>
     ADMIN_TG_IDS: String(ADMIN_ID),
     SUPPORT_CONTACT: '@support',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
-    ...Object.fromEntries(SERVICES.map((s) => [portVariable(s), String(ports[s])])),
   };
   const onLine = (svc: ServiceName, line: string) => log.write(`[${svc}] ${line}\n`);
   const processes = new Map<ServiceName, ServiceProcess>();
-  const launch = (s: ServiceName) => processes.set(s, launchService(s, { env, onLine }));
+  const launch = (s: ServiceName) => processes.set(s, launchService(s, { env, ports, onLine }));
   for (const s of SERVICES) launch(s);
   await waitUntilReady(ports, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}; see ${logFile}`);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, httpPort, loadConfig } from '@neurocards/platform';
+import { commonEnv, databaseEnv, httpPort, parseEnv } from '@neurocards/platform';
 
 /** Billing's environment (design §3). Nothing here is secret except what DATABASE_URL may hold. */
 export const schema = z.object({
@@ -11,10 +11,10 @@ export const schema = z.object({
   BILLING_DB_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
 });
 
-export type Config = z.infer<typeof schema> & { httpPort: number };
+export type Config = z.infer<typeof schema> & { HTTP_PORT: number };
 
 /** Parses the environment once, at start: fails with a readable list of bad variables. */
-export function loadBillingConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // HTTP port: BILLING_HTTP_PORT, else HTTP_PORT, else 8081 (design §3).
-  return { ...loadConfig(schema, env), httpPort: httpPort('billing', env) };
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // HTTP_PORT, else 8081 (design §3).
+  return { ...parseEnv(schema, env), HTTP_PORT: httpPort('billing', env) };
 }

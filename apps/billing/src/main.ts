@@ -1,19 +1,18 @@
 import { createRuntime, runMain } from '@neurocards/platform';
 import { createLedger } from './adapters/ledger';
 import { migrations, SCHEMA } from './adapters/migrations';
-import { loadBillingConfig } from './config';
+import { loadConfig } from './config';
 import { createConsumers } from './handlers/consumers';
 import { createRpcHandlers, serveBillingRpc } from './handlers/rpc';
 
 runMain('billing', async () => {
-  const config = loadBillingConfig();
+  const config = loadConfig();
   const rt = await createRuntime({
     service: 'billing',
     config,
-    httpPort: config.httpPort,
+    httpPort: config.HTTP_PORT,
     database: { url: config.DATABASE_URL, schema: SCHEMA, migrations, poolSize: config.BILLING_DB_POOL_SIZE },
   });
-  if (!rt.sql) throw new Error('billing runtime started without Postgres');
   const sql = rt.sql;
   const ledger = createLedger();
 

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { loadGatewayConfig } from './config';
+import { loadConfig } from './config';
 
 const TOKEN = '123456:ABC-def_ghi';
 
 describe('config', () => {
   it('applies defaults', () => {
-    const c = loadGatewayConfig({ BOT_TOKEN: TOKEN });
+    const c = loadConfig({ BOT_TOKEN: TOKEN });
     expect(c).toMatchObject({
       BOT_MODE: 'polling',
       TELEGRAM_API_ROOT: 'https://api.telegram.org',
@@ -16,11 +16,11 @@ describe('config', () => {
   });
 
   it('reads admins, credits and the service port', () => {
-    const c = loadGatewayConfig({
+    const c = loadConfig({
       BOT_TOKEN: TOKEN,
       ADMIN_TG_IDS: '1, 22',
       WELCOME_CREDITS: '3',
-      BOT_GATEWAY_HTTP_PORT: '9999',
+      HTTP_PORT: '9999',
     });
     expect(c.ADMIN_TG_IDS).toEqual([1, 22]);
     expect(c.WELCOME_CREDITS).toBe(3);
@@ -28,10 +28,10 @@ describe('config', () => {
   });
 
   it('requires the token and never quotes it', () => {
-    expect(() => loadGatewayConfig({})).toThrow(/BOT_TOKEN/);
+    expect(() => loadConfig({})).toThrow(/BOT_TOKEN/);
     let message = '';
     try {
-      loadGatewayConfig({ BOT_TOKEN: 'not-a-token-secret' });
+      loadConfig({ BOT_TOKEN: 'not-a-token-secret' });
     } catch (err) {
       message = (err as Error).message;
     }
@@ -40,10 +40,10 @@ describe('config', () => {
   });
 
   it('requires the public URL and the secret in webhook mode', () => {
-    expect(() => loadGatewayConfig({ BOT_TOKEN: TOKEN, BOT_MODE: 'webhook' })).toThrow(
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, BOT_MODE: 'webhook' })).toThrow(
       /PUBLIC_BASE_URL[\s\S]*TELEGRAM_WEBHOOK_SECRET/,
     );
-    const c = loadGatewayConfig({
+    const c = loadConfig({
       BOT_TOKEN: TOKEN,
       BOT_MODE: 'webhook',
       PUBLIC_BASE_URL: 'https://bot.example',
@@ -54,7 +54,7 @@ describe('config', () => {
 
   it('refuses a secret Telegram would not accept', () => {
     expect(() =>
-      loadGatewayConfig({
+      loadConfig({
         BOT_TOKEN: TOKEN,
         BOT_MODE: 'webhook',
         PUBLIC_BASE_URL: 'https://bot.example',

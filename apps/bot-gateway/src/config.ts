@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, httpPort, idList, loadConfig } from '@neurocards/platform';
+import { commonEnv, httpPort, idList, parseEnv } from '@neurocards/platform';
 
 /** Telegram's rule for `secret_token`: 1–256 characters of A–Z, a–z, 0–9, `_` and `-`. */
 const SECRET_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
@@ -42,6 +42,6 @@ export const schema = z
 
 export type Config = z.infer<typeof schema> & { HTTP_PORT: number };
 
-export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return { ...loadConfig(schema, env), HTTP_PORT: httpPort('bot-gateway', env) };
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return { ...parseEnv(schema, env), HTTP_PORT: httpPort('bot-gateway', env) };
 }

@@ -4,10 +4,10 @@ import { decodeEvent, type AnyEvent } from '@neurocards/contracts';
 import { createRuntime, openObjectStore, type Runtime } from '@neurocards/platform';
 import { TEST_NATS_URL } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type TelegramSim } from '@neurocards/sandbox';
-import { loadGatewayConfig } from './config';
+import { loadConfig } from './config';
 import { createGateway } from './gateway';
 import { t } from './i18n';
-import { png, serveTestBilling } from './test-helpers';
+import { png, serveTestBilling } from '../test/support';
 
 /**
  * The real bot (polling mode, real NATS, real KV and object store) driven through the
@@ -59,7 +59,7 @@ beforeAll(async () => {
     httpPort: 0,
     handleSignals: false,
   });
-  const config = loadGatewayConfig({
+  const config = loadConfig({
     BOT_TOKEN: sim.token,
     TELEGRAM_API_ROOT: sim.apiRoot,
     BOT_MODE: 'polling',

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '@neurocards/platform';
 import { eventually, freePort, TEST_NATS_URL } from '@neurocards/platform/testing';
 import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
-import { loadGatewayConfig } from './config';
+import { loadConfig } from './config';
 import { createGateway } from './gateway';
 import { t } from './i18n';
-import { serveTestBilling } from './test-helpers';
+import { serveTestBilling } from '../test/support';
 
 /** The real bot in webhook mode: the simulator pushes updates to POST /telegram/webhook. */
 
@@ -21,7 +21,7 @@ const user = {
 beforeAll(async () => {
   sim = await startTelegramSim();
   const port = await freePort();
-  const config = loadGatewayConfig({
+  const config = loadConfig({
     BOT_TOKEN: sim.token,
     TELEGRAM_API_ROOT: sim.apiRoot,
     BOT_MODE: 'webhook',

@@ -1,9 +1,9 @@
-import { createLogger, createRuntime } from '@neurocards/platform';
-import { loadGatewayConfig } from './config';
+import { createRuntime, runMain } from '@neurocards/platform';
+import { loadConfig } from './config';
 import { createGateway } from './gateway';
 
-async function main(): Promise<void> {
-  const config = loadGatewayConfig();
+runMain('bot-gateway', async () => {
+  const config = loadConfig();
   const rt = await createRuntime({
     service: 'bot-gateway',
     config,
@@ -15,13 +15,8 @@ async function main(): Promise<void> {
   try {
     await gateway.start();
   } catch (err) {
-    rt.log.fatal({ err }, 'could not start the bot');
+    // Close NATS and HTTP in order before runMain logs the failure and exits.
     await rt.shutdown.run('start failed');
-    process.exit(1);
+    throw err;
   }
-}
-
-main().catch((err: unknown) => {
-  createLogger('bot-gateway').fatal({ err }, 'bot-gateway failed to start');
-  process.exit(1);
 });

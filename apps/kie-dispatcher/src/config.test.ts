@@ -24,7 +24,7 @@ describe('loadKieConfig', () => {
     const c = loadKieConfig({
       KIE_API_KEYS: 'main=sk-1, spare=sk-2',
       PUBLIC_BASE_URL: 'https://bot.example/',
-      KIE_DISPATCHER_HTTP_PORT: '9000',
+      HTTP_PORT: '9000',
       KIE_SUBMIT_RATE: '5/1s',
       KIE_BILLING_FAILOVER: 'true',
       GENERATION_DEADLINE: '10m',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, duration, flag, httpPort, loadConfig } from '@neurocards/platform';
+import { commonEnv, databaseEnv, duration, flag, httpPort, parseEnv } from '@neurocards/platform';
 import { parseSubmitRate } from './domain/keys';
 
 export interface ApiKey {
@@ -83,8 +83,8 @@ export type Config = Omit<z.infer<typeof schema>, 'KIE_CALLBACK_BASE_URL'> & {
 
 /** Parses the environment once, at start: fails with a readable list of bad variables (never values). */
 export function loadKieConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const { KIE_CALLBACK_BASE_URL, ...c } = loadConfig(schema, env);
-  // HTTP port: KIE_DISPATCHER_HTTP_PORT, else HTTP_PORT, else 8083 (design §3).
+  const { KIE_CALLBACK_BASE_URL, ...c } = parseEnv(schema, env);
+  // HTTP_PORT, else 8083 (design §3).
   const port = httpPort('kie-dispatcher', env);
   const callbackBaseUrl = (KIE_CALLBACK_BASE_URL ?? c.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`).replace(
     /\/+$/,

@@ -87,7 +87,7 @@ export async function startWorld(
         photo: { objectKey: photo, mimeType: 'image/jpeg', sizeBytes: 8, fileUniqueId: 'u1' },
         ...over,
       });
-      await d.submitHandler(cmd, { log: env.log, working: () => undefined, deliveryCount: 1 });
+      await d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: env.log, working: () => undefined, deliveryCount: 1 });
       return cmd;
     },
     events: (orderId) => outboxFor(env.sql, orderId),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createEvent, validFixtures, type Envelope, type EventData } from '@neurocards/contracts';
+import { createEvent, type Envelope, type EventData } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import {
   connectPostgres,
   migrate,
@@ -58,6 +59,7 @@ async function purgePrefix(kv: KV, prefix: string) {
 }
 
 export const ctx = (): HandlerContext => ({
+  durable: 'kie-dispatcher-test',
   log: silentLogger(),
   working: () => undefined,
   deliveryCount: 1,

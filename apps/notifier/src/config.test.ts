@@ -21,7 +21,7 @@ describe('loadConfig', () => {
       ADMIN_TG_IDS: '1, 22',
       SUPPORT_CONTACT: '@help',
       TELEGRAM_CHAT_RATE: '20/60s',
-      NOTIFIER_HTTP_PORT: '9999',
+      HTTP_PORT: '9999',
     });
     expect(c.ADMIN_TG_IDS).toEqual([1, 22]);
     expect(c.SUPPORT_CONTACT).toBe('@help');

@@ -1,20 +1,9 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, duration, httpPort, idList, loadConfig as load } from '@neurocards/platform';
-import { parseRate } from './domain/tokenBucket';
+import { commonEnv, databaseEnv, duration, httpPort, idList, parseEnv, rate } from '@neurocards/platform';
+import { bucketRate } from './domain/token-bucket';
 
 /** `N/period`, e.g. `25/1s`: N messages per period, bursts of up to N. */
-const rate = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .transform((s, ctx) => {
-      try {
-        return parseRate(s);
-      } catch {
-        ctx.addIssue({ code: 'custom', message: `expected a rate like 25/1s or 20/60s; got "${s}"` });
-        return z.NEVER;
-      }
-    });
+const sendRate = (fallback: string) => rate(fallback).transform(bucketRate);
 
 export const schema = z.object({
   ...commonEnv,
@@ -31,9 +20,9 @@ export const schema = z.object({
    * Telegram: "no more than 30 messages per second" overall. 25/1s keeps a margin for
    * the bot-gateway, which talks through the same token.
    */
-  TELEGRAM_GLOBAL_RATE: rate('25/1s'),
+  TELEGRAM_GLOBAL_RATE: sendRate('25/1s'),
   /** Telegram: "avoid sending more than one message per second" in a chat. */
-  TELEGRAM_CHAT_RATE: rate('1/1s'),
+  TELEGRAM_CHAT_RATE: sendRate('1/1s'),
   /**
    * The longest a send waits in-process for a rate-limit slot (or a 429's retry_after).
    * Longer waits give the message back to JetStream (nak with that delay) instead of
@@ -50,5 +39,5 @@ export type Config = z.infer<typeof schema> & { HTTP_PORT: number };
 
 /** Reads and validates the environment; the error names bad variables, never their values. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return { ...load(schema, env), HTTP_PORT: httpPort('notifier', env) };
+  return { ...parseEnv(schema, env), HTTP_PORT: httpPort('notifier', env) };
 }

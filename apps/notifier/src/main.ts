@@ -1,8 +1,50 @@
-import { runMain } from '@neurocards/platform';
+import { createRuntime, runMain } from '@neurocards/platform';
+import { createBalanceLookup } from './adapters/balance';
+import { createDeliveryLog } from './adapters/delivery-log';
+import { migrations, SCHEMA } from './adapters/migrations';
+import { createSendScheduler } from './adapters/scheduler';
+import { createTelegramApi, createTelegramSender, retryAfterOf } from './adapters/telegram';
 import { loadConfig } from './config';
-import { startNotifier } from './service';
+import { RateLimiter } from './domain/token-bucket';
+import { createDeliverer } from './handlers/deliver';
+import { createHandlers } from './handlers';
 
 runMain('notifier', async () => {
   const config = loadConfig();
-  await startNotifier(config);
+  const rt = await createRuntime({
+    service: 'notifier',
+    config,
+    httpPort: config.HTTP_PORT,
+    database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
+  });
+  const sql = rt.sql;
+
+  const api = createTelegramApi({
+    token: config.BOT_TOKEN,
+    apiRoot: config.TELEGRAM_API_ROOT,
+    timeoutSeconds: Math.ceil(config.TELEGRAM_TIMEOUT / 1000),
+  });
+  const sender = createTelegramSender({ api, log: rt.log, downloadTimeoutMs: config.TELEGRAM_TIMEOUT });
+  const scheduler = createSendScheduler({
+    limiter: new RateLimiter(config.TELEGRAM_GLOBAL_RATE, config.TELEGRAM_CHAT_RATE, Date.now()),
+    maxWaitMs: config.TELEGRAM_MAX_WAIT,
+    retryAfterOf,
+  });
+  const deliver = createDeliverer({ sql, deliveryLog: createDeliveryLog(sql), sender, scheduler });
+
+  await rt.consume(
+    createHandlers({
+      deliver,
+      balance: createBalanceLookup(rt.nc, config.BALANCE_TIMEOUT, rt.log),
+      supportContact: config.SUPPORT_CONTACT,
+      adminIds: config.ADMIN_TG_IDS,
+    }),
+    // KIE result URLs expire: videos get more parallel sends than the chatter.
+    { 'notifier-video-ready': 16 },
+  );
+  await rt.start();
+  rt.log.info(
+    { admins: config.ADMIN_TG_IDS.length, apiRoot: config.TELEGRAM_API_ROOT, supportContact: Boolean(config.SUPPORT_CONTACT) },
+    'notifier ready',
+  );
 });

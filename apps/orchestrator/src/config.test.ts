@@ -17,7 +17,7 @@ describe('loadConfig', () => {
   });
 
   it('reads overrides, treating an empty key as unset', () => {
-    const c = loadConfig({ GENERATION_DEADLINE: '10m', OPENAI_API_KEY: '', ORCHESTRATOR_HTTP_PORT: '9000', VIDEO_N_FRAMES: '15' });
+    const c = loadConfig({ GENERATION_DEADLINE: '10m', OPENAI_API_KEY: '', HTTP_PORT: '9000', VIDEO_N_FRAMES: '15' });
     expect(c.GENERATION_DEADLINE).toBe(600_000);
     expect(c.OPENAI_API_KEY).toBeUndefined();
     expect(c.HTTP_PORT).toBe(9000);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, duration, httpPort, loadConfig as load } from '@neurocards/platform';
+import { commonEnv, databaseEnv, duration, httpPort, parseEnv } from '@neurocards/platform';
 
 export const schema = z.object({
   ...commonEnv,
@@ -28,5 +28,5 @@ export const schema = z.object({
 export type Config = z.infer<typeof schema> & { HTTP_PORT: number };
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  return { ...load(schema, env), HTTP_PORT: httpPort('orchestrator', env) };
+  return { ...parseEnv(schema, env), HTTP_PORT: httpPort('orchestrator', env) };
 }

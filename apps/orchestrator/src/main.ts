@@ -1,6 +1,6 @@
 import { createRuntime, runMain, openObjectStore, serveRpc } from '@neurocards/platform';
 import { loadConfig } from './config';
-import { migrations } from './adapters/migrations';
+import { migrations, SCHEMA } from './adapters/migrations';
 import { createOpenAiWriter } from './adapters/openai';
 import { objectStorePhotos } from './adapters/photos';
 import { createHandlers, startSweeper, statsHandler } from './handlers';
@@ -11,9 +11,9 @@ runMain('orchestrator', async () => {
     service: 'orchestrator',
     config,
     httpPort: config.HTTP_PORT,
-    database: { url: config.DATABASE_URL, schema: 'orchestrator', migrations },
+    database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
   });
-  const sql = rt.sql!;
+  const sql = rt.sql;
   const log = rt.log;
 
   const photos = objectStorePhotos(await openObjectStore(rt.nc, 'photos', config.NATS_REPLICAS));

@@ -6,14 +6,13 @@ import {
   decodeEvent,
   deterministicId,
   encodeEvent,
-  invalidFixtures,
   rpc,
   streamOf,
   streams,
   subjects,
-  validFixtures,
   type Subject,
 } from './index';
+import { invalidFixtures, validFixtures } from './testing';
 
 describe('catalog', () => {
   it.each(subjects)('%s accepts its valid fixture', (subject) => {

@@ -5,4 +5,4 @@ export * from './catalog';
 export * from './codec';
 export * from './rpc';
 export * from './topology';
-export * from './fixtures';
+export * from './constants';

@@ -13,9 +13,12 @@ export const streams = {
 
 export type StreamName = keyof typeof streams;
 
-/** The stream that stores a subject. */
+/** The first token of a subject: `orders`, `billing`, … */
+type DomainOf<S extends string> = S extends `${infer D}.${string}` ? D : never;
+
+/** The stream that stores a subject. A new domain in the catalog fails to compile here until it has a stream. */
 export function streamOf(subject: Subject): StreamName {
-  const domain = subject.split('.')[0];
+  const domain = subject.slice(0, subject.indexOf('.')) as DomainOf<Subject>;
   switch (domain) {
     case 'orders':
       return 'ORDERS';
@@ -27,8 +30,6 @@ export function streamOf(subject: Subject): StreamName {
       return 'KIE';
     case 'notify':
       return 'NOTIFY';
-    default:
-      throw new Error(`no stream for subject ${subject}`);
   }
 }
 
@@ -37,20 +38,31 @@ export function deadSubject(consumer: string, subject: string): string {
   return `dead.${consumer}.${subject}`;
 }
 
-export interface ConsumerDef {
+export interface ConsumerDef<D extends string = string, S extends Subject = Subject> {
   /** Durable name, `<service>-<purpose>`. */
-  durable: string;
+  durable: D;
   /** One subject per consumer (NATS 2.9 takes a single filter subject). */
-  subject: Subject;
+  subject: S;
   /** Deliveries before the message is parked in DEAD. */
   maxDeliver: number;
   /** Seconds the server waits for an ack before redelivering; handlers call working() to extend. */
   ackWaitSeconds: number;
 }
 
-function consumer(durable: string, subject: Subject, maxDeliver = 10, ackWaitSeconds = 30): ConsumerDef {
+/** Keeps the durable name and subject as literal types, so handler maps can be typed from them. */
+function consumer<const D extends string, const S extends Subject>(
+  durable: D,
+  subject: S,
+  maxDeliver = 10,
+  ackWaitSeconds = 30,
+): ConsumerDef<D, S> {
   return { durable, subject, maxDeliver, ackWaitSeconds };
 }
+
+/** The five services, in start order (consumers first, the bot last). The one list of names. */
+export const SERVICES = ['billing', 'orchestrator', 'kie-dispatcher', 'notifier', 'bot-gateway'] as const;
+
+export type ServiceName = (typeof SERVICES)[number];
 
 /** Every durable consumer, by service. Names are `<service>-<purpose>`. */
 export const consumers = {
@@ -94,9 +106,16 @@ export const consumers = {
     consumer('notifier-credits-low', 'kie.credits.low.v1'),
     consumer('notifier-credits-recovered', 'kie.credits.recovered.v1'),
   ],
-} as const satisfies Record<string, readonly ConsumerDef[]>;
+  // Its input is Telegram, not JetStream.
+  'bot-gateway': [],
+} as const satisfies Record<ServiceName, readonly ConsumerDef[]>;
 
-export type ServiceName = keyof typeof consumers | 'bot-gateway';
+/** The consumers (durable + subject, as literal types) of one service. */
+export type ConsumerOf<N extends ServiceName> = (typeof consumers)[N][number];
+/** The subjects one service consumes. */
+export type SubjectOf<N extends ServiceName> = ConsumerOf<N>['subject'];
+/** The durable consumer names of one service. */
+export type DurableOf<N extends ServiceName> = ConsumerOf<N>['durable'];
 
 /** KV buckets and object stores (design §2). */
 export const buckets = {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { SERVICES, serviceDir, type ServiceName } from './services';
+import { DEFAULT_PORTS, SERVICES, serviceDir, serviceEntry, type ServiceName } from './services';
 
 export interface ServiceProcess {
   name: ServiceName;
@@ -12,19 +13,27 @@ export interface ServiceProcess {
 export interface LaunchOptions {
   env: NodeJS.ProcessEnv;
   services?: readonly ServiceName[];
+  /** The HTTP port of each service, given to it as `HTTP_PORT`; default: `DEFAULT_PORTS`. */
+  ports?: Partial<Record<ServiceName, number>>;
   /** Receives every output line of every service (defaults to this process' stdout/stderr). */
   onLine?: (service: ServiceName, line: string, stream: 'stdout' | 'stderr') => void;
 }
 
 /**
- * Starts one service exactly as production does: its own Node process running
- * `apps/<name>/src/main.ts` through tsx, configured only by the environment.
+ * Starts one service exactly as production does: its own Node process running the built
+ * `apps/<name>/dist/main.js` (no tsx), configured only by the environment, with
+ * `HTTP_PORT` set from the launcher's port table.
+ * Callers run `ensureBuilt()` first, once; a missing bundle is an error here rather than a silent
+ * fallback to the sources.
  */
 export function launchService(name: ServiceName, opts: LaunchOptions): ServiceProcess {
   const dir = serviceDir(name);
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(dir, 'src/main.ts')], {
+  const entry = serviceEntry(name);
+  if (!existsSync(entry)) throw new Error(`${path.relative(dir, entry)} of ${name} is missing: run \`pnpm build\` first`);
+  const child = spawn(process.execPath, ['--enable-source-maps', entry], {
     cwd: dir,
-    env: opts.env,
+    // Every service reads only HTTP_PORT: each child gets its own from the port table.
+    env: { ...opts.env, HTTP_PORT: String(opts.ports?.[name] ?? DEFAULT_PORTS[name]) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const onLine =

@@ -5,7 +5,8 @@
  *     concurrencies: messages/s and handler latency percentiles.
  * Prints figures; asserts nothing. Run: pnpm --filter @neurocards/platform bench
  */
-import { createEvent, validFixtures } from '@neurocards/contracts';
+import { createEvent } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import { jetstream, jetstreamManager, provisionConsumers, provisionStreams } from '../src/nats';
 import { connectPostgres, migrate, transaction } from '../src/postgres';
 import { enqueue, startOutboxRelay } from '../src/outbox';
@@ -60,7 +61,7 @@ try {
       concurrency,
       handler: async (ev) => {
         const t = performance.now();
-        await processOnce(sql, durable, ev.id, (tx) => tx`insert into effects (id) values (${durable + ev.id})`);
+        await processOnce(sql, { durable }, ev.id, (tx) => tx`insert into effects (id) values (${durable + ev.id})`);
         latencies.push(performance.now() - t);
         done++;
       },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ServiceName } from '@neurocards/contracts';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -9,7 +10,7 @@ export class ConfigError extends Error {
  * listing every bad variable; the message names variables, never their values, so a
  * secret cannot leak through a start-up error.
  */
-export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+export function parseEnv<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
   // Treat empty strings as unset, so `FOO=` in a manifest falls back to the default.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = schema.safeParse(cleaned);
@@ -20,28 +21,52 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
   return parsed.data;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** The one table of time units for durations and rates. */
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+const UNIT = '(ms|s|m|h|d)';
 
 /** Parses `30m`, `10s`, `1500ms`, `2h` into milliseconds. */
 export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(text.trim());
+  const m = new RegExp(`^(\\d+(?:\\.\\d+)?)${UNIT}$`).exec(text.trim());
   if (!m) throw new Error(`not a duration: ${text}`);
-  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
+  return Math.round(Number(m[1]) * UNITS[m[2] as keyof typeof UNITS]);
 }
 
-/** A duration variable such as `GENERATION_DEADLINE=30m`, as milliseconds. */
-export const duration = (fallback: string) =>
+/** `count` events per `periodMs`, from a rate variable such as `20/10s`. */
+export interface Rate {
+  count: number;
+  periodMs: number;
+}
+
+/** Parses `20/10s`, `25/1s`, `1/s` (a period of one unit), `100/1m`, `20/10000ms`. */
+export function parseRate(text: string): Rate {
+  const m = new RegExp(`^(\\d+)\\s*/\\s*(\\d+(?:\\.\\d+)?)?${UNIT}$`).exec(text.trim());
+  if (!m) throw new Error(`not a rate: ${text}`);
+  const count = Number(m[1]);
+  const periodMs = Math.round(Number(m[2] ?? 1) * UNITS[m[3] as keyof typeof UNITS]);
+  if (count < 1 || periodMs < 1) throw new Error(`not a positive rate: ${text}`);
+  return { count, periodMs };
+}
+
+/** A zod string variable with a default, parsed by `parse`; the issue says what was expected. */
+const parsed = <T>(fallback: string, parse: (s: string) => T, expected: string) =>
   z
     .string()
     .default(fallback)
-    .transform((s, ctx) => {
+    .transform((s, ctx): T => {
       try {
-        return parseDuration(s);
+        return parse(s);
       } catch {
-        ctx.addIssue({ code: 'custom', message: `expected a duration like 30s, 10m, 2h; got "${s}"` });
+        ctx.addIssue({ code: 'custom', message: `expected ${expected}; got "${s}"` });
         return z.NEVER;
       }
     });
+
+/** A duration variable such as `GENERATION_DEADLINE=30m`, as milliseconds. */
+export const duration = (fallback: string) => parsed(fallback, parseDuration, 'a duration like 30s, 10m, 2h');
+
+/** A rate variable such as `KIE_SUBMIT_RATE=20/10s`, as `{ count, periodMs }`. */
+export const rate = (fallback: string) => parsed(fallback, parseRate, 'a rate like 20/10s or 25/1s');
 
 /** `true/false/1/0/yes/no` as a boolean. */
 export const flag = (fallback: boolean) =>
@@ -82,25 +107,23 @@ export const databaseEnv = {
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/neurocards'),
 };
 
+/** Each service's HTTP port when `HTTP_PORT` is not set (design §3). */
 export const DEFAULT_PORTS = {
   'bot-gateway': 8080,
   billing: 8081,
   orchestrator: 8082,
   'kie-dispatcher': 8083,
   notifier: 8084,
-} as const;
-
-export type ServiceId = keyof typeof DEFAULT_PORTS;
+} as const satisfies Record<ServiceName, number>;
 
 /**
- * The HTTP port of a service: `<SERVICE>_HTTP_PORT` (when one launcher starts all five),
- * else `HTTP_PORT`, else the service's default from design §3.
+ * The HTTP port of a service: `HTTP_PORT`, else the service's default. The launcher that
+ * starts all five gives each child its own `HTTP_PORT`.
  */
-export function httpPort(service: ServiceId, env: NodeJS.ProcessEnv = process.env): number {
-  const specific = env[`${service.toUpperCase().replace(/-/g, '_')}_HTTP_PORT`];
-  const raw = specific || env.HTTP_PORT;
+export function httpPort(service: ServiceName, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.HTTP_PORT;
   if (!raw) return DEFAULT_PORTS[service];
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`invalid HTTP port for ${service}`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`invalid HTTP_PORT for ${service}`);
   return n;
 }

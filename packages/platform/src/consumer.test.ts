@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createEvent, deadSubject, validFixtures, type ConsumerDef } from '@neurocards/contracts';
+import { createEvent, deadSubject, type ConsumerDef } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import { jetstream, jetstreamManager, provisionConsumers, provisionStreams } from './nats';
 import { startConsumer, type RunningConsumer } from './consumer';
 import { createPublisher } from './publish';

@@ -8,6 +8,8 @@ import type { Metrics } from './metrics';
 export type EventOf<S extends Subject> = Extract<AnyEvent, { type: S }>;
 
 export interface HandlerContext {
+  /** The durable consumer delivering the event: the scope of `processOnce`. */
+  durable: string;
   log: Logger;
   /** Tells the server the message is still being worked on (extends the ack wait). */
   working(): void;
@@ -89,7 +91,7 @@ export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>)
     const heartbeat = setInterval(() => m.working(), Math.max(1000, (def.ackWaitSeconds * 1000) / 3));
     const started = performance.now();
     try {
-      await handler(event as EventOf<S>, { log: evLog, working: () => m.working(), deliveryCount });
+      await handler(event as EventOf<S>, { durable: def.durable, log: evLog, working: () => m.working(), deliveryCount });
       m.ack();
       metrics?.messages.inc({ consumer: def.durable, outcome: 'ok' });
     } catch (err) {

@@ -7,6 +7,8 @@ export * from './consumer';
 export * from './metrics';
 export * from './postgres';
 export * from './outbox';
+export * from './loop';
+export * from './kv';
 export * from './idempotency';
 export * from './rpc';
 export * from './http';

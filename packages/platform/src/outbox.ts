@@ -2,6 +2,7 @@ import type { Envelope } from '@neurocards/contracts';
 import type { Publish } from './publish';
 import type { Sql } from './postgres';
 import type { Logger } from './logger';
+import { startLoop } from './loop';
 import type { Metrics } from './metrics';
 
 /**
@@ -49,8 +50,6 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
   const batchSize = opts.batchSize ?? 100;
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
   const retentionMs = opts.retentionMs ?? 24 * 3600 * 1000;
-  let stopped = false;
-  let wake: (() => void) | null = null;
   let running: Promise<number> | null = null;
 
   const relayOnce = async (): Promise<number> => {
@@ -84,41 +83,33 @@ export async function startOutboxRelay(opts: OutboxRelayOptions): Promise<Outbox
     return running;
   };
 
-  const listener = await sql.listen(`neurocards_outbox_${schema}`, () => wake?.()).catch((err) => {
+  // Created before LISTEN so a notification can wake it.
+  let lastCleanup = 0;
+  const loop = startLoop({
+    name: 'outbox',
+    intervalMs: pollIntervalMs,
+    log,
+    async tick() {
+      await flush();
+      if (Date.now() - lastCleanup > 60_000) {
+        lastCleanup = Date.now();
+        await sql`delete from outbox where published_at < now() - ${retentionMs / 1000} * interval '1 second'`;
+      }
+      return false;
+    },
+  });
+
+  const listener = await sql.listen(`neurocards_outbox_${schema}`, () => loop.wake()).catch((err) => {
     log.warn({ err }, 'LISTEN failed; relying on polling');
     return null;
   });
-
-  let lastCleanup = 0;
-  const loop = (async () => {
-    while (!stopped) {
-      try {
-        await flush();
-        if (Date.now() - lastCleanup > 60_000) {
-          lastCleanup = Date.now();
-          await sql`delete from outbox where published_at < now() - ${retentionMs / 1000} * interval '1 second'`;
-        }
-      } catch (err) {
-        log.error({ err }, 'outbox relay failed; retrying');
-      }
-      if (stopped) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollIntervalMs);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = null;
-    }
-  })();
+  // Rows committed before LISTEN took effect raised no notification the loop could hear.
+  loop.wake();
 
   return {
     flush,
     async stop() {
-      stopped = true;
-      wake?.();
-      await loop;
+      await loop.stop();
       // Publish what committed in the meantime, so a clean stop leaves nothing pending.
       await flush().catch((err) => log.warn({ err }, 'final outbox flush failed; rows stay pending'));
       await listener?.unlisten().catch(() => undefined);

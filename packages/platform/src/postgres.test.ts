@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { createEvent, validFixtures, type Envelope } from '@neurocards/contracts';
+import { createEvent, type Envelope } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import { connectPostgres, migrate, transaction, type Sql } from './postgres';
 import { enqueue, startOutboxRelay } from './outbox';
 import { processOnce } from './idempotency';
@@ -48,18 +49,18 @@ describe('migrate', () => {
 describe('processOnce', () => {
   it('runs the effect once per (consumer, event id) and rolls back with it', async () => {
     const effect = (id: string) => (tx: Sql) => tx`insert into things (id) values (${id})`;
-    const first = await processOnce(sql, 'c1', 'e1', effect('a'));
-    const second = await processOnce(sql, 'c1', 'e1', effect('b'));
+    const first = await processOnce(sql, { durable: 'c1' }, 'e1', effect('a'));
+    const second = await processOnce(sql, { durable: 'c1' }, 'e1', effect('b'));
     expect(first.duplicate).toBe(false);
     expect(second.duplicate).toBe(true);
     await expect(
-      processOnce(sql, 'c1', 'e2', async (tx) => {
+      processOnce(sql, { durable: 'c1' }, 'e2', async (tx) => {
         await effect('c')(tx);
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
     // The failed attempt left no "processed" mark: a retry runs the effect.
-    expect((await processOnce(sql, 'c1', 'e2', effect('c'))).duplicate).toBe(false);
+    expect((await processOnce(sql, { durable: 'c1' }, 'e2', effect('c'))).duplicate).toBe(false);
     const ids = (await sql`select id from things order by id`).map((r) => r.id);
     expect(ids).toEqual(['a', 'c']);
   });

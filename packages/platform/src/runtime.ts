@@ -1,8 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { consumers as topology, streamOf, type ConsumerDef, type Subject } from '@neurocards/contracts';
-import { DEFAULT_PORTS, type ServiceId } from './config';
+import {
+  consumers as topology,
+  streamOf,
+  type ConsumerOf,
+  type DurableOf,
+  type ServiceName,
+  type Subject,
+  type SubjectOf,
+} from '@neurocards/contracts';
 import { startConsumer, type Handler, type RunningConsumer } from './consumer';
 import { buildHttpServer } from './http';
 import { createLogger, type Logger } from './logger';
@@ -20,22 +27,39 @@ export interface CommonConfig {
   LOG_LEVEL: string;
 }
 
-export interface RuntimeOptions {
-  service: ServiceId;
+export interface DatabaseOptions {
+  url: string;
+  schema: string;
+  migrations: Migration[];
+  poolSize?: number;
+}
+
+export interface RuntimeOptions<N extends ServiceName = ServiceName> {
+  service: N;
   /** The service's parsed config; only the common variables are read here. */
   config: CommonConfig;
   httpPort: number;
   /** Services that own a Postgres schema: migrations run and the outbox relay starts. */
-  database?: { url: string; schema: string; migrations: Migration[]; poolSize?: number };
+  database?: DatabaseOptions;
   /** Install SIGTERM/SIGINT handlers (off in tests that drive shutdown themselves). */
   handleSignals?: boolean;
 }
 
-/** Per-subject handlers for the consumers this service owns in the topology. */
+/** Per-subject handlers for any subjects (tests and tools; services use `HandlersOf`). */
 export type Handlers = { [S in Subject]?: Handler<S> };
 
-export interface Runtime {
-  service: ServiceId;
+/** Exactly one handler per consumer of service `N` in the topology, keyed by its subject. */
+export type HandlersOf<N extends ServiceName> = { [S in SubjectOf<N>]: Handler<S> };
+
+/** `H`, rejected when it carries a handler for a subject the service does not consume. */
+type Exactly<N extends ServiceName, H> = H & Record<Exclude<keyof H, SubjectOf<N>>, never>;
+
+/**
+ * A service's runtime. `Db` is `Sql` when the service declared a database (its `sql` and
+ * `outbox` are then always there), `null` otherwise.
+ */
+export interface Runtime<N extends ServiceName = ServiceName, Db extends Sql | null = Sql | null> {
+  service: N;
   log: Logger;
   metrics: Metrics;
   nc: NatsConnection;
@@ -43,12 +67,15 @@ export interface Runtime {
   jsm: JetStreamManager;
   /** Direct publish (services without Postgres); others use the outbox. */
   publish: Publish;
-  sql: Sql | null;
-  outbox: OutboxRelay | null;
+  sql: Db;
+  outbox: Db extends Sql ? OutboxRelay : null;
   http: FastifyInstance;
   shutdown: Shutdown;
   /** Starts this service's durable consumers (design topology) with the given handlers. */
-  consume(handlers: Handlers, concurrency?: Partial<Record<string, number>>): Promise<RunningConsumer[]>;
+  consume<H extends HandlersOf<N>>(
+    handlers: Exactly<N, H>,
+    concurrency?: Partial<Record<DurableOf<N>, number>>,
+  ): Promise<RunningConsumer[]>;
   /** Listens on the HTTP port and marks the service ready. */
   start(): Promise<void>;
 }
@@ -59,7 +86,13 @@ export interface Runtime {
  * readiness off → consumers stop and finish in-flight work → service steps → outbox flush →
  * HTTP close → NATS drain → SQL end.
  */
-export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
+export function createRuntime<N extends ServiceName>(
+  opts: RuntimeOptions<N> & { database: DatabaseOptions },
+): Promise<Runtime<N, Sql>>;
+export function createRuntime<N extends ServiceName>(
+  opts: RuntimeOptions<N> & { database?: undefined },
+): Promise<Runtime<N, null>>;
+export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<N>): Promise<Runtime<N>> {
   const { NATS_URL, NATS_REPLICAS, LOG_LEVEL } = opts.config;
   const log = createLogger(opts.service, LOG_LEVEL);
   const metrics = createMetrics(opts.service);
@@ -85,7 +118,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   const running: RunningConsumer[] = [];
   const late: Array<{ name: string; step: () => Promise<unknown> | unknown }> = [];
 
-  const runtime: Runtime = {
+  const runtime: Runtime<N> = {
     service: opts.service,
     log,
     metrics,
@@ -94,7 +127,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
     jsm,
     publish,
     sql,
-    outbox,
+    outbox: outbox as Runtime<N>['outbox'],
     http,
     shutdown: {
       get stopping() {
@@ -105,10 +138,10 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
       run: (reason) => shutdown.run(reason),
     },
     async consume(handlers, concurrency = {}) {
-      const defs = (topology as Record<string, readonly ConsumerDef[]>)[opts.service] ?? [];
+      const defs: readonly ConsumerOf<N>[] = topology[opts.service];
       const started: RunningConsumer[] = [];
       for (const def of defs) {
-        const handler = handlers[def.subject] as Handler<Subject> | undefined;
+        const handler = (handlers as Handlers)[def.subject] as Handler<Subject> | undefined;
         if (!handler) throw new Error(`${opts.service}: no handler for consumer ${def.durable} (${def.subject})`);
         const stream = streamOf(def.subject);
         await provisionConsumers(jsm, stream, [def]);
@@ -119,7 +152,7 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
           handler,
           log,
           metrics,
-          concurrency: concurrency[def.durable] ?? 8,
+          concurrency: (concurrency as Partial<Record<string, number>>)[def.durable] ?? 8,
         });
         running.push(c);
         started.push(c);
@@ -150,5 +183,3 @@ export async function createRuntime(opts: RuntimeOptions): Promise<Runtime> {
   if (opts.handleSignals !== false) onSignals(shutdown);
   return runtime;
 }
-
-export { DEFAULT_PORTS };

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { connect } from '@nats-io/transport-node';
-import { dropDatabase, ensureDatabase } from './postgres';
+import type { HandlerContext } from './consumer';
+import { connectPostgres, dropDatabase, ensureDatabase, migrate, type Migration } from './postgres';
 import { createLogger } from './logger';
 
 /** Test-only helpers: real Postgres and NATS, isolated per test file. */
@@ -51,4 +52,32 @@ export async function freePort(): Promise<number> {
   const port = (srv.address() as { port: number }).port;
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/**
+ * A fresh database for one test file with a service's `schema` migrated, a pool on it
+ * (`search_path` = the schema, as the service has) and `close()` to end the pool and drop
+ * the database.
+ */
+export async function createTestSchema(schema: string, migrations: Migration[], opts: { poolSize?: number } = {}) {
+  const db = await createTestDatabase(schema);
+  const log = silentLogger();
+  const sql = connectPostgres({ url: db.url, schema, log, max: opts.poolSize ?? 10 });
+  await migrate(sql, schema, migrations, log);
+  return {
+    sql,
+    log,
+    url: db.url,
+    async close() {
+      await sql.end({ timeout: 5 });
+      await db.drop();
+    },
+  };
+}
+
+export type TestSchema = Awaited<ReturnType<typeof createTestSchema>>;
+
+/** The context a consumer hands its handler, for tests that call a handler directly. */
+export function handlerContext(durable: string, over: Partial<Omit<HandlerContext, 'durable'>> = {}): HandlerContext {
+  return { durable, log: silentLogger(), working: () => undefined, deliveryCount: 1, ...over };
 }

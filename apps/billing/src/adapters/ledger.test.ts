@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, PermanentError, transaction, type Sql } from '@neurocards/platform';
-import { nextUserId, setupBillingDb } from '../testing';
+import { nextUserId, setupBillingDb } from '../../test/support';
 import { auditLedger, grant, readAccount, reserve, settle, GrantConflictError } from './ledger';
 import { migrations, SCHEMA } from './migrations';
 

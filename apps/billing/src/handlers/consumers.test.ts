@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deterministicId } from '@neurocards/contracts';
 import { PermanentError, transaction, type Sql } from '@neurocards/platform';
 import { auditLedger, createLedger, grant, readAccount, type Ledger } from '../adapters/ledger';
-import { ctx, delivered, failed, nextUserId, outboxFor, placed, setupBillingDb } from '../testing';
+import { ctx, delivered, failed, nextUserId, outboxFor, placed, setupBillingDb } from '../../test/support';
 import { createConsumers } from './consumers';
 
 let env: Awaited<ReturnType<typeof setupBillingDb>>;

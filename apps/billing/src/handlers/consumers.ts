@@ -3,7 +3,7 @@ import {
   enqueue,
   processOnce,
   type EventOf,
-  type Handlers,
+  type HandlersOf,
   type HandlerContext,
   type OnceResult,
   type Sql,
@@ -14,13 +14,6 @@ export interface ConsumerDeps {
   sql: Sql;
   ledger: Ledger;
 }
-
-/** Durable names from the topology (`consumers.billing`): also the processOnce scope. */
-export const CONSUMER = {
-  orderPlaced: 'billing-order-placed',
-  videoDelivered: 'billing-video-delivered',
-  videoFailed: 'billing-video-failed',
-} as const;
 
 /**
  * Handlers for billing's three consumers. Each runs its ledger change, its "processed" mark
@@ -33,7 +26,7 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
     const d = event.data;
     const chat = { userId: d.userId, chatId: d.chatId, locale: d.locale };
     const log = ctx.log.child({ orderId: d.orderId, userId: d.userId });
-    const res = await processOnce(sql, CONSUMER.orderPlaced, event.id, async (tx) => {
+    const res = await processOnce(sql, ctx, event.id, async (tx) => {
       const r = await ledger.reserve(tx, { orderId: d.orderId, userId: d.userId, count: d.count });
       const meta = { correlationId: d.orderId, causationId: event.id };
       switch (r.outcome) {
@@ -88,7 +81,7 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
   ): Promise<void> {
     const d = event.data;
     const log = ctx.log.child({ orderId: d.orderId, jobId: d.jobId });
-    const res = await processOnce(sql, CONSUMER.videoDelivered, event.id, async (tx) => {
+    const res = await processOnce(sql, ctx, event.id, async (tx) => {
       const r = await ledger.settle(tx, { orderId: d.orderId, jobId: d.jobId, how: 'capture' });
       if (!r.duplicate) {
         await enqueue(
@@ -111,7 +104,7 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
     const d = event.data;
     const reason: FailureClass = d.reason;
     const log = ctx.log.child({ orderId: d.orderId, jobId: d.jobId, reason });
-    const res = await processOnce(sql, CONSUMER.videoFailed, event.id, async (tx) => {
+    const res = await processOnce(sql, ctx, event.id, async (tx) => {
       const r = await ledger.settle(tx, { orderId: d.orderId, jobId: d.jobId, how: 'release', reason });
       if (!r.duplicate) {
         await enqueue(
@@ -141,7 +134,7 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
     'orders.order.placed.v1': orderPlaced,
     'jobs.video.delivered.v1': videoDelivered,
     'jobs.video.failed.v1': videoFailed,
-  } satisfies Handlers;
+  } satisfies HandlersOf<'billing'>;
 }
 
 function logSettled(

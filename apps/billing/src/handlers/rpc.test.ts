@@ -5,7 +5,7 @@ import { deterministicId } from '@neurocards/contracts';
 import { requestRpc, RpcError, type Sql } from '@neurocards/platform';
 import { connectTestNats, uniqueName } from '@neurocards/platform/testing';
 import { createLedger } from '../adapters/ledger';
-import { ctx, outboxFor, placed, setupBillingDb } from '../testing';
+import { ctx, outboxFor, placed, setupBillingDb } from '../../test/support';
 import { createConsumers } from './consumers';
 import { createRpcHandlers, serveBillingRpc } from './rpc';
 

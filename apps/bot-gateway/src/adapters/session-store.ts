@@ -1,6 +1,5 @@
-import type { KV } from '@nats-io/kv';
+import { kvCompareAndSet, type KV } from '@neurocards/platform';
 import { parseSession, type Session } from '../domain/session';
-import { isRevisionConflict } from './kv-errors';
 
 export interface LoadedSession {
   /** Null when the chat has no (valid) session yet. */
@@ -40,15 +39,7 @@ export function createKvSessionStore(kv: KV, prefix = ''): SessionStore {
       return { session: parseSession(json), revision: e.revision };
     },
     async save(chatId, session, revision) {
-      const data = enc.encode(JSON.stringify(session));
-      try {
-        if (revision === 0) await kv.create(key(chatId), data);
-        else await kv.update(key(chatId), data, revision);
-        return true;
-      } catch (err) {
-        if (isRevisionConflict(err)) return false;
-        throw err;
-      }
+      return kvCompareAndSet(kv, key(chatId), enc.encode(JSON.stringify(session)), revision);
     },
   };
 }

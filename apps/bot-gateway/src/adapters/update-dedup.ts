@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { KV } from '@nats-io/kv';
-import { isRevisionConflict } from './kv-errors';
+import { kvCompareAndSet, type KV } from '@neurocards/platform';
 
 /**
  * Telegram update de-duplication in KV `bot_updates` (grammY does not de-duplicate;
@@ -28,21 +27,10 @@ export function createUpdateDedup(kv: KV, prefix = ''): UpdateDedup {
   return {
     async claim(updateId, update) {
       const fp = fingerprint(update);
-      try {
-        await kv.create(key(updateId), fp);
-        return true;
-      } catch (err) {
-        if (!isRevisionConflict(err)) throw err;
-      }
+      if (await kvCompareAndSet(kv, key(updateId), fp, 0)) return true;
       const seen = await kv.get(key(updateId));
       if (!seen || seen.operation !== 'PUT' || seen.string() === fp) return false;
-      try {
-        await kv.update(key(updateId), fp, seen.revision);
-        return true;
-      } catch (err) {
-        if (isRevisionConflict(err)) return false;
-        throw err;
-      }
+      return kvCompareAndSet(kv, key(updateId), fp, seen.revision);
     },
     async release(updateId) {
       await kv.purge(key(updateId));

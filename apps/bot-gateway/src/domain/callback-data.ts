@@ -46,7 +46,7 @@ function parseCount(s: string | undefined): VideoCount | null {
 /** Parses callback data; anything unknown or malformed (e.g. a forged button) is null. */
 export function decodeCallback(raw: string | undefined): CallbackData | null {
   if (!raw || raw.length > CALLBACK_DATA_MAX_BYTES) return null;
-  const [code, draftId, arg, ...rest] = raw.split(':');
+  const [code = '', draftId, arg, ...rest] = raw.split(':');
   if (!draftId || !DRAFT_ID.test(draftId) || rest.length > 0) return null;
   switch (code) {
     case CODES.template: {

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Composer, type Context } from 'grammy';
-import { createEvent, deterministicId } from '@neurocards/contracts';
+import { createEvent, deterministicId, WELCOME_GRANTOR } from '@neurocards/contracts';
 import { pickLocale } from '@neurocards/i18n';
 import type { Logger, Publish } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photo-store';
@@ -127,7 +127,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
               grantId: welcomeGrantId(userId),
               userId,
               amount: deps.welcomeCredits,
-              grantedBy: 'welcome',
+              grantedBy: WELCOME_GRANTOR,
             });
             return { ...facts, balance: g.balance, bonus: g.applied ? deps.welcomeCredits : null };
           } catch (err) {
@@ -142,7 +142,19 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       case 'help':
       case 'unknownCommand':
         return { supportContact: deps.supportContact };
-      default:
+      // Replies that show nothing beyond the state; a new reply type must be placed here or above.
+      case 'cancelled':
+      case 'nothingToCancel':
+      case 'askTemplate':
+      case 'askWishes':
+      case 'summary':
+      case 'orderSent':
+      case 'expectPhoto':
+      case 'photoRejected':
+      case 'useButtons':
+      case 'wishesRequired':
+      case 'wishesTooLong':
+      case 'wishesNotText':
         return {};
     }
   }

@@ -25,7 +25,7 @@ function build(hmacKey?: string) {
 async function runningJob(taskId: string, token: string) {
   const { d } = build();
   const cmd = submitCommand();
-  await d.submitHandler(cmd, { log: env.log, working: () => undefined, deliveryCount: 1 });
+  await d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: env.log, working: () => undefined, deliveryCount: 1 });
   // Claim exactly this job: later rows of other tests stay queued.
   let mine = false;
   while (!mine) {

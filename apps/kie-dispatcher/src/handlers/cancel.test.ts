@@ -1,7 +1,8 @@
 import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, deterministicId, validFixtures } from '@neurocards/contracts';
+import { createEvent, deterministicId } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import { getTask } from '../adapters/tasks-repo';
 import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand, successBody } from '../testing';
 

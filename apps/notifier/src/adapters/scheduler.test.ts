@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRate, RateLimiter } from '../domain/tokenBucket';
+import { parseRate, RateLimiter } from '../domain/token-bucket';
 import { createSendScheduler, RateLimitedError } from './scheduler';
 
 /** Virtual time: sleeps resolve in time order when `settle` advances the clock, no real waiting. */

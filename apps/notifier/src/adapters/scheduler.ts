@@ -1,4 +1,4 @@
-import type { RateLimiter } from '../domain/tokenBucket';
+import type { RateLimiter } from '../domain/token-bucket';
 
 /** A send would have to wait longer than we may hold the message: give it back to JetStream. */
 export class RateLimitedError extends Error {

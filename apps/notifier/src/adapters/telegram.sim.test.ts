@@ -1,23 +1,31 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEvent, encodeEvent, validFixtures, type EventData } from '@neurocards/contracts';
+import { createEvent, encodeEvent, type EventData } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import {
-  connectPostgres,
   jetstream,
   jetstreamManager,
-  migrate,
   provisionConsumers,
+  provisionStreams,
   startConsumer,
   TransientError,
   type Sql,
 } from '@neurocards/platform';
 import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
-import { connectTestNats, createTestDatabase, eventually, silentLogger, uniqueName } from '@neurocards/platform/testing';
-import { parseRate, RateLimiter } from '../domain/tokenBucket';
+import {
+  connectTestNats,
+  createTestSchema,
+  eventually,
+  handlerContext,
+  silentLogger,
+  uniqueName,
+  type TestSchema,
+} from '@neurocards/platform/testing';
+import { parseRate, RateLimiter } from '../domain/token-bucket';
 import { createDeliverer } from '../handlers/deliver';
 import { createHandlers, type NotifierHandlers } from '../handlers';
-import { createDeliveryLog } from './deliveryLog';
+import { createDeliveryLog } from './delivery-log';
 import { migrations, SCHEMA } from './migrations';
 import { createSendScheduler } from './scheduler';
 import { createTelegramApi, createTelegramSender, retryAfterOf } from './telegram';
@@ -25,7 +33,7 @@ import { createTelegramApi, createTelegramSender, retryAfterOf } from './telegra
 /** The notifier against the sandbox's Telegram Bot API simulator: real HTTP through grammY, real Postgres. */
 const log = silentLogger();
 const MB = 1024 * 1024;
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: TestSchema;
 let sql: Sql;
 let sim: TelegramSim;
 let files: Server;
@@ -46,9 +54,8 @@ function startFileHost(): Promise<Server> {
 }
 
 beforeAll(async () => {
-  db = await createTestDatabase('notifier_sim');
-  sql = connectPostgres({ url: db.url, schema: SCHEMA, log });
-  await migrate(sql, SCHEMA, migrations, log);
+  db = await createTestSchema(SCHEMA, migrations);
+  sql = db.sql;
   sim = await startTelegramSim();
   files = await startFileHost();
   filesRoot = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
@@ -69,8 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await sim?.close();
   await new Promise((r) => files?.close(r));
-  await sql?.end({ timeout: 2 });
-  await db?.drop();
+  await db?.close();
 });
 
 let nextUser = 700_000;
@@ -80,7 +86,7 @@ async function newUser(): Promise<number> {
   await sim.userSends({ userId }, { text: '/start' });
   return userId;
 }
-const ctx = { log, working: () => undefined, deliveryCount: 1 };
+const ctx = handlerContext('notifier-test');
 const videoReady = (chatId: number, path: string, patch: Partial<EventData<'jobs.video.ready.v1'>> = {}) =>
   createEvent({
     subject: 'jobs.video.ready.v1',
@@ -195,6 +201,8 @@ describe('through JetStream', () => {
     const nc = await connectTestNats();
     const jsm = await jetstreamManager(nc);
     const def = { durable: uniqueName('notifier_test_video'), subject: 'jobs.video.ready.v1' as const, maxDeliver: 5, ackWaitSeconds: 30 };
+    // A fresh NATS server has no streams yet: this test must not depend on another having run.
+    await provisionStreams(jsm, 1, ['JOBS']);
     await provisionConsumers(jsm, 'JOBS', [def], { onlyNew: true });
     const chatId = await newUser();
     let handled = 0;

@@ -1,12 +1,12 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { fetch } from 'undici';
 import type { Logger } from '@neurocards/platform';
-import { classifySendFailure, safeUrl, type SendFailure, type Verdict } from '../domain/telegramErrors';
+import { classifySendFailure, safeUrl, type SendFailure, type Verdict } from '../domain/telegram-errors';
 
 /** Telegram: a bot may upload files up to 50 MB (sendVideo by URL: 20 MB). */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
 
-/** A send that failed, with the verdict of domain/telegramErrors. Never carries the payload (URLs, texts). */
+/** A send that failed, with the verdict of domain/telegram-errors. Never carries the payload (URLs, texts). */
 export class SendFailedError extends Error {
   readonly code = 'TELEGRAM_SEND_FAILED';
   constructor(

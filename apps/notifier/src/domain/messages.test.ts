@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compareLocales } from '@neurocards/i18n';
-import { validFixtures, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
+import type { EventData, FailureClass, Locale } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
 import * as m from './messages';
 import { locales } from './texts';
 

@@ -1,9 +1,9 @@
 import { PermanentError, TransientError, transaction, type Logger, type Sql } from '@neurocards/platform';
-import type { DeliveryLog } from '../adapters/deliveryLog';
+import type { DeliveryLog } from '../adapters/delivery-log';
 import { RateLimitedError, type SendScheduler } from '../adapters/scheduler';
 import { SendFailedError, type TelegramSender } from '../adapters/telegram';
 import type { Outbound } from '../domain/messages';
-import { videoUndeliverableReason } from '../domain/telegramErrors';
+import { videoUndeliverableReason } from '../domain/telegram-errors';
 
 export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
 
@@ -59,7 +59,7 @@ export const request = (
  *   `onUndeliverable` in one transaction, acked, never retried;
  * - transient (5xx, network) → the claim is released and the consumer backs off;
  * - rejected (Telegram refused our request) → PermanentError: parked in DEAD for a person;
- *   except for a video, which is undeliverable then (domain/telegramErrors
+ *   except for a video, which is undeliverable then (domain/telegram-errors
  *   `videoUndeliverableReason`): a parked video would hold the seller's credit.
  */
 export function createDeliverer({ sql, deliveryLog, sender, scheduler }: DelivererDeps): Deliver {
@@ -114,12 +114,16 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler }: Deliver
             throw new TransientError(err.message, undefined, { cause: err });
           case 'rejected':
             throw new PermanentError(err.message, { cause: err });
+          case 'undeliverable':
+            // undeliverableReason() takes every such verdict, so it was recorded above; were
+            // one to get here, retrying could not deliver it either.
+            throw new PermanentError(err.message, { cause: err });
         }
       }
       throw err;
     }
 
-    // The at-least-once window (see adapters/deliveryLog.ts): Telegram has the message, the log does not yet.
+    // The at-least-once window (see adapters/delivery-log.ts): Telegram has the message, the log does not yet.
     const recorded = await transaction(sql, async (tx) => {
       const first = await deliveryLog.markSent(tx, key, sent.messageId, sent.via === 'text' ? undefined : sent.via);
       if (first) await req.onSent?.(tx, sent);

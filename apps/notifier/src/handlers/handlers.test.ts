@@ -1,28 +1,27 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { consumers, createEvent, deterministicId, validFixtures, type EventData, type Subject } from '@neurocards/contracts';
-import { connectPostgres, migrate, PermanentError, TransientError, type Sql } from '@neurocards/platform';
-import { createTestDatabase, silentLogger } from '@neurocards/platform/testing';
-import { createDeliveryLog } from '../adapters/deliveryLog';
+import { consumers, createEvent, deterministicId, type EventData, type Subject } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
+import { PermanentError, TransientError, type Sql } from '@neurocards/platform';
+import { createTestSchema, handlerContext, silentLogger, type TestSchema } from '@neurocards/platform/testing';
+import { createDeliveryLog } from '../adapters/delivery-log';
 import { migrations, SCHEMA } from '../adapters/migrations';
 import { createSendScheduler } from '../adapters/scheduler';
 import { retryAfterOf, SendFailedError, type TelegramSender } from '../adapters/telegram';
-import { classifySendFailure, type SendFailure } from '../domain/telegramErrors';
-import { parseRate, RateLimiter } from '../domain/tokenBucket';
+import { classifySendFailure, type SendFailure } from '../domain/telegram-errors';
+import { parseRate, RateLimiter } from '../domain/token-bucket';
 import { createDeliverer, request } from './deliver';
 import { createHandlers, type NotifierHandlers, type NotifierSubject } from './index';
 
 const log = silentLogger();
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: TestSchema;
 let sql: Sql;
 
 beforeAll(async () => {
-  db = await createTestDatabase('notifier');
-  sql = connectPostgres({ url: db.url, schema: SCHEMA, log });
-  await migrate(sql, SCHEMA, migrations, log);
+  db = await createTestSchema(SCHEMA, migrations);
+  sql = db.sql;
 });
 afterAll(async () => {
-  await sql?.end({ timeout: 2 });
-  await db?.drop();
+  await db?.close();
 });
 
 /** A stand-in for the Telegram port (the HTTP API itself is exercised against the simulator). */
@@ -99,7 +98,7 @@ const event = <S extends NotifierSubject>(subject: S, d: EventData<S>) =>
   createEvent({ subject, data: d, correlationId: 'orderId' in d ? String(d.orderId) : 'none' });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const run = (subject: NotifierSubject, e: any) => (handlers[subject] as any)(e, { log, working: () => undefined, deliveryCount: 1 });
+const run = (subject: NotifierSubject, e: any) => (handlers[subject] as any)(e, handlerContext('notifier-test', { log }));
 
 const outboxSent = (jobId: string) =>
   sql<{ payload: { data: { messageId: number; chatId: number } } }[]>`

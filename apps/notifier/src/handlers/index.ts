@@ -1,29 +1,13 @@
-import { createEvent, deterministicId } from '@neurocards/contracts';
-import { enqueue, type Handler, type Logger } from '@neurocards/platform';
+import { createEvent, deterministicId, WELCOME_GRANTOR, type SubjectOf } from '@neurocards/contracts';
+import { enqueue, type HandlersOf, type Logger } from '@neurocards/platform';
 import type { BalanceLookup } from '../adapters/balance';
 import * as m from '../domain/messages';
 import { request, type Deliver } from './deliver';
 
-/**
- * The subjects the notifier consumes. The topology types its subjects as any `Subject`,
- * so the list is spelled out here and a test checks it against `consumers.notifier`.
- */
-
-/** `grantedBy` of bot-gateway's welcome bonus (see its /start handling). */
-export const WELCOME_GRANTOR = 'welcome';
-export type NotifierSubject =
-  | 'billing.credits.reserved.v1'
-  | 'billing.credits.rejected.v1'
-  | 'billing.credits.granted.v1'
-  | 'jobs.generation.started.v1'
-  | 'jobs.video.ready.v1'
-  | 'jobs.video.failed.v1'
-  | 'jobs.order.completed.v1'
-  | 'kie.key.blocked.v1'
-  | 'kie.model.unavailable.v1'
-  | 'kie.credits.low.v1'
-  | 'kie.credits.recovered.v1';
-export type NotifierHandlers = { [S in NotifierSubject]: Handler<S> };
+/** The subjects the notifier consumes, as the topology (`consumers.notifier`) lists them. */
+export type NotifierSubject = SubjectOf<'notifier'>;
+/** Exactly one handler per notifier consumer. */
+export type NotifierHandlers = HandlersOf<'notifier'>;
 
 export interface HandlerDeps {
   deliver: Deliver;

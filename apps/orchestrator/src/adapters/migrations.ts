@@ -1,5 +1,8 @@
 import type { Migration } from '@neurocards/platform';
 
+/** The Postgres schema the orchestrator owns (design §2). */
+export const SCHEMA = 'orchestrator';
+
 /**
  * Versioned migrations of the `orchestrator` schema. Append new versions; never edit an
  * applied one (replicas and old databases have run it already).

@@ -1,4 +1,4 @@
-import { transaction, type Logger, type Sql } from '@neurocards/platform';
+import { startLoop, transaction, type Logger, type Loop, type Sql } from '@neurocards/platform';
 import * as store from '../adapters/store';
 import { overallDeadlineMs } from '../domain/order';
 import { advanceJob } from './job-flow';
@@ -45,24 +45,16 @@ export async function sweepExpired(deps: SweeperDeps): Promise<number> {
   return total;
 }
 
-export interface Sweeper {
-  stop(): Promise<void>;
-}
-
 /** Runs `sweepExpired` every `intervalMs` until stopped; a failing round is logged and retried next time. */
-export function startSweeper(deps: SweeperDeps, intervalMs: number): Sweeper {
-  let running: Promise<unknown> | null = null;
-  const timer = setInterval(() => {
-    // A round slower than the interval is not stacked on: the next tick skips.
-    if (running) return;
-    running = sweepExpired(deps)
-      .catch((err) => deps.log.error({ err }, 'deadline sweep failed'))
-      .finally(() => (running = null));
-  }, intervalMs);
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+export function startSweeper(deps: SweeperDeps, intervalMs: number): Loop {
+  return startLoop({
+    name: 'deadline-sweeper',
+    intervalMs,
+    log: deps.log,
+    async tick() {
+      // sweepExpired works through every full batch itself: nothing more waits after it.
+      await sweepExpired(deps);
+      return false;
     },
-  };
+  });
 }

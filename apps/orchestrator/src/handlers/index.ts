@@ -1,4 +1,4 @@
-import type { Handlers } from '@neurocards/platform';
+import type { HandlersOf } from '@neurocards/platform';
 import type { Deps } from './deps';
 import { onCreditsRejected, onCreditsReserved, onOrderPlaced } from './orders';
 import { onPromptRequested } from './prompt';
@@ -20,5 +20,5 @@ export function createHandlers(deps: Deps) {
     'kie.task.failed.v1': onTaskFailed(deps),
     'notify.video.sent.v1': onVideoSent(deps),
     'notify.video.undeliverable.v1': onVideoUndeliverable(deps),
-  } satisfies Handlers;
+  } satisfies HandlersOf<'orchestrator'>;
 }

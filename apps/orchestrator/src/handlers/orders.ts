@@ -3,10 +3,6 @@ import { enqueue, processOnce, TransientError, type EventOf, type HandlerContext
 import * as store from '../adapters/store';
 import type { Deps } from './deps';
 
-const PLACED = 'orchestrator-order-placed';
-const RESERVED = 'orchestrator-credits-reserved';
-const REJECTED = 'orchestrator-credits-rejected';
-
 /** Job ids follow from the order and the video number, so a repeated reservation reuses them. */
 export const jobIdOf = (orderId: string, index: number) => deterministicId('job', orderId, index);
 
@@ -15,7 +11,7 @@ type On<S extends Subject> = (event: EventOf<S>, ctx: HandlerContext) => Promise
 /** The order's details (template, wishes, photo); its saga starts when credits are held. */
 export function onOrderPlaced({ sql }: Deps): On<'orders.order.placed.v1'> {
   return async (event, ctx) => {
-    await processOnce(sql, PLACED, event.id, async (tx) => {
+    await processOnce(sql, ctx, event.id, async (tx) => {
       const created = await store.insertPlacedOrder(tx, event.data);
       ctx.log.info({ created }, 'order placed');
     });
@@ -27,7 +23,7 @@ export function onCreditsReserved({ sql }: Deps): On<'billing.credits.reserved.v
   return async (event, ctx) => {
     const { orderId } = event.data;
     const log = ctx.log;
-    await processOnce(sql, RESERVED, event.id, async (tx) => {
+    await processOnce(sql, ctx, event.id, async (tx) => {
       const order = await store.findOrder(tx, orderId, { lock: true });
       if (!order) {
         // The placement is consumed separately and may not be stored yet (e.g. a backlog
@@ -66,7 +62,7 @@ export function onCreditsReserved({ sql }: Deps): On<'billing.credits.reserved.v
 /** Not paid: the notifier tells the seller; here the order is only recorded as rejected. */
 export function onCreditsRejected({ sql }: Deps): On<'billing.credits.rejected.v1'> {
   return async (event, ctx) => {
-    await processOnce(sql, REJECTED, event.id, async (tx) => {
+    await processOnce(sql, ctx, event.id, async (tx) => {
       const changed = await store.rejectOrder(tx, event.data);
       ctx.log.info({ changed }, 'order rejected');
     });

@@ -6,7 +6,7 @@ import { createOpenAiWriter } from '../adapters/openai';
 import { objectStorePhotos } from '../adapters/photos';
 import { PROMPT_GPT_DELIVERIES } from '../domain/prompt';
 import { createHandlers } from './index';
-import { ctx, jobsOf, newOrder, outboxOf, setupDatabase, testDeps } from './test-kit';
+import { ctx, jobsOf, newOrder, outboxOf, setupDatabase, testDeps } from '../../test/support';
 
 let db: Awaited<ReturnType<typeof setupDatabase>>;
 let sql: Sql;

@@ -9,7 +9,6 @@ import { templates } from '../domain/templates';
 import type { Deps } from './deps';
 import { jobRef } from './job-flow';
 
-const CONSUMER = 'orchestrator-prompt-requested';
 
 export interface WrittenPrompt {
   prompt: string;
@@ -39,7 +38,7 @@ export function onPromptRequested(deps: Deps) {
 
     const written = await writePrompt(deps, order, job, ctx, log);
 
-    await processOnce(sql, CONSUMER, event.id, async (tx) => {
+    await processOnce(sql, ctx, event.id, async (tx) => {
       const lockedOrder = (await store.findOrder(tx, orderId, { lock: true }))!;
       const locked = (await store.findJob(tx, jobId, { lock: true }))!;
       const step = transition(locked, { type: 'prompt_written' });

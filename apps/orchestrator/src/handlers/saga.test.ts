@@ -3,7 +3,7 @@ import { consumers, rpc } from '@neurocards/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandlers, statsHandler, sweepExpired } from './index';
 import { jobIdOf } from './orders';
-import { ctx, ev, jobsOf, newOrder, outboxOf, setupDatabase, testDeps, type OutboxRow } from './test-kit';
+import { ctx, ev, jobsOf, newOrder, outboxOf, setupDatabase, testDeps, type OutboxRow } from '../../test/support';
 import { transaction, type Sql } from '@neurocards/platform';
 import * as store from '../adapters/store';
 

@@ -11,10 +11,10 @@ type JobSubject =
   | 'notify.video.undeliverable.v1';
 
 /** One handler shape for every event that moves a job: idempotent, one transaction. */
-function jobHandler<S extends JobSubject>(consumer: string, deps: Deps, toJobEvent: (data: EventData<S>) => JobEvent) {
+function jobHandler<S extends JobSubject>(deps: Deps, toJobEvent: (data: EventData<S>) => JobEvent) {
   return async (event: Envelope<EventData<S>>, ctx: HandlerContext): Promise<void> => {
     const { orderId, jobId } = event.data;
-    await processOnce(deps.sql, consumer, event.id, (tx) =>
+    await processOnce(deps.sql, ctx, event.id, (tx) =>
       advanceJob(tx, jobId, toJobEvent(event.data), { eventId: event.id, orderId }, ctx.log),
     );
   };
@@ -22,7 +22,7 @@ function jobHandler<S extends JobSubject>(consumer: string, deps: Deps, toJobEve
 
 /** KIE accepted a task (one per attempt): the job is generating. */
 export const onTaskSubmitted = (deps: Deps) =>
-  jobHandler<'kie.task.submitted.v1'>('orchestrator-task-submitted', deps, (d) => ({
+  jobHandler<'kie.task.submitted.v1'>(deps, (d) => ({
     type: 'task_submitted',
     attempt: d.attempt,
     taskId: d.taskId,
@@ -31,7 +31,7 @@ export const onTaskSubmitted = (deps: Deps) =>
 
 /** The video exists: the notifier sends the first URL to the chat. */
 export const onTaskSucceeded = (deps: Deps) =>
-  jobHandler<'kie.task.succeeded.v1'>('orchestrator-task-succeeded', deps, (d) => ({
+  jobHandler<'kie.task.succeeded.v1'>(deps, (d) => ({
     type: 'task_succeeded',
     attempt: d.attempt,
     taskId: d.taskId,
@@ -40,7 +40,7 @@ export const onTaskSucceeded = (deps: Deps) =>
 
 /** KIE work ended without a video, after the dispatcher's retries. */
 export const onTaskFailed = (deps: Deps) =>
-  jobHandler<'kie.task.failed.v1'>('orchestrator-task-failed', deps, (d) => ({
+  jobHandler<'kie.task.failed.v1'>(deps, (d) => ({
     type: 'task_failed',
     attempt: d.attempt,
     taskId: d.taskId,
@@ -50,7 +50,7 @@ export const onTaskFailed = (deps: Deps) =>
 
 /** The video reached the chat: billing captures its credit. */
 export const onVideoSent = (deps: Deps) =>
-  jobHandler<'notify.video.sent.v1'>('orchestrator-video-sent', deps, (d) => ({
+  jobHandler<'notify.video.sent.v1'>(deps, (d) => ({
     type: 'video_sent',
     messageId: d.messageId,
   }));
@@ -61,7 +61,7 @@ export const onVideoSent = (deps: Deps) =>
  * For a job in any other state (delivered, already failed) it changes nothing.
  */
 export const onVideoUndeliverable = (deps: Deps) =>
-  jobHandler<'notify.video.undeliverable.v1'>('orchestrator-video-undeliverable', deps, (d) => ({
+  jobHandler<'notify.video.undeliverable.v1'>(deps, (d) => ({
     type: 'video_undeliverable',
     reason: d.reason,
   }));

@@ -3,6 +3,8 @@
  * (`now`, ms) instead of reading a clock, so tests need no timers.
  */
 
+import { parseRate as parseRateText } from '@neurocards/platform';
+
 export interface Rate {
   /** Bucket size: how many sends may go at once after a quiet spell. */
   capacity: number;
@@ -10,17 +12,13 @@ export interface Rate {
   perMs: number;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/** A configured rate (platform `rate()`) as a bucket: `25/1s` → 25 tokens, refilled at 25 per second. */
+export function bucketRate(r: { count: number; periodMs: number }): Rate {
+  return { capacity: r.count, perMs: r.count / r.periodMs };
+}
 
 /** `25/1s` → 25 tokens, refilled at 25 per second; `20/60s` → 20 tokens, one every 3 s. */
-export function parseRate(text: string): Rate {
-  const m = /^\s*(\d+)\s*\/\s*(\d+(?:\.\d+)?)?(ms|s|m|h)\s*$/.exec(text);
-  if (!m) throw new Error(`not a rate: ${text}`);
-  const count = Number(m[1]);
-  const periodMs = Number(m[2] ?? 1) * UNITS[m[3]!]!;
-  if (count < 1 || periodMs <= 0) throw new Error(`not a rate: ${text}`);
-  return { capacity: count, perMs: count / periodMs };
-}
+export const parseRate = (text: string): Rate => bucketRate(parseRateText(text));
 
 export interface Bucket {
   tokens: number;

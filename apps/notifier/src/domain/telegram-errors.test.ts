@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifySendFailure as classify, safeUrl, videoUndeliverableReason, type SendFailure } from './telegramErrors';
+import { classifySendFailure as classify, safeUrl, videoUndeliverableReason, type SendFailure } from './telegram-errors';
 
 const api = (errorCode: number, description: string, extra: { retryAfterSec?: number; viaUrl?: boolean } = {}) =>
   classify({ type: 'api', errorCode, description, ...extra });

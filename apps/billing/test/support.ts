@@ -1,40 +1,24 @@
 import {
   createEvent as buildEvent,
-  validFixtures,
   type Envelope,
   type FailureClass,
   type NewEvent,
   type Subject,
   type VideoCount,
 } from '@neurocards/contracts';
-import { connectPostgres, migrate, type EventOf, type HandlerContext, type Sql } from '@neurocards/platform';
-import { createTestDatabase, silentLogger } from '@neurocards/platform/testing';
-import { migrations, SCHEMA } from './adapters/migrations';
+import { validFixtures } from '@neurocards/contracts/testing';
+import type { EventOf, HandlerContext, Sql } from '@neurocards/platform';
+import { createTestSchema, handlerContext } from '@neurocards/platform/testing';
+import { migrations, SCHEMA } from '../src/adapters/migrations';
 
-/** Test-only: a fresh database with billing's schema migrated, and event builders. */
-export async function setupBillingDb(poolSize = 10) {
-  const db = await createTestDatabase('billing');
-  const log = silentLogger();
-  const sql = connectPostgres({ url: db.url, schema: SCHEMA, log, max: poolSize });
-  await migrate(sql, SCHEMA, migrations, log);
-  return {
-    sql,
-    log,
-    async close() {
-      await sql.end({ timeout: 2 });
-      await db.drop();
-    },
-  };
-}
+/** Test support: a fresh database with billing's schema migrated, and event builders. */
+export const setupBillingDb = (poolSize = 10) => createTestSchema(SCHEMA, migrations, { poolSize });
 
 /** createEvent, typed as the handler receives it: contracts types the envelope `type` as string, it is S. */
 const createEvent = <S extends Subject>(e: NewEvent<S>) => buildEvent(e) as unknown as EventOf<S>;
 
-export const ctx = (): HandlerContext => ({
-  log: silentLogger(),
-  working: () => undefined,
-  deliveryCount: 1,
-});
+/** A consumer's handler context; tests share one processOnce scope per file. */
+export const ctx = (): HandlerContext => handlerContext('billing-test');
 
 let seq = 0;
 /** A user id no other test in this file uses. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fullBucket, isIdle, parseRate, pause, RateLimiter, refill, take, waitFor } from './tokenBucket';
+import { fullBucket, isIdle, parseRate, pause, RateLimiter, refill, take, waitFor } from './token-bucket';
 
 describe('parseRate', () => {
   it('reads count per period as capacity and refill speed', () => {

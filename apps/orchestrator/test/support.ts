@@ -1,25 +1,13 @@
-import { createEvent, randomId, validFixtures, type Envelope, type EventData, type Subject } from '@neurocards/contracts';
-import { connectPostgres, migrate, type HandlerContext, type Sql } from '@neurocards/platform';
-import { createTestDatabase, silentLogger } from '@neurocards/platform/testing';
-import { migrations } from '../adapters/migrations';
-import type { PhotoStore } from '../adapters/photos';
-import type { Deps } from './deps';
+import { createEvent, randomId, type Envelope, type EventData, type Subject } from '@neurocards/contracts';
+import { validFixtures } from '@neurocards/contracts/testing';
+import type { HandlerContext, Sql } from '@neurocards/platform';
+import { createTestSchema, handlerContext, silentLogger } from '@neurocards/platform/testing';
+import { migrations, SCHEMA } from '../src/adapters/migrations';
+import type { PhotoStore } from '../src/adapters/photos';
+import type { Deps } from '../src/handlers/deps';
 
-/** Test support (not a test): a fresh migrated database and event builders. */
-export async function setupDatabase() {
-  const db = await createTestDatabase('orchestrator');
-  const log = silentLogger();
-  const sql = connectPostgres({ url: db.url, schema: 'orchestrator', log, max: 5 });
-  await migrate(sql, 'orchestrator', migrations, log);
-  return {
-    sql,
-    log,
-    async close() {
-      await sql.end({ timeout: 5 });
-      await db.drop();
-    },
-  };
-}
+/** Test support: a fresh migrated database and event builders. */
+export const setupDatabase = () => createTestSchema(SCHEMA, migrations, { poolSize: 5 });
 
 export const noPhotos: PhotoStore = { read: async () => null };
 
@@ -35,7 +23,8 @@ export function testDeps(sql: Sql, over: Partial<Deps> = {}): Deps {
   };
 }
 
-export const ctx = (deliveryCount = 1): HandlerContext => ({ log: silentLogger(), working: () => undefined, deliveryCount });
+/** A consumer's handler context; tests share one processOnce scope per file. */
+export const ctx = (deliveryCount = 1): HandlerContext => handlerContext('orchestrator-test', { deliveryCount });
 
 export function ev<S extends Subject>(subject: S, data: EventData<S>, id?: string): Envelope<EventData<S>> & { type: S } {
   return createEvent({ subject, data, correlationId: (data as { orderId?: string }).orderId ?? 'none', ...(id ? { id } : {}) }) as Envelope<
