@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import {
   SERVICES,
+  ensureBuilt,
   launchService,
   waitUntilReady,
   type ServiceName,
@@ -42,9 +43,9 @@ export interface Product {
 export const ADMIN_ID = 7_900_001;
 
 /**
- * The product as `pnpm start` runs it (packages/launcher: one process per service, restarted
- * with back-off 1 s · 2^restarts when it ends), with the simulators in place of Telegram, KIE
- * and OpenAI. Each service gets its own HTTP_PORT, so the run never uses the default ports.
+ * The product as `pnpm start` runs it (packages/launcher: one process per service from its built
+ * bundle, restarted with back-off 1 s · 2^restarts when it ends), with the simulators in place of
+ * Telegram, KIE and OpenAI. Each service gets a free HTTP_PORT, so the run never uses the default ports.
  */
 export async function startProduct(opts: {
   natsUrl: string;
@@ -53,6 +54,8 @@ export async function startProduct(opts: {
   kie: { latencyMs: number; latencyMaxMs: number };
   sellers: number[];
 }): Promise<Product> {
+  // The services run from their built bundles, as `pnpm start` runs them.
+  await ensureBuilt();
   const tg = await startTelegramSim({ port: 0, knownUsers: [{ userId: ADMIN_ID, languageCode: 'ru' }] });
   // Sellers started the bot long ago: the notifier may write to them (credits granted) first.
   for (const userId of opts.sellers) tg.addUser({ userId });
@@ -99,7 +102,7 @@ export async function startProduct(opts: {
   };
 
   const start = (name: ServiceName) => {
-    const p = launchService(name, { env: { ...base, HTTP_PORT: String(ports[name]) }, onLine });
+    const p = launchService(name, { env: base, ports, onLine });
     running.set(name, p);
     const pid = p.child.pid ?? -1;
     void p.exited.then((code) => {
