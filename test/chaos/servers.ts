@@ -24,6 +24,13 @@ function pgBin(name: 'initdb' | 'pg_ctl'): string {
   throw new Error(`${name} not found on PATH or in ${root}/*/bin`);
 }
 
+/** nats-server from PATH, else where Debian's package puts it (/usr/sbin is not on every user's PATH). */
+function natsBin(): string {
+  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/bin', '/usr/local/bin'])
+    if (dir && existsSync(path.join(dir, 'nats-server'))) return path.join(dir, 'nats-server');
+  throw new Error('nats-server not found on PATH or in /usr/sbin');
+}
+
 async function pg(cmd: 'initdb' | 'pg_ctl', args: string[]) {
   const [file, argv] = asRoot
     ? ['runuser', ['-u', 'postgres', '--', pgBin(cmd), ...args]]
@@ -113,7 +120,7 @@ export async function startNats(opts: { port: number; dir: string }): Promise<Pr
   let exited: Promise<void>;
   const start = async () => {
     child = spawn(
-      'nats-server',
+      natsBin(),
       [
         '-js',
         '-a',
