@@ -150,6 +150,11 @@ async function main(): Promise<number> {
       for (const d of c.details) say(`        - ${d}`);
     }
     const failed = checks.filter((c) => !c.pass).length;
+    // A stall is not a failure by itself (the order still completes), but it is worth seeing.
+    if (settled.longestSending)
+      say(
+        `note: a delivery stayed 'sending' for ${settled.longestSending.ageS} s while the run settled (${settled.longestSending.key})`,
+      );
     say(
       `==== ${checks.length - failed} passed, ${failed} failed — re-run: CHAOS_SEED=${seed} pnpm test:chaos ====`,
     );
