@@ -51,13 +51,19 @@ const packageName = (spec) => spec.split('/').slice(0, spec.startsWith('@') ? 2 
  * A production file may import only what its package.json lists under `dependencies`
  * (devDependencies exist at test time only). The equivalent of import-x's
  * no-extraneous-dependencies with devDependencies off, without another plugin to resolve.
+ * Workspace packages (`workspace:*`) count wherever they are listed: `pnpm build` bundles
+ * them into each service's dist/main.js, so apps list them as devDependencies and the
+ * image installs only the npm packages the bundle imports (scripts/build.mjs checks that).
  */
 const noDevDependencies = {
   meta: { type: 'problem', schema: [] },
   create(context) {
     const manifest = manifestOf(context.filename);
     if (!manifest) return {};
-    const allowed = new Set([manifest.name, ...Object.keys(manifest.dependencies ?? {})]);
+    const workspace = Object.entries(manifest.devDependencies ?? {})
+      .filter(([, version]) => String(version).startsWith('workspace:'))
+      .map(([name]) => name);
+    const allowed = new Set([manifest.name, ...Object.keys(manifest.dependencies ?? {}), ...workspace]);
     const check = (node, source) => {
       if (!source || typeof source.value !== 'string') return;
       const spec = source.value;

@@ -41,7 +41,15 @@ const tg = await startTelegramSim({
   port: Number(env.SANDBOX_TELEGRAM_PORT ?? 8090),
   knownUsers: DEMO_USERS.map((userId) => ({ userId })),
 });
-const kie = await startKieSim({ port: Number(env.SANDBOX_KIE_PORT ?? 8091), latencyMs: Number(env.SANDBOX_KIE_LATENCY_MS ?? 15_000) });
+// Two KIE accounts, three keys: limits and credits are per account, so the product sees a shared
+// window on `main` and a spare account to fall back to. Sora 2 is gone since 2026-09-24 (design §4).
+const KIE_ACCOUNTS = { main: ['sandbox-key-1', 'sandbox-key-2'], spare: ['sandbox-key-3'] };
+const kie = await startKieSim({
+  port: Number(env.SANDBOX_KIE_PORT ?? 8091),
+  latencyMs: Number(env.SANDBOX_KIE_LATENCY_MS ?? 15_000),
+  accounts: KIE_ACCOUNTS,
+  withdrawn: ['sora-2-image-to-video', 'sora-2-text-to-video', 'sora-2-pro-image-to-video', 'sora-2-pro-text-to-video'],
+});
 const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
 
 const ports = Object.fromEntries(SERVICES.map((s, i) => [s, 8080 + i])) as Record<ServiceName, number>;
@@ -56,7 +64,10 @@ const services = launchServices({
     BOT_MODE: 'polling',
     KIE_BASE_URL: kie.baseUrl,
     KIE_UPLOAD_BASE_URL: kie.uploadBaseUrl,
-    KIE_API_KEYS: 'main=sandbox-key-1,backup=sandbox-key-2',
+    // `account/name=key`: the dispatcher keeps limits and credit alerts per account.
+    KIE_API_KEYS: 'main/primary=sandbox-key-1,main/secondary=sandbox-key-2,spare/only=sandbox-key-3',
+    // The offer, default first: ids from the simulator's model table (sandbox/src/kie/models.ts).
+    KIE_MODELS: 'kling-3.0/video,veo3_fast,bytedance/seedance-2-fast,hailuo/2-3-image-to-video-standard,wan/2-6-image-to-video',
     OPENAI_API_KEY: 'sk-sandbox',
     OPENAI_BASE_URL: openai.baseUrl,
     ADMIN_TG_IDS: String(ADMIN_ID),

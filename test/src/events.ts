@@ -1,6 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEvent, type AnyEvent } from '@neurocards/contracts';
+import { Kvm } from '@nats-io/kv';
+import { decodeEvent, MODEL_OFFER_KEY, modelOffer, type AnyEvent } from '@neurocards/contracts';
 
 /** Every event stored in a stream (the e2e stack resets streams, so this is one run's traffic). */
 export async function storedEvents(nc: NatsConnection, stream: string): Promise<AnyEvent[]> {
@@ -19,4 +20,12 @@ export async function eventsOf<T extends AnyEvent['type']>(nc: NatsConnection, t
     type.split('.')[0] as 'orders'
   ];
   return (await storedEvents(nc, stream)).filter((e): e is Extract<AnyEvent, { type: T }> => e.type === type);
+}
+
+/** The model ids kie-dispatcher offers sellers now (KV `kie_models`, key `offer`), in order. */
+export async function offeredModels(nc: NatsConnection): Promise<string[]> {
+  const kv = await new Kvm(nc).open('kie_models');
+  const e = await kv.get(MODEL_OFFER_KEY);
+  if (!e || e.operation !== 'PUT') return [];
+  return modelOffer.parse(e.json()).models.map((m) => m.id);
 }

@@ -55,3 +55,15 @@ export async function grantCredits(stack: Stack, adminId: number, userId: number
   await stack.tg.userSends(admin, { text: `/grant ${userId} ${amount}` });
   await stack.tg.waitForBotMessage(adminId, (m) => m.messageId > mark && /\d/.test(m.text ?? ''), 30_000);
 }
+
+/**
+ * An admin command in the chat, and the bot's answer to it: the first message after the
+ * command that matches `answer` (alerts may reach the admin chat meanwhile).
+ */
+export async function adminSays(stack: Stack, adminId: number, text: string, answer: RegExp): Promise<string> {
+  const admin = { userId: adminId, languageCode: 'en' };
+  const mark = lastBotMessageId(stack, adminId);
+  await stack.tg.userSends(admin, { text });
+  const reply = await stack.tg.waitForBotMessage(adminId, (m) => m.messageId > mark && answer.test(m.text ?? ''), 30_000);
+  return reply.text ?? '';
+}

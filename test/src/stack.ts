@@ -12,7 +12,7 @@ import {
   type ServiceName,
   type ServiceProcess,
 } from '@neurocards/launcher';
-import { startKieSim, startOpenAiSim, startTelegramSim } from '@neurocards/sandbox';
+import { startKieSim, startOpenAiSim, startTelegramSim, type KieSimOptions } from '@neurocards/sandbox';
 
 export const ADMIN_ID = 7_000_001;
 
@@ -45,13 +45,24 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(opts: { kieLatencyMs: number }): Promise<Stack> {
+export interface StackOptions {
+  kieLatencyMs: number;
+  /**
+   * Extra environment for the services, over the defaults below: a test chooses its models
+   * and prices (`KIE_MODELS`, `KIE_MODEL_PRICES`), accounts (`KIE_API_KEYS`), alerts…
+   */
+  env?: Record<string, string>;
+  /** KIE simulator options: its accounts and keys, key caps, starting credits, withdrawn models. */
+  kie?: Omit<KieSimOptions, 'port' | 'latencyMs'>;
+}
+
+export async function startStack(opts: StackOptions): Promise<Stack> {
   const db = await createTestDatabase('e2e');
   const nc = await connect({ servers: TEST_NATS_URL.split(',') });
   await resetJetStream(nc);
 
   const tg = await startTelegramSim({ port: 0 });
-  const kie = await startKieSim({ port: 0, latencyMs: opts.kieLatencyMs });
+  const kie = await startKieSim({ ...opts.kie, port: 0, latencyMs: opts.kieLatencyMs });
   const openai = await startOpenAiSim({ port: 0, apiKey: 'sk-e2e' });
 
   const ports = {} as Record<ServiceName, number>;
@@ -77,6 +88,7 @@ export async function startStack(opts: { kieLatencyMs: number }): Promise<Stack>
     ADMIN_TG_IDS: String(ADMIN_ID),
     SUPPORT_CONTACT: '@support',
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
+    ...opts.env,
   };
   const onLine = (svc: ServiceName, line: string) => log.write(`[${svc}] ${line}\n`);
   const processes = new Map<ServiceName, ServiceProcess>();

@@ -24,10 +24,16 @@ let seq = 0;
 /** A user id no other test in this file uses. */
 export const nextUserId = () => 500_000_000 + ++seq;
 
-export function placed(orderId: string, userId: number, count: VideoCount, id?: string) {
+/**
+ * An order placed by `userId`. Without `creditsPerVideo` it is an order from before models
+ * had prices (no spec, no price: 1 credit per video).
+ */
+export function placed(orderId: string, userId: number, count: VideoCount, id?: string, creditsPerVideo?: number) {
+  const { spec, creditsPerVideo: _price, ...unpriced } = validFixtures['orders.order.placed.v1'];
+  const priced = creditsPerVideo === undefined ? {} : { spec: spec!, creditsPerVideo };
   return createEvent({
     subject: 'orders.order.placed.v1',
-    data: { ...validFixtures['orders.order.placed.v1'], orderId, userId, chatId: userId, count },
+    data: { ...unpriced, ...priced, orderId, userId, chatId: userId, count },
     correlationId: orderId,
     ...(id ? { id } : {}),
   });

@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import { decodeEvent, type AnyEvent } from '@neurocards/contracts';
 import { createRuntime, openObjectStore, type Runtime } from '@neurocards/platform';
-import { TEST_NATS_URL } from '@neurocards/platform/testing';
+import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type TelegramSim } from '@neurocards/sandbox';
 import { loadConfig } from './config';
 import { createGateway } from './gateway';
 import { t } from './i18n';
-import { png, serveTestBilling } from '../test/support';
+import { offeredModel, png, putTestOffer, serveTestBilling } from '../test/support';
 
 /**
  * The real bot (polling mode, real NATS, real KV and object store) driven through the
@@ -67,7 +67,13 @@ beforeAll(async () => {
     ADMIN_TG_IDS: String(admin.userId),
     WELCOME_CREDITS: '2',
   });
-  const gateway = await createGateway(config, rt);
+  // Kling at 1 credit first (the default), Veo dearer: the balance of 3 buys 1 or 3 videos.
+  const offerKey = uniqueName('offer');
+  await putTestOffer(rt.nc, offerKey, [
+    offeredModel({ creditsPerVideo: 1 }),
+    offeredModel({ id: 'veo3_fast', label: 'Veo 3.1 Fast', family: 'veo', creditsPerVideo: 3, durations: [8], defaultDuration: 8 }),
+  ]);
+  const gateway = await createGateway(config, rt, { offerKey });
   await rt.start();
   await gateway.start();
   billing = serveTestBilling(rt.nc, ourUsers, 3);
@@ -97,6 +103,8 @@ describe('bot-gateway through the Telegram simulator', () => {
     await sim.userPresses(user, askCount.messageId, button(askCount, /^cnt:.+:1$/));
 
     const summary = await sim.waitForBotMessage(chatId, hasButton(/^ok:/));
+    expect(summary.text).toContain('Model: Kling 3.0, vertical 9:16, 5 s');
+    expect(summary.text).toContain('Credits to be charged: 1');
     const confirm = await sim.userPresses(user, summary.messageId, button(summary, /^ok:/));
     await sim.waitForBotMessage(chatId, (m) => m.text === t('en', 'orderSent', { count: 1 }));
 
@@ -111,6 +119,9 @@ describe('bot-gateway through the Telegram simulator', () => {
       wishes: null,
       count: 1,
       photo: { mimeType: 'image/png', sizeBytes: photoBytes.length },
+      // The default model (first offered), portrait, its default length, at its price.
+      spec: { model: 'kling-3.0/video', aspectRatio: 'portrait', duration: 5 },
+      creditsPerVideo: 1,
     });
     // The photo bytes are in the object store under the key the order names.
     const photos = await openObjectStore(rt.nc, 'photos', 1);
@@ -137,7 +148,7 @@ describe('bot-gateway through the Telegram simulator', () => {
 
     // The locked count explained itself with an alert.
     expect(sim.callbackAnswers()).toContainEqual(
-      expect.objectContaining({ text: t('en', 'countLockedAlert', { count: 5 }), showAlert: true }),
+      expect.objectContaining({ text: t('en', 'countLockedAlert', { count: 5, total: 5 }), showAlert: true }),
     );
   }, 60_000);
 

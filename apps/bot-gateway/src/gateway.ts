@@ -2,8 +2,9 @@ import { run, type RunnerHandle } from '@grammyjs/runner';
 import type { Bot } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
 import { openKv, openObjectStore, type Runtime } from '@neurocards/platform';
+import { createOfferSource } from './adapters/model-offer';
 import { createPhotoStore } from './adapters/photo-store';
-import { createBillingClient, createStatsClient } from './adapters/rpc-clients';
+import { createBillingClient, createKieAdminClient, createStatsClient } from './adapters/rpc-clients';
 import { createKvSessionStore } from './adapters/session-store';
 import { createUpdateDedup } from './adapters/update-dedup';
 import type { Config } from './config';
@@ -30,12 +31,15 @@ const WEBHOOK_DRAIN_MS = 5000;
 export async function createGateway(
   config: Config,
   rt: Runtime,
-  opts: { botInfo?: UserFromGetMe } = {},
+  /** `offerKey`: tests read the offer under their own key of the shared `kie_models` bucket. */
+  opts: { botInfo?: UserFromGetMe; offerKey?: string } = {},
 ): Promise<Gateway> {
   const replicas = config.NATS_REPLICAS;
-  const [sessionsKv, updatesKv, photosStore] = await Promise.all([
+  const [sessionsKv, updatesKv, modelsKv, photosStore] = await Promise.all([
     openKv(rt.nc, 'bot_sessions', replicas),
     openKv(rt.nc, 'bot_updates', replicas),
+    // Written by kie-dispatcher; opening it here too is idempotent and lets the bot start first.
+    openKv(rt.nc, 'kie_models', replicas),
     openObjectStore(rt.nc, 'photos', replicas),
   ]);
   const log = rt.log;
@@ -61,6 +65,7 @@ export async function createGateway(
         log,
       }),
       billing,
+      offers: createOfferSource(modelsKv, { log, ...(opts.offerKey ? { key: opts.offerKey } : {}) }),
       publish: rt.publish,
       welcomeCredits: config.WELCOME_CREDITS,
       supportContact: config.SUPPORT_CONTACT,
@@ -69,6 +74,7 @@ export async function createGateway(
       admins: new Set(config.ADMIN_TG_IDS),
       billing,
       stats: createStatsClient({ nc: rt.nc, log }),
+      kie: createKieAdminClient({ nc: rt.nc, log }),
     },
   });
   botRef = bot;

@@ -1,5 +1,7 @@
 import { deflateSync } from 'node:zlib';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { ModelOffer } from '@neurocards/contracts';
+import { openKv } from '@neurocards/platform';
 
 /**
  * A stand-in for billing (`billing.balance.get`, `billing.credits.grant`) with an in-memory
@@ -68,4 +70,26 @@ export function png(): Uint8Array {
       chunk('IEND', Buffer.alloc(0)),
     ]),
   );
+}
+
+/** A model as kie-dispatcher offers it; `over` changes the id, price, label… */
+export function offeredModel(over: Partial<ModelOffer['models'][number]> = {}): ModelOffer['models'][number] {
+  return {
+    id: 'kling-3.0/video',
+    label: 'Kling 3.0',
+    family: 'market',
+    creditsPerVideo: 1,
+    durations: [5, 10],
+    defaultDuration: 5,
+    aspectRatios: ['portrait', 'landscape'],
+    sound: true,
+    ...over,
+  };
+}
+
+/** Writes an offer to KV `kie_models` under `key` (tests use their own key, never `offer`). */
+export async function putTestOffer(nc: NatsConnection, key: string, models: ModelOffer['models']): Promise<void> {
+  const kv = await openKv(nc, 'kie_models', 1);
+  const offer: ModelOffer = { models, updatedAt: new Date().toISOString() };
+  await kv.put(key, JSON.stringify(offer));
 }

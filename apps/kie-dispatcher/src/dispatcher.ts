@@ -1,14 +1,17 @@
 import type { FastifyInstance } from 'fastify';
 import type { KV, Logger, ObjectStore, Sql } from '@neurocards/platform';
+import type { Registry } from 'prom-client';
 import { createKeyPool, type KeyPool } from './adapters/key-pool';
 import { createKieClient, type KieClient } from './adapters/kie-client';
+import { createModelStore } from './adapters/model-store';
 import { createPhotoStore } from './adapters/photo-store';
 import type { Config } from './config';
 import { registerCallbackRoute } from './handlers/callback';
+import { createCreditMonitor } from './handlers/credits';
 import { startLoop, type Loop } from './handlers/loop';
 import { createOutcomes, type Outcomes } from './handlers/outcomes';
 import { createPoller } from './handlers/poller';
-import { createStatsHandler } from './handlers/stats';
+import { createModelsSetHandler, createStatsHandler, createUnblockHandler } from './handlers/stats';
 import { createSubmitConsumer } from './handlers/submit-consumer';
 import { createSubmitter } from './handlers/submitter';
 import { createVideoFailedConsumer } from './handlers/video-failed-consumer';
@@ -18,7 +21,11 @@ export type DispatcherConfig = Pick<
   | 'KIE_BASE_URL'
   | 'KIE_UPLOAD_BASE_URL'
   | 'KIE_API_KEYS'
-  | 'KIE_MODEL'
+  | 'models'
+  | 'prices'
+  | 'KIE_CREDIT_ALERT'
+  | 'KIE_CREDIT_CHECK_INTERVAL'
+  | 'KIE_KEY_CAP_COOLDOWN'
   | 'KIE_WEBHOOK_HMAC_KEY'
   | 'KIE_SUBMIT_RATE'
   | 'KIE_MAX_IN_FLIGHT'
@@ -29,13 +36,20 @@ export type DispatcherConfig = Pick<
 
 export interface DispatcherDeps {
   sql: Sql;
+  /** `kie_keys`: account limits, key states, credit alert state. */
   kv: KV;
+  /** `kie_models`: model availability and the offer bot-gateway reads (default: `kv`). */
+  modelsKv?: KV;
+  /** The service's metrics registry (`kie_account_credits`). */
+  registry?: Registry;
   photosBucket: ObjectStore;
   config: DispatcherConfig;
   log: Logger;
   clock?: () => number;
-  /** KV key prefix for per-key state; tests pass a unique one. */
+  /** KV key prefix for per-key state (and of `kie_models` entries); tests pass a unique one. */
   keyPrefix?: string;
+  /** How often every account's credits are read (default KIE_CREDIT_CHECK_INTERVAL). */
+  creditIntervalMs?: number;
   kie?: KieClient;
   /** Loop cadence (ms): how soon queued work and due polls are noticed. */
   submitIntervalMs?: number;
@@ -52,9 +66,10 @@ export interface DispatcherDeps {
 export function createDispatcher(d: DispatcherDeps) {
   const clock = d.clock ?? Date.now;
   const cfg = d.config;
+  const defaultModel = cfg.models[0]!;
   const pool: KeyPool = createKeyPool({
     kv: d.kv,
-    names: cfg.KIE_API_KEYS.map((k) => k.name),
+    keys: cfg.KIE_API_KEYS.map((k) => ({ name: k.name, account: k.account ?? k.name })),
     rate: cfg.KIE_SUBMIT_RATE,
     maxInFlight: cfg.KIE_MAX_IN_FLIGHT,
     ...(d.keyParallelism ? { parallel: d.keyParallelism } : {}),
@@ -62,11 +77,36 @@ export function createDispatcher(d: DispatcherDeps) {
     ...(d.keyPrefix ? { prefix: d.keyPrefix } : {}),
   });
   const kie = d.kie ?? createKieClient({ baseUrl: cfg.KIE_BASE_URL, uploadBaseUrl: cfg.KIE_UPLOAD_BASE_URL });
+  const models = createModelStore({
+    kv: d.modelsKv ?? d.kv,
+    models: cfg.models,
+    prices: cfg.prices,
+    accounts: pool.accounts,
+    ...(d.keyPrefix ? { prefix: d.keyPrefix } : {}),
+  });
+  const credits = createCreditMonitor({
+    sql: d.sql,
+    kv: d.kv,
+    prefix: d.keyPrefix ?? 'key.',
+    pool,
+    kie,
+    keys: cfg.KIE_API_KEYS,
+    threshold: cfg.KIE_CREDIT_ALERT,
+    clock,
+    log: d.log,
+    registry: d.registry,
+  });
+  const stopping = new AbortController();
   const outcomes: Outcomes = createOutcomes({
     sql: d.sql,
     pool,
+    models,
+    defaultModel,
     clock,
     billingFailover: cfg.KIE_BILLING_FAILOVER,
+    keyCapCooldownMs: cfg.KIE_KEY_CAP_COOLDOWN,
+    // Right after a 402: read the account's balance (a positive one lifts the block).
+    onAccountEmpty: (account) => void credits.check(account, stopping.signal).catch(() => undefined),
     log: d.log,
   });
   const submitter = createSubmitter({
@@ -78,7 +118,8 @@ export function createDispatcher(d: DispatcherDeps) {
     keys: cfg.KIE_API_KEYS,
     clock,
     log: d.log,
-    model: cfg.KIE_MODEL,
+    models,
+    defaultModel,
     callbackBaseUrl: cfg.callbackBaseUrl,
     deadlineMs: cfg.GENERATION_DEADLINE,
     rate: cfg.KIE_SUBMIT_RATE,
@@ -87,18 +128,51 @@ export function createDispatcher(d: DispatcherDeps) {
     ...(d.shutdownGraceMs !== undefined ? { graceMs: d.shutdownGraceMs } : {}),
     onSettled: () => submitLoop?.wake(),
   });
-  const poller = createPoller({ sql: d.sql, kie, pool, outcomes, keys: cfg.KIE_API_KEYS, clock, log: d.log });
-  const stopping = new AbortController();
+  const poller = createPoller({
+    sql: d.sql,
+    kie,
+    pool,
+    outcomes,
+    keys: cfg.KIE_API_KEYS,
+    defaultModel,
+    clock,
+    log: d.log,
+  });
+  const admin = {
+    sql: d.sql,
+    pool,
+    models,
+    credits,
+    offered: cfg.models,
+    rate: cfg.KIE_SUBMIT_RATE,
+    maxInFlight: cfg.KIE_MAX_IN_FLIGHT,
+    clock,
+    log: d.log,
+  };
   let submitLoop: Loop | null = null;
   let pollLoop: Loop | null = null;
+  let creditLoop: Loop | null = null;
 
   return {
+    config: cfg,
+    kie,
     pool,
     outcomes,
     submitter,
     poller,
-    stats: createStatsHandler({ sql: d.sql, pool, clock }),
-    submitHandler: createSubmitConsumer({ sql: d.sql, clock, onQueued: () => submitLoop?.wake() }),
+    models,
+    credits,
+    stats: createStatsHandler(admin),
+    unblock: createUnblockHandler(admin),
+    setModel: createModelsSetHandler(admin),
+    /** Writes the offer to `kie_models` (at start; it is rewritten on every change). */
+    publishOffer: () => models.publishOffer(clock()),
+    submitHandler: createSubmitConsumer({
+      sql: d.sql,
+      clock,
+      defaultModel,
+      onQueued: () => submitLoop?.wake(),
+    }),
     videoFailedHandler: createVideoFailedConsumer({ sql: d.sql, clock }),
     registerRoutes(app: FastifyInstance) {
       registerCallbackRoute(app, {
@@ -106,6 +180,7 @@ export function createDispatcher(d: DispatcherDeps) {
         outcomes,
         clock,
         log: d.log,
+        defaultModel,
         hmacKey: cfg.KIE_WEBHOOK_HMAC_KEY,
       });
     },
@@ -122,6 +197,12 @@ export function createDispatcher(d: DispatcherDeps) {
         tick: () => poller.tick(stopping.signal),
         log: d.log,
       });
+      creditLoop = startLoop({
+        name: 'credits',
+        intervalMs: d.creditIntervalMs ?? cfg.KIE_CREDIT_CHECK_INTERVAL,
+        tick: () => credits.tick(stopping.signal),
+        log: d.log,
+      });
     },
     /**
      * Stops both loops within the platform's shutdown deadline: no new uploads, createTask or
@@ -130,7 +211,7 @@ export function createDispatcher(d: DispatcherDeps) {
      */
     async stopLoops() {
       stopping.abort();
-      await Promise.all([submitLoop?.stop(), pollLoop?.stop(), submitter.stop()]);
+      await Promise.all([submitLoop?.stop(), pollLoop?.stop(), creditLoop?.stop(), submitter.stop()]);
     },
   };
 }

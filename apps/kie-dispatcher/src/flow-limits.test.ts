@@ -3,8 +3,8 @@ import { eventually } from '@neurocards/platform/testing';
 import { getTask } from './adapters/tasks-repo';
 import type { KieClient } from './adapters/kie-client';
 import { classify } from './domain/classify';
-import { gate, KEYS, outcome, startWorld, type World } from './flow-world';
-import { submitCommand } from './testing';
+import { gate, KEYS, outcome, startWorld, type World } from '../test/flow-world';
+import { submitCommand } from '../test/testing';
 
 let world: World | null = null;
 afterEach(async () => {
@@ -50,7 +50,8 @@ describe('submission limits against the KIE simulator', () => {
     expect(w.creates()).toEqual({ alpha: 30 });
     // At most 20 createTask in any 10 s window, as the client sent them.
     sent.sort((a, b) => a - b);
-    for (let i = 0; i + 20 < sent.length; i++) expect(sent[i + 20]! - sent[i]!).toBeGreaterThanOrEqual(10_000);
+    for (let i = 0; i + 20 < sent.length; i++)
+      expect(sent[i + 20]! - sent[i]!).toBeGreaterThanOrEqual(10_000);
     // The slow uploads held nobody else back: the first window filled before they finished.
     expect(order.indexOf('slow upload done')).toBe(20);
   }, 40_000);

@@ -5,8 +5,8 @@ import { eventually } from '@neurocards/platform/testing';
 import { kieWebhookSignature } from '@neurocards/sandbox';
 import { getTask } from './adapters/tasks-repo';
 import { webhookSignature } from './handlers/callback';
-import { KEYS, outcome, startWorld, type World } from './flow-world';
-import { submitCommand } from './testing';
+import { KEYS, outcome, startWorld, type World } from '../test/flow-world';
+import { submitCommand } from '../test/testing';
 
 let world: World | null = null;
 afterEach(async () => {
@@ -20,7 +20,7 @@ const types = (events: Envelope[]) => events.map((e) => e.type);
 describe('against the KIE simulator', () => {
   it('happy path: upload once, createTask, signed callback → succeeded', async () => {
     const w = await start({ sim: { lostCallbackRate: 0 } });
-    const cmd = await w.submit({ aspectRatio: 'landscape', nFrames: '15' });
+    const cmd = await w.submit({ aspectRatio: 'landscape', model: 'kling-3.0/video', duration: 10 });
     const done = await outcome(w, cmd.data.orderId);
     expect(types(await w.events(cmd.data.orderId))).toEqual([
       'kie.task.submitted.v1',
@@ -28,9 +28,16 @@ describe('against the KIE simulator', () => {
     ]);
     expect(done.data).toMatchObject({ jobId: cmd.data.jobId, attempt: 1 });
     const [task] = w.sim.tasks();
-    expect(task).toMatchObject({ model: 'sora-2-image-to-video', prompt: cmd.data.prompt });
-    expect(task!.param).toMatchObject({
-      input: { aspect_ratio: 'landscape', n_frames: '15', remove_watermark: true },
+    expect(task).toMatchObject({ model: 'kling-3.0/video', family: 'market', prompt: cmd.data.prompt });
+    // Kling 3.0's own fields (https://docs.kie.ai/market/kling/kling-3.0), none of Sora's.
+    expect(task!.input).toEqual({
+      prompt: cmd.data.prompt,
+      image_urls: [w.sim.uploads()[0]!.downloadUrl],
+      sound: true,
+      duration: '10',
+      aspect_ratio: '16:9',
+      mode: 'std',
+      multi_shots: false,
     });
     expect(task!.imageUrls).toEqual([w.sim.uploads()[0]!.downloadUrl]);
     expect(task!.callBackUrl).toMatch(/\/kie\/callback\/[A-Za-z0-9_-]{20,}$/);

@@ -1,10 +1,10 @@
 import { createRuntime, runMain, openKv, openObjectStore, serveRpc } from '@neurocards/platform';
 import { migrations, SCHEMA } from './adapters/migrations';
-import { loadKieConfig } from './config';
+import { loadConfig } from './config';
 import { createDispatcher } from './dispatcher';
 
 runMain('kie-dispatcher', async () => {
-  const config = loadKieConfig();
+  const config = loadConfig();
   const rt = await createRuntime({
     service: 'kie-dispatcher',
     config,
@@ -16,25 +16,37 @@ runMain('kie-dispatcher', async () => {
   const dispatcher = createDispatcher({
     sql: rt.sql,
     kv: await openKv(rt.nc, 'kie_keys', config.NATS_REPLICAS),
+    modelsKv: await openKv(rt.nc, 'kie_models', config.NATS_REPLICAS),
     photosBucket: await openObjectStore(rt.nc, 'photos', config.NATS_REPLICAS),
+    registry: rt.metrics.registry,
     config,
     log: rt.log,
   });
   dispatcher.registerRoutes(rt.http);
+  // The offer bot-gateway reads: written before the first order can arrive.
+  const offer = await dispatcher.publishOffer();
   await rt.consume({
     'kie.task.submit.v1': dispatcher.submitHandler,
     'jobs.video.failed.v1': dispatcher.videoFailedHandler,
   });
-  const stats = serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log);
+  const rpcs = [
+    serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log),
+    serveRpc(rt.nc, 'kie.keys.unblock', 'kie-dispatcher', dispatcher.unblock, rt.log),
+    serveRpc(rt.nc, 'kie.models.set', 'kie-dispatcher', dispatcher.setModel, rt.log),
+  ];
   dispatcher.startLoops();
   // After consumers stop: end the ticks in hand within a few seconds (uploads aborted, a sent
-  // createTask keeps its lease and is resumed by the next start), then stop answering stats,
+  // createTask keeps its lease and is resumed by the next start), then stop answering RPCs,
   // before NATS and Postgres close.
   rt.shutdown.add('loops', () => dispatcher.stopLoops());
-  rt.shutdown.add('rpc', () => stats.drain());
+  rt.shutdown.add('rpc', () => Promise.all(rpcs.map((s) => s.drain())));
   await rt.start();
   rt.log.info(
-    { keys: config.KIE_API_KEYS.map((k) => k.name), model: config.KIE_MODEL },
+    {
+      keys: config.KIE_API_KEYS.map((k) => `${k.account ?? k.name}/${k.name}`),
+      models: config.models,
+      offered: offer.models.map((m) => m.id),
+    },
     'kie-dispatcher ready',
   );
 });

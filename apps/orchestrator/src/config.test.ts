@@ -9,23 +9,20 @@ describe('loadConfig', () => {
       OPENAI_MODEL: 'gpt-4o-mini',
       GENERATION_DEADLINE: 30 * 60_000,
       DEADLINE_SWEEP_INTERVAL: 30_000,
-      VIDEO_ASPECT_RATIO: 'portrait',
-      VIDEO_N_FRAMES: '10',
       HTTP_PORT: 8082,
     });
     expect(c.OPENAI_API_KEY).toBeUndefined();
   });
 
   it('reads overrides, treating an empty key as unset', () => {
-    const c = loadConfig({ GENERATION_DEADLINE: '10m', OPENAI_API_KEY: '', HTTP_PORT: '9000', VIDEO_N_FRAMES: '15' });
+    const c = loadConfig({ GENERATION_DEADLINE: '10m', OPENAI_API_KEY: '', HTTP_PORT: '9000' });
     expect(c.GENERATION_DEADLINE).toBe(600_000);
     expect(c.OPENAI_API_KEY).toBeUndefined();
     expect(c.HTTP_PORT).toBe(9000);
-    expect(c.VIDEO_N_FRAMES).toBe('15');
   });
 
   it('names a bad variable without echoing a secret', () => {
-    expect(() => loadConfig({ VIDEO_N_FRAMES: '12', OPENAI_API_KEY: 'sk-secret' })).toThrow(/VIDEO_N_FRAMES/);
+    expect(() => loadConfig({ OPENAI_TIMEOUT: 'soon', OPENAI_API_KEY: 'sk-secret' })).toThrow(/OPENAI_TIMEOUT/);
     let message = '';
     try {
       loadConfig({ OPENAI_BASE_URL: 'sk-secret-not-a-url' });

@@ -19,10 +19,8 @@ export const schema = z.object({
   GENERATION_DEADLINE: duration('30m'),
   /** How often the deadline sweeper looks for overdue jobs. */
   DEADLINE_SWEEP_INTERVAL: duration('30s'),
-  /** KIE aspect ratio: marketplace cards and Reels-style feeds are vertical. */
-  VIDEO_ASPECT_RATIO: z.enum(['portrait', 'landscape']).default('portrait'),
-  /** KIE n_frames: "10" or "15" seconds; 10 s is cheaper and enough for a product card. */
-  VIDEO_N_FRAMES: z.enum(['10', '15']).default('10'),
+  // The video's model, orientation and length come with each order (`spec`), chosen in the
+  // bot from the dispatcher's catalogue; there is no service-wide video shape any more.
 });
 
 export type Config = z.infer<typeof schema> & { HTTP_PORT: number };

@@ -32,7 +32,6 @@ runMain('orchestrator', async () => {
     log,
     photos,
     writer,
-    video: { aspectRatio: config.VIDEO_ASPECT_RATIO, nFrames: config.VIDEO_N_FRAMES },
     generationDeadlineMs: config.GENERATION_DEADLINE,
   };
 

@@ -17,7 +17,6 @@ export function testDeps(sql: Sql, over: Partial<Deps> = {}): Deps {
     log: silentLogger(),
     photos: noPhotos,
     writer: null,
-    video: { aspectRatio: 'portrait', nFrames: '10' },
     generationDeadlineMs: 30 * 60_000,
     ...over,
   };
@@ -32,14 +31,17 @@ export function ev<S extends Subject>(subject: S, data: EventData<S>, id?: strin
   > & { type: S };
 }
 
-/** A placed order and its reservation for `count` videos, with a unique order id. */
+/**
+ * A placed order and its reservation for `count` videos, with a unique order id. The
+ * fixture's spec (Kling 3.0, portrait, 5 s, 2 credits) unless `over` says otherwise.
+ */
 export function newOrder(count: 1 | 3 | 5 = 3, over: Partial<EventData<'orders.order.placed.v1'>> = {}) {
   const orderId = randomId();
   const placed = ev('orders.order.placed.v1', { ...validFixtures['orders.order.placed.v1'], orderId, count, ...over });
   const reserved = ev('billing.credits.reserved.v1', {
     ...validFixtures['billing.credits.reserved.v1'],
     orderId,
-    amount: count,
+    amount: count * (placed.data.creditsPerVideo ?? 1),
   });
   return { orderId, placed, reserved };
 }

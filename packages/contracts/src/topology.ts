@@ -64,6 +64,15 @@ export const SERVICES = ['billing', 'orchestrator', 'kie-dispatcher', 'notifier'
 
 export type ServiceName = (typeof SERVICES)[number];
 
+/** Each service's HTTP port when `HTTP_PORT` is not set (design §3). */
+export const DEFAULT_PORTS = {
+  'bot-gateway': 8080,
+  billing: 8081,
+  orchestrator: 8082,
+  'kie-dispatcher': 8083,
+  notifier: 8084,
+} as const satisfies Record<ServiceName, number>;
+
 /** Every durable consumer, by service. Names are `<service>-<purpose>`. */
 export const consumers = {
   billing: [

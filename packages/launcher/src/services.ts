@@ -3,10 +3,8 @@ import path from 'node:path';
 
 import type { ServiceName } from '@neurocards/contracts';
 
-// The names live once, in contracts; the launcher starts them in that order.
-export { SERVICES, type ServiceName } from '@neurocards/contracts';
-// Each service's default HTTP port, the launcher's port table when it is given none.
-export { DEFAULT_PORTS } from '@neurocards/platform';
+// The names and default ports live once, in contracts; the launcher starts them in that order.
+export { DEFAULT_PORTS, SERVICES, type ServiceName } from '@neurocards/contracts';
 
 // Both src/ (tsx, tests) and the built dist/start.js sit one level below packages/launcher.
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ServiceName } from '@neurocards/contracts';
+import { DEFAULT_PORTS, type ServiceName } from '@neurocards/contracts';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -107,14 +107,6 @@ export const databaseEnv = {
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/neurocards'),
 };
 
-/** Each service's HTTP port when `HTTP_PORT` is not set (design §3). */
-export const DEFAULT_PORTS = {
-  'bot-gateway': 8080,
-  billing: 8081,
-  orchestrator: 8082,
-  'kie-dispatcher': 8083,
-  notifier: 8084,
-} as const satisfies Record<ServiceName, number>;
 
 /**
  * The HTTP port of a service: `HTTP_PORT`, else the service's default. The launcher that

@@ -1,17 +1,22 @@
-import { SlidingWindow } from '../shared/token-bucket.js';
-import { postCallback } from './callbacks.js';
+import { Accounts } from './accounts.js';
+import type { KeyCaps } from './accounts.js';
+import { marketCallbackBody, postCallback, veoCallbackBody } from './callbacks.js';
 import type { CallbackDelivery } from './callbacks.js';
-import { newTaskId, record } from './tasks.js';
+import { MODELS } from './models.js';
+import type { ModelSpec } from './models.js';
+import { newTaskId, record, veoRecord } from './tasks.js';
 import type { Task } from './tasks.js';
 import { KieError } from './types.js';
 import type { KieBehavior } from './types.js';
-import type { CreateTaskRequest } from './validate.js';
+import type { ValidRequest } from './validate.js';
 
+// Wording of KIE's codes (https://docs.kie.ai/market/quickstart, .../common-api/get-account-credits).
 const MESSAGES: Record<number, string> = {
   401: 'You do not have access permissions',
   402: 'Credits insufficient. Please top up your account.',
   429: 'Your call frequency is too high. Please try again later.',
-  433: 'API key usage limit exceeded',
+  433: 'Sub-key usage limit exceeded',
+  451: 'Failed to fetch the image. Please verify any access limits set by you or your service provider.',
   455: 'Service is under maintenance, please try again later.',
   500: 'Server error, please try again later.',
   505: 'The feature is disabled.',
@@ -20,41 +25,51 @@ export const kieError = (code: number): KieError => new KieError(code, MESSAGES[
 
 export type Endpoint = 'createTask' | 'recordInfo' | 'credit' | 'upload';
 
-/** Tasks, keys and their accounting for one KIE simulator. */
+export interface KieCoreOptions {
+  /** account → its keys. */
+  accounts?: Record<string, readonly string[]>;
+  keyCaps?: Record<string, KeyCaps>;
+  hmacKey?: string;
+  startingCredits: number;
+  withdrawn?: readonly string[];
+  resultUrl: (taskId: string) => string;
+}
+
+/** Tasks, accounts, keys and their accounting for one KIE simulator; both API families share it. */
 export class KieCore {
   readonly tasks = new Map<string, Task>();
   readonly callbacks: CallbackDelivery[] = [];
   readonly counts = new Map<string, Record<Endpoint, number>>();
-  private readonly windows = new Map<string, SlidingWindow>();
-  private readonly credits = new Map<string, number>();
+  readonly accounts: Accounts;
+  readonly withdrawn: Set<string>;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(
     readonly behavior: KieBehavior,
-    private readonly opts: { keys?: string[]; hmacKey?: string; startingCredits: number; resultUrl: (taskId: string) => string },
-  ) {}
+    private readonly opts: KieCoreOptions,
+  ) {
+    this.accounts = new Accounts(opts.accounts, opts.startingCredits, opts.keyCaps);
+    this.withdrawn = new Set(opts.withdrawn ?? []);
+  }
 
-  /** Bearer key check: opts.keys when given, any non-empty key otherwise. Counts the request. */
-  authorize(header: string | undefined, endpoint: Endpoint): string {
+  /** The model table as KIE serves it now: a withdrawn model is unknown. */
+  readonly lookup = (id: string): ModelSpec | undefined => (this.withdrawn.has(id) ? undefined : MODELS.get(id));
+
+  /** Bearer key check (401 for a missing or unknown key). Counts the request. */
+  authorize(header: string | undefined, endpoint: Endpoint): { key: string; account: string } {
     const key = /^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '';
-    if (key === '' || (this.opts.keys !== undefined && !this.opts.keys.includes(key))) throw kieError(401);
+    const account = this.accounts.accountOf(key);
+    if (account === undefined) throw kieError(401);
     const c = this.counts.get(key) ?? { createTask: 0, recordInfo: 0, credit: 0, upload: 0 };
     c[endpoint]++;
     this.counts.set(key, c);
-    return key;
+    return { key, account };
   }
 
-  creditsOf(key: string): number {
-    return this.credits.get(key) ?? this.opts.startingCredits;
-  }
-  setCredits(key: string, credits: number): void {
-    this.credits.set(key, credits);
-  }
-
-  /** The failures a createTask may meet before its body is looked at. */
-  gate(key: string): void {
+  /** The failures a new task may meet before its body is looked at. */
+  gate(key: string, account: string): void {
     const b = this.behavior;
     if (b.maintenanceNext > 0) {
       b.maintenanceNext--;
@@ -65,26 +80,35 @@ export class KieCore {
       throw kieError(500);
     }
     if (b.serverErrorRate > 0 && Math.random() < b.serverErrorRate) throw kieError(500);
-    const account = b.accountErrors[key];
-    if (account !== undefined) throw kieError(account);
+    const forced = b.accountErrors[key] ?? b.accountErrors[account];
+    if (forced !== undefined) throw kieError(forced);
     if (b.force429Next > 0) {
       b.force429Next--;
+      this.accounts.rateLimited(account, key);
       throw kieError(429);
     }
   }
 
-  create(key: string, req: CreateTaskRequest): Task {
+  private running(account: string): number {
+    let n = 0;
+    for (const t of this.tasks.values()) if (t.account === account && t.completedAt === undefined) n++;
+    return n;
+  }
+
+  create(key: string, account: string, req: ValidRequest): Task {
     const b = this.behavior;
-    const refused = b.refusalMarker !== '' && req.input.prompt.includes(b.refusalMarker);
+    const now = Date.now();
+    const refused = b.refusalMarker !== '' && req.prompt.includes(b.refusalMarker);
     if (refused && b.refusalMode === 'createTask') {
       throw new KieError(422, 'Your prompt was flagged by the content moderation system as violating content policies.');
     }
-    if (this.creditsOf(key) < b.taskCost) throw kieError(402);
-    const windowKey = `${key}|${b.rateLimit.tasks}/${b.rateLimit.windowMs}`;
-    let window = this.windows.get(windowKey);
-    if (window === undefined) this.windows.set(windowKey, (window = new SlidingWindow(b.rateLimit.tasks, b.rateLimit.windowMs)));
-    if (!window.hit().ok) throw kieError(429);
-    this.credits.set(key, this.creditsOf(key) - b.taskCost);
+    if (b.unfetchableImageMarker !== '' && req.imageUrls.some((u) => u.includes(b.unfetchableImageMarker))) throw kieError(451);
+    const cost = b.taskCost ?? req.model.cost(req.fields);
+    if (this.accounts.capExceeded(key, cost, now)) throw kieError(433);
+    if (this.accounts.noCredits(account, cost)) throw kieError(402);
+    if (this.accounts.windowFull(account, key, b.rateLimit, now)) throw kieError(429);
+    if (this.running(account) >= b.runningCap && this.accounts.rateLimited(account, key)) throw kieError(429);
+    this.accounts.charge(account, key, cost, now, b.rateLimit.windowMs);
 
     let outcome: Task['outcome'] = refused ? 'content' : 'success';
     if (!refused && b.taskFailNext > 0) {
@@ -92,16 +116,20 @@ export class KieCore {
       outcome = 'transient';
     } else if (!refused && b.taskFailRate > 0 && Math.random() < b.taskFailRate) outcome = 'transient';
     const spread = b.latencyMaxMs !== undefined && b.latencyMaxMs > b.latencyMs ? Math.random() * (b.latencyMaxMs - b.latencyMs) : 0;
-    const taskId = newTaskId();
+    const taskId = newTaskId(req.model.family);
     const task: Task = {
       taskId,
+      family: req.model.family,
+      account,
       key,
-      model: req.model,
-      prompt: req.input.prompt,
-      imageUrls: req.input.image_urls,
+      model: req.model.id,
+      prompt: req.prompt,
+      imageUrls: req.imageUrls,
       ...(req.callBackUrl !== undefined ? { callBackUrl: req.callBackUrl } : {}),
-      param: JSON.stringify(req),
-      createdAt: Date.now(),
+      body: req.body,
+      param: JSON.stringify(req.body),
+      cost,
+      createdAt: now,
       latencyMs: Math.round(b.latencyMs + spread),
       outcome,
       resultUrl: this.opts.resultUrl(taskId),
@@ -125,8 +153,10 @@ export class KieCore {
     task.completedAt = Date.now();
     const url = task.callBackUrl;
     if (url === undefined) return;
+    const now = Date.now();
+    const body = task.family === 'veo' ? veoCallbackBody(veoRecord(task, now)) : marketCallbackBody(record(task, now));
     for (let copy = 0; copy < task.callbackCopies; copy++) {
-      const p = postCallback(url, record(task, Date.now()), this.opts.hmacKey, copy).then((d) => {
+      const p = postCallback(url, task.taskId, body, this.opts.hmacKey, copy).then((d) => {
         this.callbacks.push(d);
         this.inFlight.delete(p);
       });

@@ -3,9 +3,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { sleep } from '../shared/http.js';
 import { kieError } from './core.js';
 import type { KieCore } from './core.js';
-import { record } from './tasks.js';
+import { record, veoRecord } from './tasks.js';
+import type { Task } from './tasks.js';
 import { KieError } from './types.js';
-import { validateCreateTask } from './validate.js';
+import { validateMarket, validateVeo } from './validate.js';
 
 const MIME_BY_EXT: Record<string, string> = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', mp4: 'video/mp4' };
 
@@ -28,27 +29,46 @@ export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { r
     if (core.behavior.serverErrorRate > 0 && Math.random() < core.behavior.serverErrorRate) throw kieError(500);
   };
 
+  // https://docs.kie.ai/market/quickstart: POST /api/v1/jobs/createTask → data.taskId.
   app.post('/api/v1/jobs/createTask', async (req, reply) => {
     try {
       await sleep(core.behavior.requestLatencyMs);
-      const key = core.authorize(req.headers.authorization, 'createTask');
-      core.gate(key);
-      const task = core.create(key, validateCreateTask(req.body));
+      const { key, account } = core.authorize(req.headers.authorization, 'createTask');
+      core.gate(key, account);
+      const task = core.create(key, account, validateMarket(req.body, core.lookup));
       return { code: 200, msg: 'success', data: { taskId: task.taskId } };
     } catch (err) {
       return fail(reply, err);
     }
   });
 
+  // https://docs.kie.ai/veo3-api/generate-veo-3-video: POST /api/v1/veo/generate → data.taskId.
+  app.post('/api/v1/veo/generate', async (req, reply) => {
+    try {
+      await sleep(core.behavior.requestLatencyMs);
+      const { key, account } = core.authorize(req.headers.authorization, 'createTask');
+      core.gate(key, account);
+      const task = core.create(key, account, validateVeo(req.body, core.lookup));
+      return { code: 200, msg: 'success', data: { taskId: task.taskId } };
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  /** A task of this family that the key's account owns (KIE does not show one account's tasks to another). */
+  const ownTask = (taskId: string | undefined, account: string, family: Task['family']): Task => {
+    if (!taskId) throw new KieError(422, 'Invalid parameter: taskId is required');
+    const task = core.tasks.get(taskId);
+    if (task === undefined || task.account !== account || task.family !== family) throw new KieError(422, 'recordInfo is null');
+    return task;
+  };
+
   app.get('/api/v1/jobs/recordInfo', async (req, reply) => {
     try {
       await sleep(core.behavior.requestLatencyMs);
-      const key = core.authorize(req.headers.authorization, 'recordInfo');
+      const { account } = core.authorize(req.headers.authorization, 'recordInfo');
       maybe5xx();
-      const taskId = (req.query as { taskId?: string }).taskId;
-      if (!taskId) throw new KieError(422, 'taskId is required');
-      const task = core.tasks.get(taskId);
-      if (task === undefined || task.key !== key) throw new KieError(422, 'recordInfo is null');
+      const task = ownTask((req.query as { taskId?: string }).taskId, account, 'market');
       const now = Date.now();
       const young = now - task.createdAt < core.behavior.recordNullMs;
       return { code: 200, msg: 'success', data: young ? null : record(task, now) };
@@ -57,13 +77,28 @@ export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { r
     }
   });
 
+  // https://docs.kie.ai/veo3-api/get-veo-3-video-details: GET /api/v1/veo/record-info?taskId=.
+  app.get('/api/v1/veo/record-info', async (req, reply) => {
+    try {
+      await sleep(core.behavior.requestLatencyMs);
+      const { account } = core.authorize(req.headers.authorization, 'recordInfo');
+      maybe5xx();
+      const task = ownTask((req.query as { taskId?: string }).taskId, account, 'veo');
+      const now = Date.now();
+      const young = now - task.createdAt < core.behavior.recordNullMs;
+      return { code: 200, msg: 'success', data: young ? null : veoRecord(task, now) };
+    } catch (err) {
+      return fail(reply, err);
+    }
+  });
+
+  // https://docs.kie.ai/common-api/get-account-credits: one balance per account, whichever key asks.
   app.get('/api/v1/chat/credit', async (req, reply) => {
     try {
       await sleep(core.behavior.requestLatencyMs);
-      const key = core.authorize(req.headers.authorization, 'credit');
-      const account = core.behavior.accountErrors[key];
-      if (account === 401) throw kieError(401);
-      return { code: 200, msg: 'success', data: core.creditsOf(key) };
+      const { key, account } = core.authorize(req.headers.authorization, 'credit');
+      if ((core.behavior.accountErrors[key] ?? core.behavior.accountErrors[account]) === 401) throw kieError(401);
+      return { code: 200, msg: 'success', data: core.accounts.creditsOf(account) };
     } catch (err) {
       return fail(reply, err);
     }
@@ -80,7 +115,7 @@ export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { r
     const bad = (code: number, msg: string): FastifyReply => reply.code(code).send({ success: false, code, msg, data: null });
     let key: string;
     try {
-      key = core.authorize(req.headers.authorization, 'upload');
+      key = core.authorize(req.headers.authorization, 'upload').key;
     } catch {
       return bad(401, 'Unauthorized');
     }

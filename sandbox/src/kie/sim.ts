@@ -9,17 +9,31 @@ import { registerKieRoutes } from './routes.js';
 import type { Upload } from './routes.js';
 import { stateAt } from './tasks.js';
 import type { KieBehavior } from './types.js';
+import type { AccountStats, KeyCaps } from './accounts.js';
+import { MODELS } from './models.js';
+import type { Family } from './models.js';
 
 export interface KieSimOptions {
   port?: number;
   host?: string;
-  /** Accepted keys; by default any non-empty key is accepted. */
+  /**
+   * Accounts and their keys: limits (20 new tasks / 10 s, running cap) and the credit balance are
+   * per account, shared by its keys. A key not listed answers 401. Wins over `keys`.
+   */
+  accounts?: Record<string, string[]>;
+  /** Accepted keys, each its own account (back-compat); with neither option any non-empty key is accepted as its own account. */
   keys?: string[];
+  /** Per-key spending caps in credits (rolling hour, rolling day, total); past one the key answers 433. */
+  keyCaps?: Record<string, KeyCaps>;
+  /** Model ids answered as unknown from the start (as KIE answers a withdrawn model). */
+  withdrawn?: string[];
+  /** Unfinished tasks per account before 429 (default 100). */
+  runningCap?: number;
   /** When set, callbacks carry X-Webhook-Timestamp and X-Webhook-Signature. */
   hmacKey?: string;
   /** Time a task takes (default 3 s). */
   latencyMs?: number;
-  /** Starting credits of every key (default 10,000). */
+  /** Starting credits of every account (default 10,000). */
   credits?: number;
   behavior?: Partial<KieBehavior>;
 }
@@ -28,7 +42,7 @@ export interface KieSim {
   baseUrl: string;
   uploadBaseUrl: string;
   close(): Promise<void>;
-  tasks(): Array<{ taskId: string; key: string; model: string; prompt: string; imageUrls: string[]; callBackUrl?: string; state: string; param: unknown }>;
+  tasks(): KieSimTask[];
   uploads(): Array<{ key: string; fileName: string; sizeBytes: number; downloadUrl: string }>;
   setBehavior(b: Partial<KieBehavior>): void;
   // ---- extras ----
@@ -36,9 +50,39 @@ export interface KieSim {
   requestCounts(): Record<string, Record<Endpoint, number>>;
   /** Every callback POST attempt and how it ended. */
   callbacks(): CallbackDelivery[];
-  setCredits(key: string, credits: number): void;
+  /** Sets an account's balance; a key stands for its account. */
+  setCredits(accountOrKey: string, credits: number): void;
+  /** An account's balance; a key stands for its account. */
+  creditsOf(accountOrKey: string): number;
+  /** Makes a model unknown (KIE's 422 "The model is not supported" on both families), and back. */
+  withdrawModel(id: string): void;
+  restoreModel(id: string): void;
+  /** Ids of the models the sim serves now (withdrawn ones left out), with family and durations. */
+  models(): Array<{ id: string; family: Family; durations: readonly number[] }>;
+  /** Per-account counters: tasks created, the most created in any rate window, 429s, 402s, spent and left. */
+  accountStats(): Record<string, AccountStats>;
+  /** Per-key counters of 429 (rate window or running cap) and 433 (key cap) answers. */
+  keyStats(): Record<string, { rateLimited: number; capped: number }>;
   /** The bytes every successful task's result URL serves (a small valid H.264 MP4). */
   videoBytes: Uint8Array;
+}
+
+/** A task as the sim recorded it, with the exact request body, for e2e assertions on request shapes. */
+export interface KieSimTask {
+  taskId: string;
+  family: Family;
+  account: string;
+  key: string;
+  model: string;
+  prompt: string;
+  imageUrls: string[];
+  callBackUrl?: string;
+  state: string;
+  /** The body as received, parsed (Market: { model, callBackUrl?, input }; Veo: the generate body). */
+  param: unknown;
+  /** Market: body.input; Veo: the whole body. */
+  input: Record<string, unknown>;
+  cost: number;
 }
 
 export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {
@@ -46,8 +90,10 @@ export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {
   requestLatencyMs: 0,
   accountErrors: {},
   refusalMarker: 'FORBIDDEN',
+  unfetchableImageMarker: 'UNFETCHABLE',
   refusalMode: 'task',
   rateLimit: { tasks: 20, windowMs: 10_000 },
+  runningCap: 100,
   force429Next: 0,
   maintenanceNext: 0,
   failNext: 0,
@@ -59,19 +105,21 @@ export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {
   duplicateCallbackRate: 0,
   recordNullMs: 0,
   errorsAsHttp200: false,
-  taskCost: 30,
 };
 
 export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
   const behavior: KieBehavior = {
     ...DEFAULT_KIE_BEHAVIOR,
     ...(opts.latencyMs !== undefined ? { latencyMs: opts.latencyMs } : {}),
+    ...(opts.runningCap !== undefined ? { runningCap: opts.runningCap } : {}),
     ...opts.behavior,
   };
   const video = makeTinyMp4({ seconds: 3 }).bytes;
   let root = '';
   const core = new KieCore(behavior, {
-    ...(opts.keys ? { keys: opts.keys } : {}),
+    ...(opts.accounts ? { accounts: opts.accounts } : opts.keys ? { accounts: Object.fromEntries(opts.keys.map((k) => [k, [k]])) } : {}),
+    ...(opts.keyCaps ? { keyCaps: opts.keyCaps } : {}),
+    ...(opts.withdrawn ? { withdrawn: opts.withdrawn } : {}),
     ...(opts.hmacKey ? { hmacKey: opts.hmacKey } : {}),
     startingCredits: opts.credits ?? 10_000,
     resultUrl: (taskId) => `${root}/results/${taskId}.mp4`,
@@ -94,6 +142,8 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
     tasks: () =>
       [...core.tasks.values()].map((t) => ({
         taskId: t.taskId,
+        family: t.family,
+        account: t.account,
         key: t.key,
         model: t.model,
         prompt: t.prompt,
@@ -101,11 +151,22 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
         ...(t.callBackUrl !== undefined ? { callBackUrl: t.callBackUrl } : {}),
         state: stateAt(t, Date.now()).state,
         param: JSON.parse(t.param) as unknown,
+        input: (t.family === 'market' ? (JSON.parse(t.param) as { input: Record<string, unknown> }).input : JSON.parse(t.param)) as Record<string, unknown>,
+        cost: t.cost,
       })),
     uploads: () => [...uploads.values()].map((u) => ({ key: u.key, fileName: u.fileName, sizeBytes: u.bytes.length, downloadUrl: u.downloadUrl })),
     setBehavior: (b) => Object.assign(behavior, b),
     requestCounts: () => Object.fromEntries([...core.counts].map(([k, v]) => [k, { ...v }])),
     callbacks: () => [...core.callbacks],
-    setCredits: (key, credits) => core.setCredits(key, credits),
+    setCredits: (accountOrKey, credits) => core.accounts.setCredits(accountOrKey, credits),
+    creditsOf: (accountOrKey) => core.accounts.creditsOf(accountOrKey),
+    withdrawModel: (id) => void core.withdrawn.add(id),
+    restoreModel: (id) => void core.withdrawn.delete(id),
+    models: () => [...MODELS.values()].filter((m) => !core.withdrawn.has(m.id)).map((m) => ({ id: m.id, family: m.family, durations: m.durations })),
+    accountStats: () => core.accounts.snapshot(),
+    keyStats: () => {
+      const keys = new Set([...core.accounts.keyRateLimited.keys(), ...core.accounts.keyCapped.keys()]);
+      return Object.fromEntries([...keys].map((k) => [k, { rateLimited: core.accounts.keyRateLimited.get(k) ?? 0, capped: core.accounts.keyCapped.get(k) ?? 0 }]));
+    },
   };
 }

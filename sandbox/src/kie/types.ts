@@ -6,14 +6,18 @@ export interface KieBehavior {
   latencyMaxMs?: number;
   /** Delay before every HTTP answer. */
   requestLatencyMs: number;
-  /** Keys whose createTask answers an account error: 401 unauthorized, 402 no credits, 433 usage limit, 505 disabled. */
+  /** Keys (or account names: all their keys) whose new tasks answer an error: 401 unauthorized, 402 no credits, 433 usage limit, 505 disabled. */
   accountErrors: Record<string, 401 | 402 | 433 | 505>;
   /** A prompt containing this marker is refused as breaking content rules. */
   refusalMarker: string;
+  /** An image URL containing this marker cannot be fetched: the new task answers 451 (empty: never). */
+  unfetchableImageMarker: string;
   /** Refuse at createTask (422) or accept and end the task in `fail` with a content-policy reason. */
   refusalMode: 'createTask' | 'task';
-  /** KIE: 20 new tasks per 10 s per account; more answer 429. */
+  /** KIE: 20 new tasks per 10 s per account (all its keys, both families); more answer 429. */
   rateLimit: { tasks: number; windowMs: number };
+  /** Unfinished tasks an account may have at once (KIE: typically 100+); more answer 429. */
+  runningCap: number;
   /** The next N createTask calls answer 429 / 455 (maintenance) / 500. */
   force429Next: number;
   maintenanceNext: number;
@@ -32,8 +36,8 @@ export interface KieBehavior {
   recordNullMs: number;
   /** Answer errors with HTTP 200 and the code only in the body (the body `code` is always set). */
   errorsAsHttp200: boolean;
-  /** Credits a createTask costs; a key whose balance is below answers 402. */
-  taskCost: number;
+  /** When set, every task costs this many credits instead of its model's price. */
+  taskCost?: number;
 }
 
 export type TaskState = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';
@@ -60,6 +64,23 @@ export const CONTENT_FAILURE = {
   failMsg: 'Your prompt or image was flagged as violating content policies (moderation). Please modify and try again.',
 };
 export const TRANSIENT_FAILURE = { failCode: '500', failMsg: 'Internal error during generation, please try again later.' };
+
+/** The `data` of Veo's record-info (https://docs.kie.ai/veo3-api/get-veo-3-video-details). */
+export interface VeoRecord {
+  taskId: string;
+  paramJson: string;
+  completeTime: string | null;
+  response: { taskId: string; resultUrls: string[]; originUrls: string[]; resolution: string } | null;
+  successFlag: 0 | 1 | 2 | 3;
+  errorCode: number | null;
+  errorMessage: string;
+  createTime: string;
+  fallbackFlag: boolean;
+}
+
+/** Veo failure codes and wording from https://docs.kie.ai/veo3-api/generate-veo-3-video-callbacks (400 content, 501 failed). */
+export const VEO_CONTENT_FAILURE = { errorCode: 400, errorMessage: 'Your prompt was flagged by Website as violating content policies.' };
+export const VEO_TRANSIENT_FAILURE = { errorCode: 501, errorMessage: 'Video generation failed, please try again later.' };
 
 export class KieError extends Error {
   constructor(

@@ -120,6 +120,7 @@ describe('settle', () => {
       duplicate: false,
       userId,
       balance: 1,
+      amount: 1,
     });
     expect(await tx((t) => settle(t, { orderId, jobId, how: 'release' }))).toMatchObject({ duplicate: true });
     await expect(tx((t) => settle(t, { orderId, jobId, how: 'capture' }))).rejects.toBeInstanceOf(

@@ -30,7 +30,8 @@ export type ReserveResult =
   /** The order was decided before (another event for the same orderId); nothing changed. */
   | { outcome: 'duplicate'; decided: 'reserved' | 'rejected' };
 
-export type SettleResult = { duplicate: boolean; userId: number; balance: number };
+/** `amount`: the credits the video settled (its price), also on a duplicate. */
+export type SettleResult = { duplicate: boolean; userId: number; balance: number; amount: number };
 export type GrantResult = { applied: boolean; userId: number; balance: number };
 
 /** A grantId that was used before for a different user or amount. */
@@ -92,11 +93,15 @@ function guard<T>(fn: () => T): T {
   }
 }
 
-/** Holds `count` credits for the order, or records a rejection. One decision per orderId. */
+/**
+ * Holds `count × creditsPerVideo` for the order, or records a rejection. One decision per
+ * orderId. The price is kept on the hold, so each video settles what it was held at.
+ */
 export async function reserve(
   tx: Sql,
-  o: { orderId: string; userId: number; count: number },
+  o: { orderId: string; userId: number; count: number; creditsPerVideo?: number },
 ): Promise<ReserveResult> {
+  const perVideo = o.creditsPerVideo ?? 1;
   const before = await lockAccount(tx, o.userId);
   const [prior] = await tx<{ decided: 'reserved' | 'rejected' }[]>`
     select 'reserved' as decided from holds where order_id = ${o.orderId}
@@ -104,14 +109,16 @@ export async function reserve(
     select 'rejected' from rejections where order_id = ${o.orderId}`;
   if (prior) return { outcome: 'duplicate', decided: prior.decided };
 
-  const d = decideReservation(before, o.count);
+  const d = decideReservation(before, o.count, perVideo);
   if (d.kind === 'reject') {
     await tx`
       insert into rejections (order_id, user_id, requested, balance)
       values (${o.orderId}, ${o.userId}, ${d.requested}, ${d.balance})`;
     return { outcome: 'rejected', requested: d.requested, balance: d.balance, reason: d.reason };
   }
-  await tx`insert into holds (order_id, user_id, amount) values (${o.orderId}, ${o.userId}, ${d.amount})`;
+  await tx`
+    insert into holds (order_id, user_id, amount, per_video)
+    values (${o.orderId}, ${o.userId}, ${d.amount}, ${perVideo})`;
   const after = await append(tx, before, {
     key: `hold:${o.orderId}`,
     kind: 'hold',
@@ -122,7 +129,7 @@ export async function reserve(
   return { outcome: 'reserved', amount: d.amount, balance: balanceOf(after) };
 }
 
-/** Captures (delivered) or releases (failed) one credit of the order's hold for a job. */
+/** Captures (delivered) or releases (failed) one video's credits of the order's hold for a job. */
 export async function settle(
   tx: Sql,
   s: { orderId: string; jobId: string; how: Settlement; reason?: string },
@@ -132,34 +139,35 @@ export async function settle(
   const userId = Number(owner.user_id);
   const before = await lockAccount(tx, userId);
 
-  const [done] = await tx<{ kind: EntryKind; order_id: string }[]>`
-    select kind, order_id from ledger where job_id = ${s.jobId}`;
+  const [done] = await tx<{ kind: EntryKind; order_id: string; amount: number }[]>`
+    select kind, order_id, amount from ledger where job_id = ${s.jobId}`;
   if (done) {
     if (done.kind !== s.how || done.order_id !== s.orderId) {
       throw new PermanentError(
         `job ${s.jobId} was already settled by ${done.kind} on order ${done.order_id}`,
       );
     }
-    return { duplicate: true, userId, balance: balanceOf(before) };
+    return { duplicate: true, userId, balance: balanceOf(before), amount: done.amount };
   }
 
-  const [hold] = await tx<{ amount: number; captured: number; released: number }[]>`
-    select amount, captured, released from holds where order_id = ${s.orderId} for update`;
+  const [hold] = await tx<{ amount: number; captured: number; released: number; per_video: number }[]>`
+    select amount, captured, released, per_video from holds where order_id = ${s.orderId} for update`;
   if (!hold) throw new Error(`hold ${s.orderId} vanished under lock`);
-  const next = guard(() => settleHold(hold, s.how));
+  const perVideo = hold.per_video;
+  const next = guard(() => settleHold({ ...hold, perVideo }, s.how));
   await tx`
     update holds set captured = ${next.captured}, released = ${next.released}, updated_at = now()
     where order_id = ${s.orderId}`;
   const after = await append(tx, before, {
     key: `${s.how}:${s.jobId}`,
     kind: s.how,
-    amount: 1,
+    amount: perVideo,
     userId,
     orderId: s.orderId,
     jobId: s.jobId,
     ...(s.reason ? { reason: s.reason } : {}),
   });
-  return { duplicate: false, userId, balance: balanceOf(after) };
+  return { duplicate: false, userId, balance: balanceOf(after), amount: perVideo };
 }
 
 /** Adds credits once per grantId; a repeated grantId changes nothing and reports the balance. */

@@ -78,4 +78,15 @@ create table rejections (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'price per video on holds',
+    up: `
+-- Models have prices: a hold is count × per_video, and each video settles per_video.
+-- captured/released stay in credits, so settled_within_hold still holds. Holds from
+-- before prices existed were 1 credit per video.
+alter table holds add column per_video int not null default 1 check (per_video > 0);
+alter table holds add constraint whole_videos check (amount % per_video = 0);
+`,
+  },
 ];

@@ -66,13 +66,39 @@ describe('decideReservation', () => {
 
 describe('settleHold', () => {
   it('settles one credit at a time until the hold is used up', () => {
-    let h = { amount: 3, captured: 0, released: 0 };
+    let h = { amount: 3, captured: 0, released: 0, perVideo: 1 };
     h = settleHold(h, 'capture');
     h = settleHold(h, 'release');
     h = settleHold(h, 'capture');
-    expect(h).toEqual({ amount: 3, captured: 2, released: 1 });
+    expect(h).toEqual({ amount: 3, captured: 2, released: 1, perVideo: 1 });
     expect(() => settleHold(h, 'capture')).toThrow(/fully settled/);
     expect(() => settleHold(h, 'release')).toThrow(InvariantViolation);
+  });
+});
+
+describe('priced videos', () => {
+  it('holds count × price, or rejects naming the whole price', () => {
+    expect(decideReservation({ granted: 10, captured: 0, held: 0 }, 3, 2)).toEqual({
+      kind: 'reserve',
+      amount: 6,
+      totals: { granted: 10, captured: 0, held: 6 },
+      balance: 4,
+    });
+    expect(decideReservation({ granted: 5, captured: 0, held: 0 }, 3, 2)).toEqual({
+      kind: 'reject',
+      requested: 6,
+      balance: 5,
+      reason: 'insufficient_credits',
+    });
+  });
+
+  it('settles one video at its price until the hold is used up', () => {
+    let h = { amount: 6, captured: 0, released: 0, perVideo: 2 };
+    h = settleHold(h, 'capture');
+    h = settleHold(h, 'release');
+    expect(h).toEqual({ amount: 6, captured: 2, released: 2, perVideo: 2 });
+    h = settleHold(h, 'capture');
+    expect(() => settleHold(h, 'release')).toThrow(/fully settled/);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The credits arithmetic, pure. Two-phase ledger (design §2): a hold reserves N credits at
- * order time; each video then either captures 1 (delivered) or releases 1 (failed).
+ * The credits arithmetic, pure. Two-phase ledger (design §2): a hold reserves
+ * `count × creditsPerVideo` at order time; each video then either captures its price
+ * (delivered) or releases it (failed).
  * `balance = granted − captured − held` and none of the four ever goes negative.
  */
 
@@ -91,29 +92,36 @@ export type ReservationDecision =
   | { kind: 'reserve'; amount: number; totals: Totals; balance: number }
   | { kind: 'reject'; requested: number; balance: number; reason: 'insufficient_credits' };
 
-/** Order time: hold all `count` credits, or none (design §1, step 6). */
-export function decideReservation(t: Totals, count: number): ReservationDecision {
+/**
+ * Order time: hold the price of every video (`count × perVideo`), or nothing (design §1,
+ * step 6). `perVideo` is 1 for orders placed before models had prices.
+ */
+export function decideReservation(t: Totals, count: number, perVideo = 1): ReservationDecision {
   const balance = balanceOf(t);
-  if (count > balance) return { kind: 'reject', requested: count, balance, reason: 'insufficient_credits' };
-  const totals = apply(t, { kind: 'hold', amount: count });
-  return { kind: 'reserve', amount: count, totals, balance: balanceOf(totals) };
+  const requested = count * perVideo;
+  if (requested > balance) return { kind: 'reject', requested, balance, reason: 'insufficient_credits' };
+  const totals = apply(t, { kind: 'hold', amount: requested });
+  return { kind: 'reserve', amount: requested, totals, balance: balanceOf(totals) };
 }
 
-/** How much of an order's hold is settled. */
+/** How much of an order's hold is settled, in credits; one video settles `perVideo`. */
 export interface HoldState {
   amount: number;
   captured: number;
   released: number;
+  perVideo: number;
 }
 
 export type Settlement = 'capture' | 'release';
 
-/** Settles one credit of a hold; throws InvariantViolation when nothing is left to settle. */
+/** Settles one video's credits of a hold; throws InvariantViolation when not enough is left. */
 export function settleHold(h: HoldState, how: Settlement): HoldState {
-  if (h.captured + h.released >= h.amount) {
+  if (h.captured + h.released + h.perVideo > h.amount) {
     throw new InvariantViolation(
       `hold of ${h.amount} is fully settled (${h.captured} captured, ${h.released} released)`,
     );
   }
-  return how === 'capture' ? { ...h, captured: h.captured + 1 } : { ...h, released: h.released + 1 };
+  return how === 'capture'
+    ? { ...h, captured: h.captured + h.perVideo }
+    : { ...h, released: h.released + h.perVideo };
 }

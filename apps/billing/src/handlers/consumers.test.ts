@@ -167,6 +167,58 @@ describe('a 3-video order: two delivered, one failed', () => {
   });
 });
 
+describe('a 3-video order at 2 credits a video', () => {
+  const books = async (userId: number) => {
+    const a = await readAccount(sql, userId);
+    // balance = grants − captured − held, at every step.
+    expect(a.balance).toBe(a.granted - a.captured - a.held);
+    return a;
+  };
+
+  it('holds 6, captures 2 per delivered video and refunds 2 per failed one', async () => {
+    const userId = nextUserId();
+    const orderId = randomUUID();
+    const [j1, j2, j3] = [randomUUID(), randomUUID(), randomUUID()];
+    await give(userId, 10);
+    await h['orders.order.placed.v1'](placed(orderId, userId, 3, undefined, 2), ctx());
+    expect(await books(userId)).toMatchObject({ granted: 10, held: 6, captured: 0, balance: 4 });
+
+    await h['jobs.video.delivered.v1'](delivered(orderId, j1), ctx());
+    await h['jobs.video.delivered.v1'](delivered(orderId, j1, randomUUID()), ctx()); // same job again
+    expect(await books(userId)).toMatchObject({ held: 4, captured: 2, balance: 4 });
+    await h['jobs.video.failed.v1'](failed(orderId, j2, 'config'), ctx());
+    expect(await books(userId)).toMatchObject({ held: 2, captured: 2, balance: 6 });
+    await h['jobs.video.delivered.v1'](delivered(orderId, j3), ctx());
+    expect(await books(userId)).toMatchObject({ held: 0, captured: 4, balance: 6 });
+
+    const events = await outboxFor(sql, orderId);
+    expect(events.map((e) => [e.type, (e.data as { amount: number }).amount])).toEqual([
+      ['billing.credits.reserved.v1', 6],
+      ['billing.credits.captured.v1', 2],
+      ['billing.credits.refunded.v1', 2],
+      ['billing.credits.captured.v1', 2],
+    ]);
+    expect(events[2]!.data).toMatchObject({ jobId: j2, balance: 6, reason: 'config' });
+    expect(await holdsOf(orderId)).toEqual([
+      expect.objectContaining({ amount: 6, captured: 4, released: 2, per_video: 2 }),
+    ]);
+    // The hold is used up: a fourth video cannot settle anything.
+    await expect(h['jobs.video.failed.v1'](failed(orderId, randomUUID()), ctx())).rejects.toBeInstanceOf(
+      PermanentError,
+    );
+    expect(await auditLedger(sql)).toEqual([]);
+  });
+
+  it('rejects naming the whole price when the balance covers the count but not the price', async () => {
+    const userId = nextUserId();
+    const orderId = randomUUID();
+    await give(userId, 5);
+    await h['orders.order.placed.v1'](placed(orderId, userId, 3, undefined, 2), ctx());
+    expect((await outboxFor(sql, orderId))[0]!.data).toMatchObject({ requested: 6, balance: 5 });
+    expect(await books(userId)).toMatchObject({ held: 0, balance: 5 });
+  });
+});
+
 describe('broken invariants are permanent', () => {
   it('a capture for an unknown order is parked, nothing changes', async () => {
     const orderId = randomUUID();

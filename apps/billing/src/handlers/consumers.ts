@@ -27,7 +27,13 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
     const chat = { userId: d.userId, chatId: d.chatId, locale: d.locale };
     const log = ctx.log.child({ orderId: d.orderId, userId: d.userId });
     const res = await processOnce(sql, ctx, event.id, async (tx) => {
-      const r = await ledger.reserve(tx, { orderId: d.orderId, userId: d.userId, count: d.count });
+      const r = await ledger.reserve(tx, {
+        orderId: d.orderId,
+        userId: d.userId,
+        count: d.count,
+        // Absent on orders from before models had prices: 1 credit per video.
+        creditsPerVideo: d.creditsPerVideo ?? 1,
+      });
       const meta = { correlationId: d.orderId, causationId: event.id };
       switch (r.outcome) {
         case 'reserved':
@@ -89,7 +95,7 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
           createEvent({
             subject: 'billing.credits.captured.v1',
             id: deterministicId('billing.credits.captured', d.jobId),
-            data: { orderId: d.orderId, jobId: d.jobId, userId: r.userId, amount: 1, balance: r.balance },
+            data: { orderId: d.orderId, jobId: d.jobId, userId: r.userId, amount: r.amount, balance: r.balance },
             correlationId: d.orderId,
             causationId: event.id,
           }),
@@ -116,7 +122,7 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
               orderId: d.orderId,
               jobId: d.jobId,
               userId: r.userId,
-              amount: 1,
+              amount: r.amount,
               balance: r.balance,
               reason,
             },

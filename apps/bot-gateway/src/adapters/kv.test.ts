@@ -1,19 +1,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { openKv, type KV } from '@neurocards/platform';
-import { connectTestNats, uniqueName } from '@neurocards/platform/testing';
+import { connectTestNats, silentLogger, uniqueName } from '@neurocards/platform/testing';
 import { newSession, type Session } from '../domain/session';
+import { offeredModel } from '../../test/support';
+import { createOfferSource } from './model-offer';
 import { createKvSessionStore } from './session-store';
 import { createUpdateDedup } from './update-dedup';
 
 let nc: NatsConnection;
 let sessionsKv: KV;
 let updatesKv: KV;
+let modelsKv: KV;
 
 beforeAll(async () => {
   nc = await connectTestNats();
   sessionsKv = await openKv(nc, 'bot_sessions', 1);
   updatesKv = await openKv(nc, 'bot_updates', 1);
+  modelsKv = await openKv(nc, 'kie_models', 1);
 });
 afterAll(async () => {
   await nc.drain();
@@ -108,5 +112,41 @@ describe('update de-duplication', () => {
     const results = await Promise.all([dedup.claim(9, upd(9, 'new')), dedup.claim(9, upd(9, 'new'))]);
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await dedup.claim(9, upd(9, 'new'))).toBe(false);
+  });
+});
+
+describe('model offer from KV kie_models', () => {
+  const log = silentLogger();
+  const offer = (models: unknown[]) => JSON.stringify({ models, updatedAt: new Date().toISOString() });
+
+  it('is empty while the dispatcher has written nothing, or what it wrote does not parse', async () => {
+    const key = uniqueName('offer');
+    let at = 0;
+    const src = createOfferSource(modelsKv, { log, key, ttlMs: 1000, now: () => at });
+    expect(await src.current()).toEqual([]);
+    await modelsKv.put(key, 'not json');
+    at += 1000;
+    expect(await src.current()).toEqual([]);
+    await modelsKv.put(key, offer([{ id: 'x' }]));
+    at += 1000;
+    expect(await src.current()).toEqual([]);
+  });
+
+  it('reads the models in order and reuses a read for a few seconds', async () => {
+    const key = uniqueName('offer');
+    let at = 0;
+    const src = createOfferSource(modelsKv, { log, key, ttlMs: 1000, now: () => at });
+    const veo = offeredModel({ id: 'veo3_fast', label: 'Veo 3.1 Fast', family: 'veo', creditsPerVideo: 3 });
+    await modelsKv.put(key, offer([veo, offeredModel()]));
+    expect((await src.current()).map((m) => m.id)).toEqual(['veo3_fast', 'kling-3.0/video']);
+    // Withdrawn: still the cached read within the TTL, the new offer after it.
+    await modelsKv.put(key, offer([offeredModel()]));
+    at += 999;
+    expect(await src.current()).toHaveLength(2);
+    at += 1;
+    expect((await src.current()).map((m) => m.id)).toEqual(['kling-3.0/video']);
+    await modelsKv.delete(key);
+    at += 1000;
+    expect(await src.current()).toEqual([]);
   });
 });

@@ -19,6 +19,16 @@ export interface StatsClient {
   kieKeys(): Promise<RpcResponse<'kie.keys.stats'> | null>;
 }
 
+/**
+ * Admin changes in kie-dispatcher. They throw when the dispatcher does not answer (the
+ * change may have been applied or not) or answers with an error (`RpcError`): the admin
+ * must be told which, so nothing here degrades silently.
+ */
+export interface KieAdminClient {
+  unblock(req: RpcRequest<'kie.keys.unblock'>): Promise<RpcResponse<'kie.keys.unblock'>>;
+  setModel(req: RpcRequest<'kie.models.set'>): Promise<RpcResponse<'kie.models.set'>>;
+}
+
 export interface RpcDeps {
   nc: NatsConnection;
   log: Logger;
@@ -51,5 +61,13 @@ export function createStatsClient(deps: RpcDeps): StatsClient {
   return {
     orchestrator: () => soft('orchestrator.stats.get', {}),
     kieKeys: () => soft('kie.keys.stats', {}),
+  };
+}
+
+export function createKieAdminClient(deps: RpcDeps): KieAdminClient {
+  const timeout = deps.timeoutMs ?? 3000;
+  return {
+    unblock: (req) => requestRpc(deps.nc, 'kie.keys.unblock', req, timeout),
+    setModel: (req) => requestRpc(deps.nc, 'kie.models.set', req, timeout),
   };
 }

@@ -33,6 +33,20 @@ describe('parseAdminCommand', () => {
   it.each(['/balance', '/balance abc', '/balance 1 2'])('%s shows the usage', (text) =>
     expect(p(text)).toEqual({ type: 'usage', command: 'balance' }),
   );
+  it('parses /keys, /unblock, /model', () => {
+    expect(p('/keys')).toEqual({ type: 'keys' });
+    expect(p('/unblock acc1')).toEqual({ type: 'unblock', target: 'acc1' });
+    expect(p('/unblock acc1/main')).toEqual({ type: 'unblock', target: 'acc1/main' });
+    expect(p('/model on kling-3.0/video')).toEqual({ type: 'model', model: 'kling-3.0/video', enabled: true });
+    expect(p('/model off veo3_fast')).toEqual({ type: 'model', model: 'veo3_fast', enabled: false });
+  });
+  it.each(['/unblock', '/unblock a b', '/unblock bad:name', `/unblock ${'k'.repeat(65)}`])('%s shows the usage', (text) =>
+    expect(p(text)).toEqual({ type: 'usage', command: 'unblock' }),
+  );
+  it.each(['/model', '/model on', '/model maybe x', '/model off', '/model on a b', '/model on -bad', '/model ON x'])(
+    '%s shows the usage',
+    (text) => expect(p(text)).toEqual({ type: 'usage', command: 'model' }),
+  );
   it('is null for other commands', () => expect(p('/start')).toBeNull());
   it('derives stable grant ids', () => {
     expect(adminGrantId(1, 99)).toBe(adminGrantId(1, 99));

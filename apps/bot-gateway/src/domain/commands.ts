@@ -1,3 +1,5 @@
+import { modelId } from '@neurocards/contracts';
+
 /**
  * Parsing of slash commands. `/cmd@OtherBot` is a command for another bot in a group and
  * is not ours; `/cmd@OurBot` and `/cmd` are.
@@ -19,9 +21,16 @@ export type AdminCommand =
   | { type: 'grant'; userId: number; amount: number }
   | { type: 'balance'; userId: number }
   | { type: 'stats' }
-  | { type: 'usage'; command: 'grant' | 'balance' };
+  | { type: 'keys' }
+  /** Lift the block or cool-down of a key, or of every key of an account (by its name). */
+  | { type: 'unblock'; target: string }
+  /** Offer a model again (`on`) or stop offering it (`off`). */
+  | { type: 'model'; model: string; enabled: boolean }
+  | { type: 'usage'; command: 'grant' | 'balance' | 'unblock' | 'model' };
 
 const TG_ID = /^\d{1,15}$/;
+/** Key and account names (`KIE_API_KEYS`: `account/name=key`); the RPC takes up to 64 characters. */
+const KEY_OR_ACCOUNT = /^[A-Za-z0-9_./-]{1,64}$/;
 /** Matches the `billing.credits.grant` contract's upper bound. */
 export const GRANT_MAX = 1_000_000;
 
@@ -49,6 +58,20 @@ export function parseAdminCommand(cmd: ParsedCommand): AdminCommand | null {
     }
     case 'stats':
       return { type: 'stats' };
+    case 'keys':
+      return { type: 'keys' };
+    case 'unblock': {
+      const [target] = cmd.args;
+      if (cmd.args.length !== 1 || !KEY_OR_ACCOUNT.test(target ?? '')) return { type: 'usage', command: 'unblock' };
+      return { type: 'unblock', target: target! };
+    }
+    case 'model': {
+      const [switchTo, id] = cmd.args;
+      const model = modelId.safeParse(id);
+      if (cmd.args.length !== 2 || (switchTo !== 'on' && switchTo !== 'off') || !model.success)
+        return { type: 'usage', command: 'model' };
+      return { type: 'model', model: model.data, enabled: switchTo === 'on' };
+    }
     default:
       return null;
   }

@@ -7,10 +7,32 @@ import {
   type VideoCount,
 } from '@neurocards/contracts';
 import type { CallbackData } from './callback-data';
-import { transition, type Input, type Outcome } from './conversation';
+import { transition, type Chat, type Input, type Outcome } from './conversation';
+import type { OfferedModel } from './offer';
 import { newSession, type Draft, type DraftStep, type Session } from './session';
 
-const chat = { userId: 777, chatId: 777 };
+const kling: OfferedModel = {
+  id: 'kling-3.0/video',
+  label: 'Kling 3.0',
+  family: 'market',
+  creditsPerVideo: 2,
+  durations: [5, 10],
+  defaultDuration: 5,
+  aspectRatios: ['portrait', 'landscape'],
+  sound: true,
+};
+const veo: OfferedModel = {
+  id: 'veo3_fast',
+  label: 'Veo 3.1 Fast',
+  family: 'veo',
+  creditsPerVideo: 3,
+  durations: [8],
+  defaultDuration: 8,
+  aspectRatios: ['landscape', 'portrait'],
+  sound: true,
+};
+const chat: Chat = { userId: 777, chatId: 777, offer: [kling, veo] };
+const klingSpec = { model: 'kling-3.0/video', aspectRatio: 'portrait', duration: 5 } as const;
 const photo: PhotoRef = {
   objectKey: 'tg-AQAD1',
   mimeType: 'image/jpeg',
@@ -24,7 +46,16 @@ const drafts: Record<DraftStep, Draft> = {
   template: { step: 'template', ...base },
   wishes: { step: 'wishes', ...base, template: 'ugc' },
   count: { step: 'count', ...base, template: 'ugc', wishes: 'в руках' },
-  confirm: { step: 'confirm', ...base, template: 'ugc', wishes: 'в руках', count: 3 },
+  confirm: {
+    step: 'confirm',
+    ...base,
+    template: 'ugc',
+    wishes: 'в руках',
+    count: 3,
+    spec: klingSpec,
+    creditsPerVideo: 2,
+    modelLabel: 'Kling 3.0',
+  },
 };
 
 const session = (draft: Draft | null, locale: Session['locale'] = 'ru'): Session => ({
@@ -42,7 +73,8 @@ const states: Array<[string, () => Session]> = [
 ];
 
 const press = (data: CallbackData | null): Input => ({ kind: 'button', data });
-const step = (s: Session, input: Input) => transition(s, input, chat);
+const step = (s: Session, input: Input, offer: readonly OfferedModel[] = chat.offer) =>
+  transition(s, input, { ...chat, offer });
 
 /** Bad input: the very same session object, no effect. */
 function expectUnchanged(before: Session, out: Outcome) {
@@ -71,7 +103,7 @@ describe('happy paths', () => {
       { type: 'askWishes', draftId: 'd1', template, optional: template !== 'custom' },
     ]);
     s = step(s.session, wishes === 'skip' ? press({ action: 'skip', draftId: 'd1' }) : wishes);
-    expect(s.replies).toEqual([{ type: 'askCount', draftId: 'd1' }]);
+    expect(s.replies).toEqual([{ type: 'askCount', draftId: 'd1', creditsPerVideo: 2 }]);
     s = step(s.session, press({ action: 'count', draftId: 'd1', count }));
     expect(s.replies[0]?.type).toBe('summary');
     const confirm = step(s.session, press({ action: 'confirm', draftId: 'd1' }));
@@ -94,6 +126,8 @@ describe('happy paths', () => {
       wishes: null,
       count: 1,
       photo,
+      spec: klingSpec,
+      creditsPerVideo: 2,
     });
   });
 
@@ -288,7 +322,7 @@ describe('buttons', () => {
     const s = at('count');
     const out = step(s, press({ action: 'locked', draftId: 'd1', count: 5 }));
     expectUnchanged(s, out);
-    expect(out.answer).toEqual({ type: 'locked', count: 5 });
+    expect(out.answer).toEqual({ type: 'locked', count: 5, total: 10 });
     expect(out.replies).toEqual([]);
   });
 
@@ -306,5 +340,59 @@ describe('buttons', () => {
     expectUnchanged(first.session, second);
     expect(first.session.draft).toMatchObject({ step: 'wishes', template: 'ad' });
     expect(second.answer).toEqual({ type: 'outdated' });
+  });
+});
+
+describe('the model offer', () => {
+  it('the summary carries the default model (the first offered), portrait, its length and price', () => {
+    const out = step(at('count'), press({ action: 'count', draftId: 'd1', count: 3 }));
+    expect(out.session.draft).toMatchObject({
+      step: 'confirm',
+      count: 3,
+      spec: klingSpec,
+      creditsPerVideo: 2,
+      modelLabel: 'Kling 3.0',
+    });
+    const veoFirst = step(at('count'), press({ action: 'count', draftId: 'd1', count: 1 }), [veo, kling]);
+    expect(veoFirst.session.draft).toMatchObject({
+      spec: { model: 'veo3_fast', aspectRatio: 'portrait', duration: 8 },
+      creditsPerVideo: 3,
+    });
+  });
+
+  it('nothing on offer: the photo, the count and Confirm are told "temporarily unavailable", no order', () => {
+    const cases: Array<[Session, Input]> = [
+      [idle(), { kind: 'photo', photo, draftId: 'd2', orderId: 'order-0002' }],
+      [at('wishes'), press({ action: 'skip', draftId: 'd1' })],
+      [at('wishes'), { kind: 'text', text: 'на столе' }],
+      [at('count'), press({ action: 'count', draftId: 'd1', count: 1 })],
+      [at('count'), press({ action: 'locked', draftId: 'd1', count: 5 })],
+      [at('confirm'), press({ action: 'confirm', draftId: 'd1' })],
+    ];
+    for (const [s, input] of cases) {
+      const out = step(s, input, []);
+      expectUnchanged(s, out);
+      expect(out.replies, JSON.stringify(input)).toEqual([{ type: 'unavailable' }]);
+    }
+  });
+
+  it('a model withdrawn before Confirm: no order, a fresh summary with the next model to confirm', () => {
+    const out = step(at('confirm'), press({ action: 'confirm', draftId: 'd1' }), [veo]);
+    expect(out.effect).toBeUndefined();
+    expect(out.replies.map((r) => r.type)).toEqual(['offerChanged', 'summary']);
+    expect(out.session.draft).toMatchObject({ step: 'confirm', count: 3, spec: { model: 'veo3_fast' }, creditsPerVideo: 3 });
+    const again = step(out.session, press({ action: 'confirm', draftId: 'd1' }), [veo]);
+    expect(again.effect!.order).toMatchObject({ count: 3, spec: { model: 'veo3_fast', duration: 8 }, creditsPerVideo: 3 });
+  });
+
+  it('a price changed before Confirm: the seller confirms the new price first', () => {
+    const out = step(at('confirm'), press({ action: 'confirm', draftId: 'd1' }), [{ ...kling, creditsPerVideo: 4 }]);
+    expect(out.effect).toBeUndefined();
+    expect(out.session.draft).toMatchObject({ spec: klingSpec, creditsPerVideo: 4 });
+  });
+
+  it('a model that is still offered, though no longer first, is ordered as summarised', () => {
+    const out = step(at('confirm'), press({ action: 'confirm', draftId: 'd1' }), [veo, kling]);
+    expect(out.effect!.order).toMatchObject({ spec: klingSpec, creditsPerVideo: 2 });
   });
 });

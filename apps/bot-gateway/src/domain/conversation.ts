@@ -1,5 +1,6 @@
 import type { EventData, PhotoRef, TemplateId, VideoCount } from '@neurocards/contracts';
 import type { CallbackData } from './callback-data';
+import { defaultSpec, type OfferedModel } from './offer';
 import type { ConfirmDraft, Draft, Session } from './session';
 import { checkWishes, type PhotoRejection } from './validation';
 
@@ -31,8 +32,13 @@ export type Reply =
   | { type: 'nothingToCancel' }
   | { type: 'askTemplate'; draftId: string }
   | { type: 'askWishes'; draftId: string; template: TemplateId; optional: boolean }
-  | { type: 'askCount'; draftId: string }
+  /** `creditsPerVideo`: the price of one video, to lock the counts the balance cannot pay. */
+  | { type: 'askCount'; draftId: string; creditsPerVideo: number }
   | { type: 'summary'; draft: ConfirmDraft }
+  /** No model is on offer (the dispatcher is not up, or every model is withdrawn). */
+  | { type: 'unavailable' }
+  /** The summarised model was withdrawn or repriced before Confirm: a new summary follows. */
+  | { type: 'offerChanged' }
   | { type: 'orderSent'; orderId: string; count: VideoCount }
   | { type: 'expectPhoto' }
   | { type: 'photoRejected'; reason: PhotoRejection }
@@ -42,13 +48,18 @@ export type Reply =
   | { type: 'wishesNotText' };
 
 /** How to answer a pressed button (Telegram wants an answer to every callback query). */
-export type ButtonAnswer = { type: 'ok' } | { type: 'outdated' } | { type: 'locked'; count: VideoCount };
+export type ButtonAnswer =
+  | { type: 'ok' }
+  | { type: 'outdated' }
+  | { type: 'locked'; count: VideoCount; total: number };
 
 export type Effect = { type: 'placeOrder'; order: EventData<'orders.order.placed.v1'> };
 
 export interface Chat {
   userId: number;
   chatId: number;
+  /** The models on offer now, the default first; empty when nothing can be ordered. */
+  offer: readonly OfferedModel[];
 }
 
 export interface Outcome {
@@ -68,6 +79,8 @@ export function transition(session: Session, input: Input, chat: Chat): Outcome 
     case 'unknownCommand':
       return same(session, { type: 'unknownCommand' });
     case 'photo': {
+      // Nothing to order: say so now rather than after the seller has filled everything in.
+      if (chat.offer.length === 0) return same(session, { type: 'unavailable' });
       const draft: Draft = {
         step: 'template',
         id: input.draftId,
@@ -79,7 +92,7 @@ export function transition(session: Session, input: Input, chat: Chat): Outcome 
     case 'photoRejected':
       return same(session, { type: 'photoRejected', reason: input.reason });
     case 'text':
-      return onText(session, input.text);
+      return onText(session, input.text, chat);
     case 'otherMessage':
       return onOther(session);
     case 'button':
@@ -100,7 +113,7 @@ function onCommand(session: Session, command: Command): Outcome {
   }
 }
 
-function onText(session: Session, text: string): Outcome {
+function onText(session: Session, text: string, chat: Chat): Outcome {
   const d = session.draft;
   if (!d) return same(session, { type: 'expectPhoto' });
   if (d.step !== 'wishes') return same(session, { type: 'useButtons' });
@@ -110,7 +123,7 @@ function onText(session: Session, text: string): Outcome {
       ? same(session, { type: 'wishesTooLong', length: check.length })
       : same(session, { type: 'wishesRequired' });
   }
-  return toCount(session, d, check.wishes);
+  return toCount(session, d, check.wishes, chat);
 }
 
 function onOther(session: Session): Outcome {
@@ -119,7 +132,14 @@ function onOther(session: Session): Outcome {
   return same(session, d.step === 'wishes' ? { type: 'wishesNotText' } : { type: 'useButtons' });
 }
 
-function toCount(session: Session, d: Extract<Draft, { step: 'wishes' }>, wishes: string | null): Outcome {
+function toCount(
+  session: Session,
+  d: Extract<Draft, { step: 'wishes' }>,
+  wishes: string | null,
+  chat: Chat,
+): Outcome {
+  const model = chat.offer[0];
+  if (!model) return same(session, { type: 'unavailable' });
   const next: Draft = {
     step: 'count',
     id: d.id,
@@ -128,7 +148,10 @@ function toCount(session: Session, d: Extract<Draft, { step: 'wishes' }>, wishes
     template: d.template,
     wishes,
   };
-  return { session: withDraft(session, next), replies: [{ type: 'askCount', draftId: d.id }] };
+  return {
+    session: withDraft(session, next),
+    replies: [{ type: 'askCount', draftId: d.id, creditsPerVideo: model.creditsPerVideo }],
+  };
 }
 
 const outdated = (session: Session): Outcome => ({ session, replies: [], answer: { type: 'outdated' } });
@@ -157,17 +180,35 @@ function onButton(session: Session, data: CallbackData | null, chat: Chat): Outc
     case 'skip':
       // Custom has no Skip button: its prompt is the whole idea.
       if (d.step !== 'wishes' || d.template === 'custom') return outdated(session);
-      return ok(toCount(session, d, null));
-    case 'locked':
+      return ok(toCount(session, d, null, chat));
+    case 'locked': {
       if (d.step !== 'count') return outdated(session);
-      return { session, replies: [], answer: { type: 'locked', count: data.count } };
+      const model = chat.offer[0];
+      if (!model) return ok(same(session, { type: 'unavailable' }));
+      const total = data.count * model.creditsPerVideo;
+      return { session, replies: [], answer: { type: 'locked', count: data.count, total } };
+    }
     case 'count': {
       if (d.step !== 'count') return outdated(session);
-      const next: ConfirmDraft = { ...d, step: 'confirm', count: data.count };
+      const model = chat.offer[0];
+      if (!model) return ok(same(session, { type: 'unavailable' }));
+      const next = toConfirm(d, data.count, model);
       return ok({ session: withDraft(session, next), replies: [{ type: 'summary', draft: next }] });
     }
     case 'confirm': {
       if (d.step !== 'confirm') return outdated(session);
+      const offered = chat.offer.find((m) => m.id === d.spec.model);
+      if (!offered || offered.creditsPerVideo !== d.creditsPerVideo) {
+        // The seller confirms the price they saw, never another: without that model (or at
+        // a new price) they get a fresh summary to confirm, or nothing when nothing is offered.
+        const model = chat.offer[0];
+        if (!model) return ok(same(session, { type: 'unavailable' }));
+        const next = toConfirm(d, d.count, model);
+        return ok({
+          session: withDraft(session, next),
+          replies: [{ type: 'offerChanged' }, { type: 'summary', draft: next }],
+        });
+      }
       const order: EventData<'orders.order.placed.v1'> = {
         userId: chat.userId,
         chatId: chat.chatId,
@@ -177,6 +218,8 @@ function onButton(session: Session, data: CallbackData | null, chat: Chat): Outc
         wishes: d.wishes,
         count: d.count,
         photo: d.photo,
+        spec: d.spec,
+        creditsPerVideo: d.creditsPerVideo,
       };
       return {
         session: withDraft(session, null),
@@ -189,4 +232,20 @@ function onButton(session: Session, data: CallbackData | null, chat: Chat): Outc
       if (d.step !== 'confirm') return outdated(session);
       return ok({ session: withDraft(session, null), replies: [{ type: 'cancelled' }] });
   }
+}
+
+/** The summary step, with the model's default video and its price. */
+function toConfirm(d: Draft & { template: TemplateId; wishes: string | null }, count: VideoCount, model: OfferedModel): ConfirmDraft {
+  return {
+    step: 'confirm',
+    id: d.id,
+    orderId: d.orderId,
+    photo: d.photo,
+    template: d.template,
+    wishes: d.wishes,
+    count,
+    spec: defaultSpec(model),
+    creditsPerVideo: model.creditsPerVideo,
+    modelLabel: model.label,
+  };
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { locale, photoRef, templateId, videoCount, WISHES_MAX_LENGTH } from '@neurocards/contracts';
+import { locale, photoRef, templateId, videoCount, videoSpec, WISHES_MAX_LENGTH } from '@neurocards/contracts';
 
 /**
  * The conversation state of one chat, stored in KV `bot_sessions`. A draft moves through
@@ -27,6 +27,10 @@ export const draftSchema = z.discriminatedUnion('step', [
     template: templateId,
     wishes: z.string().max(WISHES_MAX_LENGTH).nullable(),
     count: videoCount,
+    /** The model, orientation and length, and the price the summary showed the seller. */
+    spec: videoSpec,
+    creditsPerVideo: z.number().int().positive(),
+    modelLabel: z.string().min(1).max(60),
   }),
 ]);
 

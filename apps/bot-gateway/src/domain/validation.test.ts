@@ -77,14 +77,19 @@ describe('wishes', () => {
 
 describe('count options', () => {
   it('disables what the balance cannot pay', () => {
-    expect(countOptions(3)).toEqual([
+    expect(countOptions(3, 1)).toEqual([
       { count: 1, enabled: true },
       { count: 3, enabled: true },
       { count: 5, enabled: false },
     ]);
-    expect(countOptions(0).every((o) => !o.enabled)).toBe(true);
+    expect(countOptions(0, 1).every((o) => !o.enabled)).toBe(true);
+  });
+  it('prices each count at count × credits per video', () => {
+    expect(countOptions(6, 2).map((o) => o.enabled)).toEqual([true, true, false]);
+    expect(countOptions(5, 2).map((o) => o.enabled)).toEqual([true, false, false]);
+    expect(countOptions(1, 2).every((o) => !o.enabled)).toBe(true);
   });
   it('enables every count when the balance is unknown (billing decides)', () => {
-    expect(countOptions(null).every((o) => o.enabled)).toBe(true);
+    expect(countOptions(null, 3).every((o) => o.enabled)).toBe(true);
   });
 });

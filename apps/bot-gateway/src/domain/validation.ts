@@ -65,9 +65,16 @@ export function checkWishes(text: string): WishesCheck {
 export const VIDEO_COUNTS: readonly VideoCount[] = [1, 3, 5];
 
 /**
- * Which counts the keyboard offers. Unknown balance (billing did not answer): every count
- * stays enabled, because billing still reserves atomically and rejects what it cannot pay.
+ * Which counts the keyboard offers: those whose price (`count × creditsPerVideo`) the
+ * balance covers. Unknown balance (billing did not answer): every count stays enabled,
+ * because billing still reserves atomically and rejects what it cannot pay.
  */
-export function countOptions(balance: number | null): Array<{ count: VideoCount; enabled: boolean }> {
-  return VIDEO_COUNTS.map((count) => ({ count, enabled: balance === null || balance >= count }));
+export function countOptions(
+  balance: number | null,
+  creditsPerVideo: number,
+): Array<{ count: VideoCount; enabled: boolean }> {
+  return VIDEO_COUNTS.map((count) => ({
+    count,
+    enabled: balance === null || balance >= count * creditsPerVideo,
+  }));
 }

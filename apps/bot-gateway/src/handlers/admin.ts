@@ -1,22 +1,32 @@
 import { Composer, type Context } from 'grammy';
 import type { Locale, RpcResponse } from '@neurocards/contracts';
 import { pickLocale } from '@neurocards/i18n';
-import type { Logger } from '@neurocards/platform';
-import type { BillingClient, StatsClient } from '../adapters/rpc-clients';
+import { RpcError, type Logger } from '@neurocards/platform';
+import type { BillingClient, KieAdminClient, StatsClient } from '../adapters/rpc-clients';
 import { adminGrantId, parseAdminCommand, parseCommand, type AdminCommand } from '../domain/commands';
-import type { T } from '../i18n';
+import type { T, TextKey } from '../i18n';
+import { formatKeysReport, formatKeysStats } from './admin-format';
 
 export interface AdminDeps {
   admins: ReadonlySet<number>;
   billing: BillingClient;
   stats: StatsClient;
+  kie: KieAdminClient;
   t: T;
   log: Logger;
 }
 
+const USAGE: Record<Extract<AdminCommand, { type: 'usage' }>['command'], TextKey> = {
+  grant: 'adminGrantUsage',
+  balance: 'adminBalanceUsage',
+  unblock: 'adminUnblockUsage',
+  model: 'adminModelUsage',
+};
+
 /**
- * `/grant`, `/balance`, `/stats` for ADMIN_TG_IDS. For everyone else these fall through to
- * the conversation, which answers them like any unknown command.
+ * `/grant`, `/balance`, `/stats`, `/keys`, `/unblock`, `/model` for ADMIN_TG_IDS. For
+ * everyone else these fall through to the conversation, which answers them like any
+ * unknown command.
  */
 export function adminComposer(deps: AdminDeps): Composer<Context> {
   const log = deps.log.child({ module: 'admin' });
@@ -34,7 +44,7 @@ export function adminComposer(deps: AdminDeps): Composer<Context> {
     const { t } = deps;
     switch (cmd.type) {
       case 'usage':
-        return t(locale, cmd.command === 'grant' ? 'adminGrantUsage' : 'adminBalanceUsage');
+        return t(locale, USAGE[cmd.command]);
       case 'grant':
         try {
           const g = await deps.billing.grant({
@@ -59,8 +69,40 @@ export function adminComposer(deps: AdminDeps): Composer<Context> {
       }
       case 'stats': {
         const [orch, kie] = await Promise.all([deps.stats.orchestrator(), deps.stats.kieKeys()]);
-        return [formatOrchestrator(t, locale, orch), formatKeys(t, locale, kie)].join('\n\n');
+        return [formatOrchestrator(t, locale, orch), formatKeysStats(t, locale, kie)].join('\n\n');
       }
+      case 'keys':
+        return formatKeysReport(t, locale, await deps.stats.kieKeys());
+      case 'unblock':
+        return kieChange(locale, cmd, async () => {
+          const r = await deps.kie.unblock({ target: cmd.target, adminId: ctx.from!.id });
+          log.info({ adminId: ctx.from!.id, target: cmd.target, ...r }, 'admin unblock');
+          if (!r.known) return t(locale, 'adminUnblockUnknown', { target: cmd.target });
+          if (r.unblocked.length === 0) return t(locale, 'adminUnblockNothing', { target: cmd.target });
+          return t(locale, 'adminUnblocked', { target: cmd.target, keys: r.unblocked.join(', ') });
+        });
+      case 'model':
+        return kieChange(locale, cmd, async () => {
+          const r = await deps.kie.setModel({ model: cmd.model, enabled: cmd.enabled, adminId: ctx.from!.id });
+          log.info({ adminId: ctx.from!.id, model: cmd.model, enabled: cmd.enabled, known: r.known, offered: r.offered }, 'admin model switch');
+          if (!r.known) return t(locale, 'adminModelUnknown', { model: cmd.model });
+          return t(locale, r.offered ? 'adminModelNowOffered' : 'adminModelNowNotOffered', { model: cmd.model });
+        });
+    }
+  }
+
+  /** A change in kie-dispatcher: its answer, or what the admin must know when there is none. */
+  async function kieChange(locale: Locale, cmd: AdminCommand, change: () => Promise<string>): Promise<string> {
+    try {
+      return await change();
+    } catch (err) {
+      if (err instanceof RpcError) {
+        log.warn({ err, command: cmd.type }, 'kie-dispatcher refused an admin change');
+        return deps.t(locale, 'adminKieRefused', { message: err.message });
+      }
+      // No answer (down, timeout): the change may or may not have been made.
+      log.warn({ err, command: cmd.type }, 'kie-dispatcher did not answer an admin change');
+      return deps.t(locale, 'adminKieNoAnswer');
     }
   }
 
@@ -77,13 +119,4 @@ function formatOrchestrator(t: T, locale: Locale, s: RpcResponse<'orchestrator.s
     inFlight: s.jobsInFlight,
     failed: failed || t(locale, 'none'),
   });
-}
-
-function formatKeys(t: T, locale: Locale, s: RpcResponse<'kie.keys.stats'> | null): string {
-  if (!s) return t(locale, 'adminStatsKieDown');
-  const keys = s.keys.map((k) => {
-    const line = t(locale, 'adminKeyLine', { name: k.name, state: k.state, inFlight: k.inFlight });
-    return k.until ? t(locale, 'adminKeyUntil', { line, until: k.until }) : line;
-  });
-  return t(locale, 'adminStatsKeys', { queue: s.queueDepth, keys: keys.join('\n') || t(locale, 'none') });
 }

@@ -4,6 +4,7 @@ import { createEvent, deterministicId, WELCOME_GRANTOR } from '@neurocards/contr
 import { pickLocale } from '@neurocards/i18n';
 import type { Logger, Publish } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photo-store';
+import type { OfferSource } from '../adapters/model-offer';
 import type { BillingClient } from '../adapters/rpc-clients';
 import type { SessionStore } from '../adapters/session-store';
 import { decodeCallback } from '../domain/callback-data';
@@ -18,6 +19,8 @@ export interface ConversationDeps {
   sessions: SessionStore;
   photos: PhotoStore;
   billing: BillingClient;
+  /** The models on offer (KV `kie_models`): an order carries the default model and its price. */
+  offers: OfferSource;
   publish: Publish;
   t: T;
   log: Logger;
@@ -65,7 +68,8 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const loaded = await deps.sessions.load(chatId);
       const current = withLocale(loaded.session, from.language_code);
-      const out = transition(current, input, { userId: from.id, chatId });
+      const offer = await deps.offers.current();
+      const out = transition(current, input, { userId: from.id, chatId, offer });
       if (out.effect) await runEffect(out.effect);
       if (
         out.session !== loaded.session &&
@@ -98,6 +102,8 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
             subject: event.type,
             userId: effect.order.userId,
             count: effect.order.count,
+            model: effect.order.spec?.model,
+            creditsPerVideo: effect.order.creditsPerVideo,
           },
           'order placed',
         );
@@ -155,6 +161,8 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       case 'wishesRequired':
       case 'wishesTooLong':
       case 'wishesNotText':
+      case 'unavailable':
+      case 'offerChanged':
         return {};
     }
   }

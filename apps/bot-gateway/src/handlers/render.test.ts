@@ -28,7 +28,7 @@ describe('renderReply', () => {
   });
 
   it('locks counts the balance cannot pay and shows the balance', () => {
-    const r = renderReply(t, 'en', { type: 'askCount', draftId: 'd' }, { balance: 3 });
+    const r = renderReply(t, 'en', { type: 'askCount', draftId: 'd', creditsPerVideo: 1 }, { balance: 3 });
     expect(r.text).toContain('3');
     expect(buttons(r)).toEqual([
       { text: '1', data: { action: 'count', draftId: 'd', count: 1 } },
@@ -37,9 +37,16 @@ describe('renderReply', () => {
     ]);
   });
 
+  it('locks counts by their price and names the price of one video', () => {
+    const r = renderReply(t, 'en', { type: 'askCount', draftId: 'd', creditsPerVideo: 2 }, { balance: 6 });
+    expect(r.text).toBe(t('en', 'askCount', { balance: 6, price: 2 }));
+    expect(r.text).toContain('One video costs 2 credits');
+    expect(buttons(r).map((b) => b.data?.action)).toEqual(['count', 'count', 'locked']);
+  });
+
   it('says so when the balance is unavailable', () => {
-    const r = renderReply(t, 'en', { type: 'askCount', draftId: 'd' }, { balance: null });
-    expect(r.text).toBe(t('en', 'askCountUnknownBalance'));
+    const r = renderReply(t, 'en', { type: 'askCount', draftId: 'd', creditsPerVideo: 1 }, { balance: null });
+    expect(r.text).toBe(t('en', 'askCountUnknownBalance', { price: 1 }));
     const welcome = renderReply(t, 'ru', { type: 'welcome' }, { balance: null, firstName: 'Аня' });
     expect(welcome.text).toContain(t('ru', 'balanceUnavailable'));
   });
@@ -60,15 +67,27 @@ describe('renderReply', () => {
       template: 'ad' as const,
       wishes: null,
       count: 5 as const,
+      spec: { model: 'veo3_fast', aspectRatio: 'portrait' as const, duration: 8 },
+      creditsPerVideo: 3,
+      modelLabel: 'Veo 3.1 Fast',
     };
     const r = renderReply(t, 'en', { type: 'summary', draft });
     expect(r.text).toContain('Ad');
+    expect(r.text).toContain('Model: Veo 3.1 Fast, vertical 9:16, 8 s');
+    expect(r.text).toContain('Credits to be charged: 15');
+    expect(renderReply(t, 'ru', { type: 'summary', draft }).text).toContain('Будет списано кредитов: 15');
     expect(buttons(r).map((b) => b.data?.action)).toEqual(['confirm', 'cancel']);
+  });
+
+  it('tells plainly that generation is unavailable, in both languages', () => {
+    expect(renderReply(t, 'en', { type: 'unavailable' }).text).toMatch(/temporarily unavailable/);
+    expect(renderReply(t, 'ru', { type: 'unavailable' }).text).toMatch(/временно недоступна/);
   });
 
   it('answers buttons', () => {
     expect(renderAnswer(t, 'en', { type: 'ok' })).toEqual({});
     expect(renderAnswer(t, 'en', { type: 'outdated' })).toEqual({ text: 'This button is outdated.' });
-    expect(renderAnswer(t, 'en', { type: 'locked', count: 5 }).show_alert).toBe(true);
+    const locked = renderAnswer(t, 'en', { type: 'locked', count: 5, total: 10 });
+    expect(locked).toEqual({ text: expect.stringContaining('5 videos cost 10 credits'), show_alert: true });
   });
 });

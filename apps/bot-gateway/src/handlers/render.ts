@@ -1,5 +1,5 @@
 import { InlineKeyboard } from 'grammy';
-import { WISHES_MAX_LENGTH, type Locale, type TemplateId } from '@neurocards/contracts';
+import { WISHES_MAX_LENGTH, type AspectRatio, type Locale, type TemplateId } from '@neurocards/contracts';
 import { encodeCallback } from '../domain/callback-data';
 import type { ButtonAnswer, Reply } from '../domain/conversation';
 import { countOptions } from '../domain/validation';
@@ -24,6 +24,11 @@ const TEMPLATE_TEXT: Record<TemplateId, TextKey> = {
   ugc: 'templateUgc',
   ad: 'templateAd',
   custom: 'templateCustom',
+};
+
+const ORIENTATION_TEXT: Record<AspectRatio, TextKey> = {
+  portrait: 'orientationPortrait',
+  landscape: 'orientationLandscape',
 };
 
 const PHOTO_REJECTION_TEXT = {
@@ -59,6 +64,8 @@ export function renderReply(t: T, locale: Locale, reply: Reply, facts: Facts = {
     case 'useButtons':
     case 'wishesRequired':
     case 'wishesNotText':
+    case 'unavailable':
+    case 'offerChanged':
       return { text: t(locale, reply.type) };
     case 'askTemplate': {
       const kb = new InlineKeyboard();
@@ -78,17 +85,18 @@ export function renderReply(t: T, locale: Locale, reply: Reply, facts: Facts = {
     }
     case 'askCount': {
       const kb = new InlineKeyboard();
-      for (const { count, enabled } of countOptions(facts.balance ?? null)) {
+      for (const { count, enabled } of countOptions(facts.balance ?? null, reply.creditsPerVideo)) {
         const action = enabled ? 'count' : 'locked';
         kb.text(
           t(locale, enabled ? 'countButton' : 'countLocked', { count }),
           encodeCallback({ action, draftId: reply.draftId, count }),
         );
       }
+      const price = reply.creditsPerVideo;
       const text =
         facts.balance == null
-          ? t(locale, 'askCountUnknownBalance')
-          : t(locale, 'askCount', { balance: facts.balance });
+          ? t(locale, 'askCountUnknownBalance', { price })
+          : t(locale, 'askCount', { balance: facts.balance, price });
       return { text, keyboard: kb };
     }
     case 'summary': {
@@ -97,6 +105,10 @@ export function renderReply(t: T, locale: Locale, reply: Reply, facts: Facts = {
         template: tpl(d.template),
         wishes: d.wishes ?? t(locale, 'noWishes'),
         count: d.count,
+        model: d.modelLabel,
+        orientation: t(locale, ORIENTATION_TEXT[d.spec.aspectRatio]),
+        duration: d.spec.duration,
+        total: d.count * d.creditsPerVideo,
       });
       const kb = new InlineKeyboard()
         .text(t(locale, 'confirm'), encodeCallback({ action: 'confirm', draftId: d.id }))
@@ -120,6 +132,6 @@ export function renderAnswer(t: T, locale: Locale, a: ButtonAnswer): { text?: st
     case 'outdated':
       return { text: t(locale, 'buttonOutdated') };
     case 'locked':
-      return { text: t(locale, 'countLockedAlert', { count: a.count }), show_alert: true };
+      return { text: t(locale, 'countLockedAlert', { count: a.count, total: a.total }), show_alert: true };
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setupInfra } from '../testing';
+import { setupInfra } from '../../test/testing';
 import { createKeyPool, type KeyPoolOptions } from './key-pool';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
@@ -12,7 +12,8 @@ const rate = { limit: 20, windowMs: 10_000 };
 const GUARD = 250;
 const pool = (names: string[], over: Partial<KeyPoolOptions> = {}) =>
   createKeyPool({ kv: env.kv, names, rate, prefix: env.keyPrefix, guardMs: GUARD, ...over });
-const replicas = (names: string[], over: Partial<KeyPoolOptions> = {}) => [0, 1, 2].map(() => pool(names, over));
+const replicas = (names: string[], over: Partial<KeyPoolOptions> = {}) =>
+  [0, 1, 2].map(() => pool(names, over));
 const none = async () => 0;
 let ids = 0;
 const take = (p: ReturnType<typeof pool>, name: string, now: number, inFlight = none) =>
@@ -90,7 +91,11 @@ describe('key pool in KV', () => {
     // Both name the block in force.
     expect(new Set(blocks.map((x) => x.until)).size).toBe(1);
     const [snap] = await b!.snapshot();
-    expect(snap!.state).toMatchObject({ blockedUntil: blocks[0]!.until, blockedCode: 402, blockedReason: 'no credits' });
+    expect(snap!.state).toMatchObject({
+      blockedUntil: blocks[0]!.until,
+      blockedCode: 402,
+      blockedReason: 'no credits',
+    });
     expect(await take(a!, 'shared', now + 1)).toBe(false);
   });
 
@@ -112,6 +117,8 @@ describe('key pool in KV', () => {
       'blockedReason',
       'blockedUntil',
       'coolUntil',
+      // Each key's own flags (433 cool-down, 401 block) live in its account's entry.
+      'keys',
       'pending',
       'recent',
     ]);

@@ -1,49 +1,85 @@
 import type { KV } from '@neurocards/platform';
-import { block, coolDown, emptyKeyState, type KeyState, type SubmitRate } from '../domain/keys';
+import {
+  block,
+  blockKey,
+  coolDown,
+  coolKey,
+  emptyAccountState,
+  liftAccountBlock,
+  unblock,
+  type AccountState,
+  type SubmitRate,
+} from '../domain/keys';
 import { takeTokens, type Bucket } from '../domain/poll-schedule';
-import { releaseSlot, takeSlot } from '../domain/slots';
+import { releaseSlot, takeKeySlot } from '../domain/slots';
+import { isConflict } from './kv-cas';
+
+export interface KeyRef {
+  name: string;
+  account: string;
+}
 
 /**
- * Per-key state in the `kie_keys` KV bucket, shared by every replica. Every write is a
- * revision-checked `update` (or `create` for a new key), retried on conflict, so two
- * replicas never both spend the last slot of a key's rate window or poll budget.
+ * Limits in the `kie_keys` KV bucket, shared by every replica: one entry per ACCOUNT (its
+ * rate window, unanswered calls, 429 cool-down, 402 block, and each key's own 433
+ * cool-down / 401 block), and one poll-budget entry per key. Every write is a
+ * revision-checked `update` (or `create` for a new entry), retried on conflict, so two
+ * replicas never both spend the last slot of an account's window or a key's poll budget.
  */
 export interface KeyPool {
+  /** Key names, in configuration order. */
   readonly names: readonly string[];
-  snapshot(): Promise<Array<{ name: string; state: KeyState }>>;
+  /** Account names, in configuration order. */
+  readonly accounts: readonly string[];
+  accountOf(key: string): string | undefined;
+  keysOf(account: string): string[];
+  /** Every account's entry (`name` is the account). */
+  snapshot(): Promise<Array<{ name: string; keys: string[]; state: AccountState }>>;
   /**
-   * Takes a submission slot right before createTask; false when the key is blocked, cooling,
-   * its window is full, `parallel` calls on it are unanswered, or KIE_MAX_IN_FLIGHT is
-   * reached. `inFlight` is read after the key's state on every try, so a slot released in
-   * between (its row already counted in Postgres) is never missed.
+   * Takes a submission slot of the key's account right before createTask; false when the key
+   * or its account is blocked or cooling, the account's window is full, `parallel` calls on
+   * the key are unanswered, or the account's KIE_MAX_IN_FLIGHT is reached. `inFlight` (the
+   * account's tasks in Postgres) is read after the entry on every try, so a slot released in
+   * between is never missed.
    */
-  tryTake(name: string, now: number, o: { id: string; inFlight: () => Promise<number> }): Promise<boolean>;
+  tryTake(key: string, now: number, o: { id: string; inFlight: () => Promise<number> }): Promise<boolean>;
   /** The createTask of slot `id` was answered at `answeredAt`, or never sent (`null`). */
-  release(name: string, id: string, answeredAt: number | null): Promise<void>;
+  release(key: string, id: string, answeredAt: number | null): Promise<void>;
   /** Up to `want` recordInfo calls for the key, from the budget all replicas share. */
-  takePollTokens(name: string, want: number, now: number): Promise<number>;
-  coolDown(name: string, until: number): Promise<void>;
+  takePollTokens(key: string, want: number, now: number): Promise<number>;
+  /** The key's own cool-down (433: its own cap); the account's other keys go on. */
+  coolDown(key: string, until: number, reason?: string): Promise<void>;
+  /** The whole account cools down (429: its shared window is spent). */
+  coolAccount(account: string, until: number): Promise<void>;
   /**
-   * Blocks the key; `newly` is false when another replica (or task) blocked it first.
-   * `until` is the block in force (the earlier one when it was blocked already).
+   * Blocks the key (scope `key`, 401) or its whole account (scope `account`, 402; the
+   * default for code 402); `newly` is false when another replica (or task) blocked it
+   * first. `until` is the block in force (the earlier one when it was blocked already).
    */
   block(
-    name: string,
+    key: string,
     now: number,
     until: number,
     code: number | null,
     reason: string,
+    scope?: 'key' | 'account',
   ): Promise<{ newly: boolean; until: number }>;
+  /** Admin: lifts the blocks/cool-downs of a key, or of an account and all its keys, by name. */
+  unblock(target: string, now: number): Promise<{ known: boolean; unblocked: string[] }>;
+  /** Credits are back: lifts the account's 402 block; true when there was one. */
+  liftAccountBlock(account: string, now: number): Promise<boolean>;
 }
 
 export interface KeyPoolOptions {
   kv: KV;
-  /** Key names (never key values: the bucket is readable by operators). */
-  names: readonly string[];
+  /** Keys with their accounts (never key values: the bucket is readable by operators). */
+  keys?: readonly KeyRef[];
+  /** Shorthand: key names, each its own account. */
+  names?: readonly string[];
   rate: SubmitRate;
   /** Unanswered createTask calls per key (default 3). */
   parallel?: number;
-  /** KIE_MAX_IN_FLIGHT (default: unlimited). */
+  /** KIE_MAX_IN_FLIGHT per account (default: unlimited). */
   maxInFlight?: number;
   /** A slot whose createTask never reports back expires after this (default 60 s). */
   slotTtlMs?: number;
@@ -58,13 +94,30 @@ export interface KeyPoolOptions {
 const MAX_CAS_TRIES = 20;
 
 export function createKeyPool(o: KeyPoolOptions): KeyPool {
-  const { kv, names, prefix = 'key.' } = o;
+  const { kv, prefix = 'key.' } = o;
+  const refs: KeyRef[] = [...(o.keys ?? (o.names ?? []).map((name) => ({ name, account: name })))];
+  const names = refs.map((k) => k.name);
+  const accounts = [...new Set(refs.map((k) => k.account))];
+  const accountByKey = new Map(refs.map((k) => [k.name, k.account]));
+  const keysOf = (account: string) => refs.filter((k) => k.account === account).map((k) => k.name);
   const rate = { limit: o.rate.limit, windowMs: o.rate.windowMs + (o.guardMs ?? 250) };
-  const limits = { rate, parallel: o.parallel ?? 3, maxInFlight: o.maxInFlight ?? Infinity, ttlMs: o.slotTtlMs ?? 60_000 };
+  const limits = {
+    rate,
+    parallel: o.parallel ?? 3,
+    maxInFlight: o.maxInFlight ?? Infinity,
+    ttlMs: o.slotTtlMs ?? 60_000,
+  };
   const pollsPerSecond = o.pollsPerSecond ?? 8;
-  const keyOf = (name: string) => `${prefix}${name}`;
-  // A separate entry: polls do not contend with submissions for the key's revision.
+  // The account's entry; a key without an account is its own account, so its entry keeps
+  // the key's name (and an existing per-key entry reads as that account's).
+  const accountKey = (account: string) => `${prefix}${account}`;
+  // A separate entry per key: polls do not contend with submissions for the revision.
   const pollKeyOf = (name: string) => `${prefix}${name}.poll`;
+  const accountFor = (key: string) => {
+    const a = accountByKey.get(key);
+    if (!a) throw new Error(`unknown KIE key "${key}"`);
+    return a;
+  };
 
   const read = async <T>(key: string, empty: () => T): Promise<{ value: T; revision: number | null }> => {
     const e = await kv.get(key);
@@ -99,27 +152,39 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
     }
     throw new Error(`kie_keys: gave up after ${MAX_CAS_TRIES} conflicting writes on ${key}`);
   };
-  const mutateKey = <R>(name: string, change: Parameters<typeof mutate<KeyState, R>>[2]) =>
-    mutate<KeyState, R>(keyOf(name), emptyKeyState, change);
+  const mutateAccount = <R>(account: string, change: Parameters<typeof mutate<AccountState, R>>[2]) =>
+    mutate<AccountState, R>(accountKey(account), emptyAccountState, change);
 
   return {
     names,
+    accounts,
+    accountOf: (key) => accountByKey.get(key),
+    keysOf,
     async snapshot() {
-      return Promise.all(names.map(async (name) => ({ name, state: (await read(keyOf(name), emptyKeyState)).value })));
+      return Promise.all(
+        accounts.map(async (name) => ({
+          name,
+          keys: keysOf(name),
+          state: (await read(accountKey(name), emptyAccountState)).value,
+        })),
+      );
     },
-    tryTake(name, now, t) {
-      return mutateKey(name, async (s) => {
-        const next = takeSlot(s, now, t.id, { ...limits, inFlight: await t.inFlight() });
+    tryTake(key, now, t) {
+      return mutateAccount(accountFor(key), async (s) => {
+        const next = takeKeySlot(s, key, now, t.id, { ...limits, inFlight: await t.inFlight() });
         return { next, result: next !== null };
       });
     },
-    async release(name, id, answeredAt) {
-      await mutateKey(name, (s) => ({ next: releaseSlot(s, id, answeredAt, rate), result: undefined }));
+    async release(key, id, answeredAt) {
+      await mutateAccount(accountFor(key), (s) => ({
+        next: releaseSlot(s, id, answeredAt, rate),
+        result: undefined,
+      }));
     },
-    takePollTokens(name, want, now) {
+    takePollTokens(key, want, now) {
       if (want <= 0) return Promise.resolve(0);
       return mutate<Bucket | null, number>(
-        pollKeyOf(name),
+        pollKeyOf(key),
         () => null,
         (b) => {
           const t = takeTokens(b, now, pollsPerSecond, want);
@@ -127,20 +192,50 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
         },
       );
     },
-    async coolDown(name, until) {
-      await mutateKey(name, (s) => ({ next: coolDown(s, until), result: undefined }));
+    async coolDown(key, until, reason = 'usage cap reached (433)') {
+      await mutateAccount(accountFor(key), (s) => {
+        const next = coolKey(s, key, until, reason);
+        return { next: next === s ? null : next, result: undefined };
+      });
     },
-    block(name, now, until, code, reason) {
-      return mutateKey(name, (s) => {
-        const b = block(s, now, until, code, reason);
-        return { next: b.newly ? b.state : null, result: { newly: b.newly, until: b.state.blockedUntil ?? until } };
+    async coolAccount(account, until) {
+      await mutateAccount(account, (s) => ({ next: { ...s, ...coolDown(s, until) }, result: undefined }));
+    },
+    block(key, now, until, code, reason, scope) {
+      const whole = (scope ?? (code === 402 ? 'account' : 'key')) === 'account';
+      return mutateAccount(accountFor(key), (s) => {
+        if (whole) {
+          const b = block(s, now, until, code, reason);
+          return {
+            next: b.newly ? { ...s, ...b.state } : null,
+            result: { newly: b.newly, until: b.state.blockedUntil ?? until },
+          };
+        }
+        const b = blockKey(s, key, now, until, code, reason);
+        return {
+          next: b.newly ? b.state : null,
+          result: { newly: b.newly, until: b.state.keys[key]?.blockedUntil ?? until },
+        };
+      });
+    },
+    async unblock(target, now) {
+      const isAccount = accounts.includes(target);
+      const account = isAccount ? target : accountByKey.get(target);
+      if (!account) return { known: false, unblocked: [] };
+      // An account name lifts the account and all its keys; a key name only that key (a key
+      // without an account has its own name as account: both readings agree).
+      const key = isAccount ? null : target;
+      const unblocked = await mutateAccount(account, (s) => {
+        const u = unblock(s, key, keysOf(account), now);
+        return { next: u.state, result: u.lifted };
+      });
+      return { known: true, unblocked };
+    },
+    liftAccountBlock(account, now) {
+      return mutateAccount(account, (s) => {
+        const l = liftAccountBlock(s, now);
+        return { next: l.lifted ? l.state : null, result: l.lifted };
       });
     },
   };
-}
-
-/** JetStream's "wrong last sequence" (update) and "key exists" (create) both mean: someone else wrote. */
-function isConflict(err: unknown): boolean {
-  const text = `${(err as Error)?.message ?? ''} ${String((err as { code?: unknown })?.code ?? '')}`;
-  return /wrong last sequence|key exists|10071|10164/i.test(text);
 }

@@ -1,22 +1,13 @@
 import { FormData, request, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { KieFailure } from '../domain/classify';
-import { recordEnvelope, type TaskRecord } from '../domain/record';
+import type { CreateRequest, ModelFamily } from '../domain/models';
 
 /** What one KIE call produced: a value, or a failure for `classify` to judge. */
 export type KieResult<T> = { ok: true; value: T } | { ok: false; failure: KieFailure };
 
-export interface CreateTaskInput {
-  model: string;
-  callBackUrl: string;
-  input: {
-    prompt: string;
-    image_urls: string[];
-    aspect_ratio: 'portrait' | 'landscape';
-    n_frames: '10' | '15';
-    remove_watermark: boolean;
-  };
-}
+/** The request the catalogue built: its family picks the endpoint. */
+export type CreateTaskInput = CreateRequest;
 
 /** Every call takes an optional `signal`: aborting it ends the call like a timeout. */
 export interface KieClient {
@@ -30,8 +21,19 @@ export interface KieClient {
     body: CreateTaskInput,
     signal?: AbortSignal,
   ): Promise<KieResult<{ taskId: string }>>;
-  /** `null` while KIE has no record yet (a young task). */
-  recordInfo(secret: string, taskId: string, signal?: AbortSignal): Promise<KieResult<TaskRecord | null>>;
+  /**
+   * The task's record as KIE wrote it (`data`; read it with the catalogue's `readRecord`),
+   * from the family's endpoint (Market recordInfo or Veo record-info); `null` while KIE has
+   * no record yet (a young task).
+   */
+  recordInfo(
+    secret: string,
+    taskId: string,
+    signal?: AbortSignal,
+    family?: ModelFamily,
+  ): Promise<KieResult<unknown>>;
+  /** The account's remaining KIE credits (`GET /api/v1/chat/credit` → `{ code: 200, data: <credits> }`). */
+  credit(secret: string, signal?: AbortSignal): Promise<KieResult<number>>;
 }
 
 export interface KieClientOptions {
@@ -127,21 +129,31 @@ export function createKieClient(opts: KieClientOptions): KieClient {
         },
       );
     },
-    createTask(secret, input, signal) {
+    createTask(secret, req, signal) {
+      // Market: https://docs.kie.ai/market/quickstart; Veo: https://docs.kie.ai/veo3-api/generate-veo-3-video.
+      const path = req.family === 'veo' ? '/api/v1/veo/generate' : '/api/v1/jobs/createTask';
       return call(
-        `${opts.baseUrl}/api/v1/jobs/createTask`,
-        { method: 'POST', secret, body: JSON.stringify(input), json: true, signal },
+        `${opts.baseUrl}${path}`,
+        { method: 'POST', secret, body: JSON.stringify(req.body), json: true, signal },
         (data) => {
           const d = createData.safeParse(data);
           return d.success ? { taskId: d.data.taskId } : undefined;
         },
       );
     },
-    recordInfo(secret, taskId, signal) {
-      const url = `${opts.baseUrl}/api/v1/jobs/recordInfo?taskId=${encodeURIComponent(taskId)}`;
-      return call(url, { method: 'GET', secret, signal }, (data) => {
-        const d = recordEnvelope.shape.data.safeParse(data);
-        return d.success ? (d.data ?? null) : undefined;
+    recordInfo(secret, taskId, signal, family = 'market') {
+      const path = family === 'veo' ? '/api/v1/veo/record-info' : '/api/v1/jobs/recordInfo';
+      const url = `${opts.baseUrl}${path}?taskId=${encodeURIComponent(taskId)}`;
+      return call(url, { method: 'GET', secret, signal }, (data) =>
+        // A record is an object; null/absent while the task is young.
+        data === null || data === undefined ? null : typeof data === 'object' ? data : undefined,
+      );
+    },
+    credit(secret, signal) {
+      // https://docs.kie.ai/common-api/get-account-credits
+      return call(`${opts.baseUrl}/api/v1/chat/credit`, { method: 'GET', secret, signal }, (data) => {
+        const n = typeof data === 'number' ? data : typeof data === 'string' ? Number(data) : NaN;
+        return Number.isFinite(n) ? n : undefined;
       });
     },
   };

@@ -83,4 +83,21 @@ create table cancelled_jobs (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'model and length per task',
+    up: `
+-- The model catalogue (design §4): each task carries its model and length in seconds,
+-- resolved when the command is stored (defaults applied); the request is built from them at
+-- submission. n_frames stays for rows from before, which run as the default model.
+alter table tasks add column model text;
+alter table tasks add column duration int;
+alter table tasks alter column n_frames drop not null;
+-- Tasks already sent to KIE before the catalogue were Sora 2 (Market) tasks: they are polled
+-- and read as such. Rows not sent yet keep a null model and go out as the default model.
+update tasks set model = 'sora-2-image-to-video', duration = n_frames::int where create_sent_at is not null;
+-- Attempts moved off a capped key (433) for free: they do not count against the limit.
+alter table tasks add column free_retries int not null default 0;
+`,
+  },
 ];

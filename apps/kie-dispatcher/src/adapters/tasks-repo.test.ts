@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrate, transaction } from '@neurocards/platform';
+import { connectPostgres, migrate, transaction } from '@neurocards/platform';
+import { createTestDatabase } from '@neurocards/platform/testing';
 import { createSubmitConsumer } from '../handlers/submit-consumer';
-import { ctx, setupInfra, submitCommand } from '../testing';
+import { ctx, setupInfra, submitCommand } from '../../test/testing';
 import { migrations, SCHEMA } from './migrations';
 import {
   claimForSubmit,
@@ -22,15 +23,45 @@ afterAll(() => env.close());
 
 const lease = 60_000;
 
+describe('migration to the catalogue', () => {
+  it('reads tasks sent before it as Sora 2; rows not sent yet go out as the default model', async () => {
+    const db = await createTestDatabase('kie_legacy');
+    const sql = connectPostgres({ url: db.url, schema: SCHEMA, log: env.log });
+    try {
+      await migrate(sql, SCHEMA, migrations.slice(0, 2), env.log);
+      const photo = sql.json({ objectKey: 'p', mimeType: 'image/jpeg', sizeBytes: 1, fileUniqueId: 'u' });
+      await sql`
+        insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt, not_before, create_sent_at, task_id)
+        values ('sent', 'o', 'e1', 'p', ${photo}, 'portrait', '15', 'running', 1, now(), now(), 't1'),
+               ('waiting', 'o', 'e2', 'p', ${photo}, 'portrait', '10', 'queued', 1, now(), null, null)`;
+      await migrate(sql, SCHEMA, migrations, env.log);
+      expect(await getTask(sql, 'sent')).toMatchObject({
+        model: 'sora-2-image-to-video',
+        duration: 15,
+        freeRetries: 0,
+      });
+      expect(await getTask(sql, 'waiting')).toMatchObject({ model: null, duration: null, nFrames: '10' });
+    } finally {
+      await sql.end({ timeout: 2 });
+      await db.drop();
+    }
+  });
+});
+
 describe('tasks repo', () => {
   it('migrates once', async () => {
     await migrate(env.sql, SCHEMA, migrations, env.log);
-    expect((await env.sql`select version from schema_migrations`).map((r) => r.version)).toEqual([1, 2]);
+    expect((await env.sql`select version from schema_migrations`).map((r) => r.version)).toEqual([1, 2, 3]);
   });
 
   it('queues a submit command once, however often it arrives', async () => {
     let woken = 0;
-    const handler = createSubmitConsumer({ sql: env.sql, clock: Date.now, onQueued: () => woken++ });
+    const handler = createSubmitConsumer({
+      sql: env.sql,
+      defaultModel: 'kling-3.0/video',
+      clock: Date.now,
+      onQueued: () => woken++,
+    });
     const cmd = submitCommand();
     await handler(cmd, ctx());
     await handler(cmd, ctx());
@@ -42,7 +73,11 @@ describe('tasks repo', () => {
 
   it('lets replicas claim disjoint rows, and only due ones', async () => {
     const t0 = new Date(Date.now() + 3_600_000); // later than anything other tests queued
-    const handler = createSubmitConsumer({ sql: env.sql, clock: () => t0.getTime() });
+    const handler = createSubmitConsumer({
+      sql: env.sql,
+      defaultModel: 'kling-3.0/video',
+      clock: () => t0.getTime(),
+    });
     const jobs = Array.from({ length: 10 }, () => submitCommand());
     for (const j of jobs) await handler(j, ctx());
     const [a, b] = await Promise.all([
@@ -57,7 +92,7 @@ describe('tasks repo', () => {
 
   it('resumes a submission cut off before createTask, and never re-sends one cut off after', async () => {
     const t0 = Date.now() + 7_200_000;
-    const handler = createSubmitConsumer({ sql: env.sql, clock: () => t0 });
+    const handler = createSubmitConsumer({ sql: env.sql, defaultModel: 'kling-3.0/video', clock: () => t0 });
     const before = submitCommand();
     const after = submitCommand();
     await handler(before, ctx());
@@ -112,7 +147,10 @@ describe('tasks repo', () => {
   it('returns a claim that found no key to the queue', async () => {
     const t0 = Date.now() + 10_800_000;
     const cmd = submitCommand();
-    await createSubmitConsumer({ sql: env.sql, clock: () => t0 })(cmd, ctx());
+    await createSubmitConsumer({ sql: env.sql, defaultModel: 'kling-3.0/video', clock: () => t0 })(
+      cmd,
+      ctx(),
+    );
     const depth = await queueDepth(env.sql);
     await claimForSubmit(env.sql, { now: new Date(t0), limit: 50, leaseMs: lease });
     await releaseClaim(env.sql, cmd.data.jobId, 1, new Date(t0));

@@ -1,7 +1,10 @@
 import type { EventData, KieErrorClass, PhotoRef } from '@neurocards/contracts';
 import type { Sql } from '@neurocards/platform';
+import type { TaskState } from '../domain/task-state';
 
-export type TaskState = 'queued' | 'submitting' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+// The states and moves are the lifecycle's (domain/task-state.ts); each query below applies
+// one of its moves, guarded by the states it allows.
+export type { TaskState };
 
 /** One job's KIE work: the current attempt and what a restart needs to resume it. */
 export interface TaskRow {
@@ -11,7 +14,12 @@ export interface TaskRow {
   prompt: string;
   photo: PhotoRef;
   aspectRatio: 'portrait' | 'landscape';
-  nFrames: '10' | '15';
+  /** Sora's frame count, on rows from before the catalogue only. */
+  nFrames: '10' | '15' | null;
+  /** The catalogue model; null on rows from before the catalogue (they run as the default). */
+  model: string | null;
+  /** Seconds; null on rows from before the catalogue. */
+  duration: number | null;
   state: TaskState;
   attempt: number;
   keyName: string | null;
@@ -25,6 +33,8 @@ export interface TaskRow {
   nextPollAt: Date | null;
   excludedKeys: string[];
   failovers: number;
+  /** Attempts retried for free after a key's own cap (433). */
+  freeRetries: number;
   lastErrorClass: KieErrorClass | null;
   lastErrorCode: number | null;
   lastError: string | null;
@@ -41,7 +51,9 @@ export function toTask(r: Raw): TaskRow {
     prompt: r.prompt as string,
     photo: r.photo as PhotoRef,
     aspectRatio: r.aspect_ratio as TaskRow['aspectRatio'],
-    nFrames: r.n_frames as TaskRow['nFrames'],
+    nFrames: (r.n_frames as TaskRow['nFrames']) ?? null,
+    model: (r.model as string | null) ?? null,
+    duration: (r.duration as number | null) ?? null,
     state: r.state as TaskState,
     attempt: r.attempt as number,
     keyName: (r.key_name as string | null) ?? null,
@@ -55,6 +67,7 @@ export function toTask(r: Raw): TaskRow {
     nextPollAt: (r.next_poll_at as Date | null) ?? null,
     excludedKeys: (r.excluded_keys as string[]) ?? [],
     failovers: r.failovers as number,
+    freeRetries: (r.free_retries as number) ?? 0,
     lastErrorClass: (r.last_error_class as KieErrorClass | null) ?? null,
     lastErrorCode: (r.last_error_code as number | null) ?? null,
     lastError: (r.last_error as string | null) ?? null,
@@ -71,11 +84,13 @@ export async function insertTask(
   cmd: EventData<'kie.task.submit.v1'>,
   eventId: string,
   now: Date,
+  spec: { model: string; duration: number | null },
 ): Promise<boolean> {
   const rows = await sql`
-    insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt, not_before)
+    insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, model, duration,
+                       state, attempt, not_before)
     select ${cmd.jobId}, ${cmd.orderId}, ${eventId}, ${cmd.prompt}, ${sql.json(cmd.photo as never)},
-           ${cmd.aspectRatio}, ${cmd.nFrames ?? '10'}, 'queued', 1, ${now}
+           ${cmd.aspectRatio}, ${cmd.nFrames ?? null}, ${spec.model}, ${spec.duration}, 'queued', 1, ${now}
     where not exists (select 1 from cancelled_jobs where job_id = ${cmd.jobId})
     on conflict (job_id) do nothing
     returning 1`;
@@ -234,6 +249,8 @@ export async function requeue(
     error: ErrorNote;
     excludeKey: string | null;
     failover: boolean;
+    /** A free retry (433): not counted against the attempt limit. */
+    free?: boolean;
   },
 ): Promise<void> {
   await tx`
@@ -243,6 +260,7 @@ export async function requeue(
            excluded_keys = case when ${o.excludeKey}::text is null then excluded_keys
                                 else array_append(excluded_keys, ${o.excludeKey}::text) end,
            failovers = failovers + ${o.failover ? 1 : 0},
+           free_retries = free_retries + ${o.free ? 1 : 0},
            last_error_class = ${o.error.class}, last_error_code = ${o.error.code}, last_error = ${o.error.message.slice(0, 2000)},
            updated_at = ${o.now}
     where job_id = ${o.jobId}`;
@@ -310,11 +328,16 @@ export async function inFlightByKey(sql: Sql): Promise<Map<string, number>> {
   return new Map(rows.map((r) => [r.key_name as string, r.n as number]));
 }
 
-/** One key's tasks in flight (what KIE_MAX_IN_FLIGHT bounds). */
-export async function inFlightOf(sql: Sql, keyName: string): Promise<number> {
+/** The tasks in flight of some keys (an account's: what KIE_MAX_IN_FLIGHT bounds). */
+export async function inFlightOf(sql: Sql, keyNames: readonly string[]): Promise<number> {
   const [r] = await sql`
-    select count(*)::int as n from tasks where state in ('submitting', 'running') and key_name = ${keyName}`;
+    select count(*)::int as n from tasks where state in ('submitting', 'running') and key_name in ${sql([...keyNames])}`;
   return (r?.n as number) ?? 0;
+}
+
+/** KIE could not fetch the photo (451): the next attempt uploads it again. */
+export async function dropUpload(sql: Sql, objectKey: string): Promise<void> {
+  await sql`delete from uploads where object_key = ${objectKey}`;
 }
 
 export async function queueDepth(sql: Sql): Promise<number> {

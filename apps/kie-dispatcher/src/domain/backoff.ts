@@ -33,15 +33,25 @@ export interface FailureInput {
   failoversUsed: number;
   /** Another key, neither blocked nor tried by this job, exists. */
   otherHealthyKey: boolean;
+  /**
+   * Attempts of this job that ended in a key's own cap (433) and were retried for free: they
+   * do not count against MAX_ATTEMPTS (the video never reached a model).
+   */
+  freeRetries?: number;
 }
 
+/** A job moved off capped keys this often for free; after that a 433 counts like a transient error. */
+export const MAX_FREE_RETRIES = 10;
+
 export type Decision =
-  | { kind: 'retry'; delayMs: number; nextAttempt: number; failover: boolean }
+  | { kind: 'retry'; delayMs: number; nextAttempt: number; failover: boolean; free?: boolean }
   | { kind: 'fail'; reason: FailureClass };
 
 /** What happens to a job after one of its attempts failed. Pure; table-tested. */
 export function decideAfterFailure(i: FailureInput): Decision {
-  const last = i.attempt >= MAX_ATTEMPTS;
+  const free = i.freeRetries ?? 0;
+  // Attempts that count: those that reached a model (or failed for any reason but a cap).
+  const last = i.attempt - free >= MAX_ATTEMPTS;
   switch (i.class) {
     case 'user_violation':
       return { kind: 'fail', reason: 'user_violation' };
@@ -50,16 +60,23 @@ export function decideAfterFailure(i: FailureInput): Decision {
         return { kind: 'retry', delayMs: 0, nextAttempt: i.attempt + 1, failover: true };
       }
       return { kind: 'fail', reason: 'billing' };
-    // Placeholder until the catalogue issue's table lands: never the seller's fault, never retried.
+    // Our configuration (a withdrawn model, a bad parameter, a disabled feature): the same
+    // request fails again, and it is never the seller's fault.
     case 'config':
       return { kind: 'fail', reason: 'config' };
     case 'key_capped':
+      // That key's own cap: another key of the account (or another account) takes the video
+      // at once, and the attempt is not counted. Bounded, so capped keys cannot loop a job.
+      if (free < MAX_FREE_RETRIES)
+        return { kind: 'retry', delayMs: 0, nextAttempt: i.attempt + 1, failover: false, free: true };
+      if (last) return { kind: 'fail', reason: 'exhausted' };
+      return { kind: 'retry', delayMs: 0, nextAttempt: i.attempt + 1, failover: false };
     case 'rate_limited':
     case 'transient':
       if (last) return { kind: 'fail', reason: i.deadline ? 'expired' : 'exhausted' };
       return {
         kind: 'retry',
-        delayMs: i.class === 'key_capped' ? 0 : backoffMs(i.class, i.attempt),
+        delayMs: backoffMs(i.class, i.attempt - free),
         nextAttempt: i.attempt + 1,
         failover: false,
       };

@@ -22,12 +22,16 @@ describe('classify: HTTP status and body code', () => {
     [402, null, 'billing', 402],
     [200, 402, 'billing', 402],
     [400, 402, 'billing', 402],
-    [433, null, 'billing', 433],
-    [200, 433, 'billing', 433],
-    [505, null, 'billing', 505],
-    [200, 505, 'billing', 505],
-    [422, null, 'user_violation', 422],
-    [200, 422, 'user_violation', 422],
+    // 433 is one key's own cap (design §1): cool that key, retry on another at once.
+    [433, null, 'key_capped', 433],
+    [200, 433, 'key_capped', 433],
+    // 505 feature disabled for the account: our configuration, never the seller's.
+    [505, null, 'config', 505],
+    [200, 505, 'config', 505],
+    // A 422 without content wording is validation of our request (see the 422 table below).
+    [422, null, 'config', 422],
+    [200, 422, 'config', 422],
+    [451, null, 'transient', 451],
     [429, null, 'rate_limited', 429],
     [200, 429, 'rate_limited', 429],
     [455, null, 'transient', 455],
@@ -47,6 +51,13 @@ describe('classify: HTTP status and body code', () => {
     expect(c.code).toBe(eff);
   });
 
+  it('asks for a re-upload after 451 (KIE could not fetch the photo)', () => {
+    expect(classify(http(451, null, 'Failed to fetch the image: the URL is not reachable')).reupload).toBe(
+      true,
+    );
+    expect(classify(http(500, null, 'boom')).reupload).toBeFalsy();
+  });
+
   it('keeps Retry-After for a 429 only', () => {
     expect(classify(http(429, null, 'slow down', 7000)).retryAfterMs).toBe(7000);
     expect(classify(http(200, 429, 'slow down', null)).retryAfterMs).toBeNull();
@@ -57,6 +68,31 @@ describe('classify: HTTP status and body code', () => {
     expect(effectiveCode(200, 402)).toBe(402);
     expect(effectiveCode(500, null)).toBe(500);
     expect(effectiveCode(500, 200)).toBe(500);
+  });
+});
+
+describe('classify: 422 is read by its message', () => {
+  it.each([
+    // Validation of our request (KIE's wording on docs/issue pages): configuration.
+    ['model not supported', 'config'],
+    ['The model sora-2-image-to-video is not supported', 'config'],
+    ['Model kling-3.0/video does not exist', 'config'],
+    ['invalid aspect_ratio: must be one of 16:9, 9:16, 1:1', 'config'],
+    ['input.n_frames is not a valid parameter', 'config'],
+    ['input.duration must be one of: "5", "10", "15"', 'config'],
+    ['Invalid parameter: imageUrls is required', 'config'],
+    ['This model has been withdrawn', 'config'],
+    ['taskId is required', 'config'],
+    // The seller's content refused: their fault, never retried.
+    [
+      'Your prompt was flagged by the content moderation system as violating content policies.',
+      'user_violation',
+    ],
+    ['The image contains sensitive content and cannot be processed', 'user_violation'],
+    ['Prompt rejected: public figure detected', 'user_violation'],
+    ['NSFW content detected', 'user_violation'],
+  ] as const)('422 "%s" → %s', (message, cls) => {
+    expect(classify(http(422, 422, message)).class).toBe(cls);
   });
 });
 

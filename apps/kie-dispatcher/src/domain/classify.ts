@@ -23,10 +23,27 @@ export interface Classified {
   message: string;
   /** For `rate_limited`: how long KIE asked us to wait (Retry-After), when it said. */
   retryAfterMs: number | null;
+  /** 451: KIE could not fetch the photo; the cached upload URL must not be reused. */
+  reupload?: boolean;
 }
 
-/** Account problems of one key: 401 unauthorized, 402 no credits, 433 usage limit, 505 feature disabled. */
-const BILLING_CODES = new Set([401, 402, 433, 505]);
+/**
+ * Every KIE answer and what it means (design §1, §4). Codes come as the HTTP status and/or
+ * the body `code` (see `effectiveCode`); a 422 is read by its message.
+ *
+ * | code | class | why |
+ * |---|---|---|
+ * | 401 | billing | that key is revoked: the key is blocked, admins alerted |
+ * | 402 | billing | the ACCOUNT has no credits: every key of it is blocked, admins alerted |
+ * | 422 + content wording | user_violation | the seller's photo/prompt was refused |
+ * | 422 otherwise (model/parameter validation) | config | our configuration: a withdrawn model, a bad parameter |
+ * | 429 | rate_limited | the account's window is spent: cool down, back off |
+ * | 433 | key_capped | that key's own cap: cool it down, retry at once on another key |
+ * | 451 | transient (+ re-upload) | KIE could not fetch the photo URL |
+ * | 455, 5xx, other | transient | maintenance, server error: retry within the attempt limit |
+ * | 505 | config | the feature (model) is disabled for the account |
+ */
+const BILLING_CODES = new Set([401, 402]);
 
 /**
  * Phrases KIE (and the models behind it) use when they refuse content. A task `fail` that
@@ -68,7 +85,7 @@ export function classify(f: KieFailure): Classified {
     case 'http': {
       const code = effectiveCode(f.status, f.code);
       return {
-        ...classifyCode(code),
+        ...classifyCode(code, f.message),
         code,
         message: f.message,
         retryAfterMs: code === 429 ? (f.retryAfterMs ?? null) : null,
@@ -95,11 +112,17 @@ export function classify(f: KieFailure): Classified {
   }
 }
 
-function classifyCode(code: number): { class: KieErrorClass } {
+function classifyCode(code: number, message: string): { class: KieErrorClass; reupload?: boolean } {
   if (BILLING_CODES.has(code)) return { class: 'billing' };
-  // 422: KIE validated the prompt/image and refused it; the same input would fail again.
-  if (code === 422) return { class: 'user_violation' };
+  // 422 is KIE's validation answer: a refused prompt/image (the seller's, never retried), or
+  // an unknown model / a bad parameter (ours: "model not supported", "invalid aspect_ratio",
+  // "n_frames is not a valid parameter"). Only content wording blames the seller; anything
+  // else is configuration, so nobody is told they broke the rules for our mistake.
+  if (code === 422) return { class: CONTENT_REFUSAL.test(message) ? 'user_violation' : 'config' };
+  if (code === 505) return { class: 'config' };
+  if (code === 433) return { class: 'key_capped' };
   if (code === 429) return { class: 'rate_limited' };
+  if (code === 451) return { class: 'transient', reupload: true };
   // 455 maintenance, 500 server error, 501 generation failed, any other 5xx, and anything
   // unexpected: worth another try, bounded by the attempt limit.
   return { class: 'transient' };

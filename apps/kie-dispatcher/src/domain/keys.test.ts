@@ -63,7 +63,9 @@ describe('rate window', () => {
     const limits = { rate, parallel: 3, maxInFlight: 100, inFlight: 0, ttlMs: 60_000 };
     expect(takeSlot(coolDown(emptyKeyState(), now + 1), now, 'x', limits)).toBeNull();
     expect(takeSlot(coolDown(emptyKeyState(), now), now, 'x', limits)).not.toBeNull();
-    expect(takeSlot(block(emptyKeyState(), now, now + 5, 402, 'no credits').state, now, 'x', limits)).toBeNull();
+    expect(
+      takeSlot(block(emptyKeyState(), now, now + 5, 402, 'no credits').state, now, 'x', limits),
+    ).toBeNull();
   });
 
   it('keeps the longer cool-down', () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { KieFailure } from './classify';
+import { readMarketRecord, type RecordOutcome } from './models';
 
 /**
  * The task record KIE returns from recordInfo and POSTs to the callBackUrl (design §4).
@@ -21,39 +21,17 @@ export const recordEnvelope = z.looseObject({
   data: taskRecord.nullish(),
 });
 
-export type RecordOutcome =
-  { kind: 'pending' } | { kind: 'success'; urls: string[] } | { kind: 'failure'; failure: KieFailure };
+export type { RecordOutcome } from './models';
+
+/**
+ * What a Market task record says about the attempt: the catalogue's Market reader (kept
+ * under its old name; Veo records are read by `readVeoRecord`).
+ */
+export function interpretRecord(r: TaskRecord | null | undefined): RecordOutcome {
+  return readMarketRecord(r);
+}
 
 const resultJson = z.object({ resultUrls: z.array(z.url()).min(1) });
-
-/** What a task record says about the attempt. */
-export function interpretRecord(r: TaskRecord | null | undefined): RecordOutcome {
-  if (!r) return { kind: 'pending' };
-  switch (r.state) {
-    case 'success': {
-      const urls = parseResultUrls(r.resultJson ?? null);
-      if (urls) return { kind: 'success', urls };
-      // A success without a usable video is no video: try again like any generation failure.
-      return {
-        kind: 'failure',
-        failure: { kind: 'task_failed', failCode: null, failMsg: 'success without result URLs' },
-      };
-    }
-    case 'fail':
-      return {
-        kind: 'failure',
-        failure: {
-          kind: 'task_failed',
-          failCode:
-            r.failCode === null || r.failCode === undefined || r.failCode === '' ? null : String(r.failCode),
-          failMsg: r.failMsg || null,
-        },
-      };
-    default:
-      // waiting | queuing | generating, and any state KIE adds later: keep waiting (the deadline bounds it).
-      return { kind: 'pending' };
-  }
-}
 
 /** `resultJson` is a JSON string `{ "resultUrls": [...] }`. */
 export function parseResultUrls(text: string | null): string[] | null {

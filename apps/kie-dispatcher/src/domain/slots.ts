@@ -1,4 +1,15 @@
-import { health, inWindow, pendingInWindow, unanswered, windowRoom, type KeyState, type SubmitRate } from './keys';
+import {
+  health,
+  inWindow,
+  keyHealth,
+  pendingInWindow,
+  unanswered,
+  unansweredBy,
+  windowRoom,
+  type AccountState,
+  type KeyState,
+  type SubmitRate,
+} from './keys';
 
 /**
  * Submission slots of one key: taken right before createTask, released when it is answered.
@@ -34,16 +45,39 @@ export function takeSlot(s: KeyState, now: number, id: string, l: SlotLimits): K
 }
 
 /**
+ * Takes a slot of account `s` for submission `id` on `key`: the key and its account neither
+ * blocked nor cooling, room in the account's window and under its KIE_MAX_IN_FLIGHT
+ * (`inFlight` is the account's), fewer than `parallel` unanswered calls on the key.
+ */
+export function takeKeySlot(
+  s: AccountState,
+  key: string,
+  now: number,
+  id: string,
+  l: SlotLimits,
+): AccountState | null {
+  if (keyHealth(s, key, now).state !== 'ok') return null;
+  if (windowRoom(s, now, l.rate) < 1) return null;
+  if (unansweredBy(s, key, now) >= l.parallel || l.inFlight + unanswered(s, now) >= l.maxInFlight)
+    return null;
+  return {
+    ...s,
+    recent: inWindow(s.recent, now, l.rate),
+    pending: [...pendingInWindow(s.pending, now, l.rate), { id, at: now, until: now + l.ttlMs, key }],
+  };
+}
+
+/**
  * The submission's createTask was answered at `answeredAt` (it then counts in the window
  * from that moment, the latest its request can have reached KIE), or never sent (`null`: it
  * frees the slot entirely). `null` when the slot is gone already (nothing to write).
  */
-export function releaseSlot(
-  s: KeyState,
+export function releaseSlot<S extends KeyState>(
+  s: S,
   id: string,
   answeredAt: number | null,
   rate: SubmitRate,
-): KeyState | null {
+): S | null {
   if (!s.pending.some((p) => p.id === id)) return null;
   return {
     ...s,

@@ -2,7 +2,14 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transaction } from '@neurocards/platform';
 import { claimForSubmit, getTask, markCreateSent, markRunning } from '../adapters/tasks-repo';
-import { manualClock, outboxFor, setupInfra, submitCommand, successBody, testConfig } from '../testing';
+import {
+  manualClock,
+  outboxFor,
+  setupInfra,
+  submitCommand,
+  successBody,
+  testConfig,
+} from '../../test/testing';
 import { webhookSignature } from './callback';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
@@ -22,9 +29,9 @@ function build(hmacKey?: string) {
 }
 
 /** A job whose attempt 1 runs at KIE as `taskId`, reachable through `token`. */
-async function runningJob(taskId: string, token: string) {
+async function runningJob(taskId: string, token: string, over: Parameters<typeof submitCommand>[0] = {}) {
   const { d } = build();
-  const cmd = submitCommand();
+  const cmd = submitCommand(over);
   await d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: env.log, working: () => undefined, deliveryCount: 1 });
   // Claim exactly this job: later rows of other tests stay queued.
   let mine = false;
@@ -59,6 +66,66 @@ const failBody = (taskId: string, failMsg: string) => ({
   code: 501,
   msg: failMsg,
   data: { taskId, state: 'fail', resultJson: '', failCode: '400', failMsg },
+});
+
+/** A Veo callback (https://docs.kie.ai/veo3-api/generate-veo-3-video-callbacks). */
+const veoBody = (taskId: string, code = 200, msg = 'Veo3.1 video generated successfully.') => ({
+  code,
+  msg,
+  data: {
+    taskId,
+    promptJson: '{"model":"veo3_fast"}',
+    info:
+      code === 200
+        ? { resultUrls: ['https://cdn.example/veo.mp4'], originUrls: [], resolution: '720p' }
+        : null,
+    fallbackFlag: false,
+  },
+});
+
+describe('POST /kie/callback/:token for a Veo task', () => {
+  it('verifies the signature over data.taskId and reads the Veo shape', async () => {
+    const { app } = build(HMAC);
+    const cmd = await runningJob('veo-ok', 'tok-veo-ok', { model: 'veo3_fast' });
+    const ts = '1764536400';
+    const unsigned = await app.inject({
+      method: 'POST',
+      url: '/kie/callback/tok-veo-ok',
+      payload: veoBody('veo-ok'),
+    });
+    expect(unsigned.statusCode).toBe(401);
+    const forged = await app.inject({
+      method: 'POST',
+      url: '/kie/callback/tok-veo-ok',
+      headers: { 'x-webhook-timestamp': ts, 'x-webhook-signature': webhookSignature('other', ts, HMAC) },
+      payload: veoBody('veo-ok'),
+    });
+    expect(forged.statusCode).toBe(401);
+    const ok = await app.inject({
+      method: 'POST',
+      url: '/kie/callback/tok-veo-ok',
+      headers: { 'x-webhook-timestamp': ts, 'x-webhook-signature': webhookSignature('veo-ok', ts, HMAC) },
+      payload: veoBody('veo-ok'),
+    });
+    expect(ok.statusCode).toBe(200);
+    const events = await outboxFor(env.sql, cmd.data.orderId);
+    expect(events.find((e) => e.type === 'kie.task.succeeded.v1')?.data).toMatchObject({
+      videoUrls: ['https://cdn.example/veo.mp4'],
+    });
+  });
+
+  it('a Veo content refusal (code 400) ends the job with user_violation', async () => {
+    const { app } = build();
+    const cmd = await runningJob('veo-no', 'tok-veo-no', { model: 'veo3_fast' });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/kie/callback/tok-veo-no',
+      payload: veoBody('veo-no', 400, 'Your prompt was flagged by Website as violating content policies'),
+    });
+    expect(res.statusCode).toBe(200);
+    const failed = (await outboxFor(env.sql, cmd.data.orderId)).find((e) => e.type === 'kie.task.failed.v1');
+    expect(failed?.data).toMatchObject({ reason: 'user_violation', lastErrorClass: 'user_violation' });
+  });
 });
 
 describe('POST /kie/callback/:token', () => {

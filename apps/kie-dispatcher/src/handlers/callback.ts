@@ -1,10 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { createEvent, deterministicId } from '@neurocards/contracts';
 import { enqueue, transaction, type Logger, type Sql } from '@neurocards/platform';
 import { findAttempt, getTask, markRunning } from '../adapters/tasks-repo';
+import { submittedEvent } from '../domain/events';
+import { CATALOGUE, callbackFamily, callbackTaskId, readCallback } from '../domain/models';
 import { nextPollDelayMs } from '../domain/poll-schedule';
-import { interpretRecord, recordEnvelope } from '../domain/record';
 import type { Outcomes } from './outcomes';
 
 export interface CallbackDeps {
@@ -12,6 +12,8 @@ export interface CallbackDeps {
   outcomes: Outcomes;
   clock: () => number;
   log: Logger;
+  /** Rows from before the catalogue run as this model. */
+  defaultModel: string;
   /** KIE_WEBHOOK_HMAC_KEY; when set, unsigned or badly signed callbacks get 401. */
   hmacKey?: string | undefined;
 }
@@ -29,9 +31,12 @@ function signatureOk(taskId: string, timestamp: unknown, signature: unknown, key
 }
 
 /**
- * `POST /kie/callback/:token`. KIE posts the task record when the task ends, maybe twice,
- * maybe never (the poller covers that). The per-task token finds the attempt; every path
- * is idempotent, so a duplicate callback changes nothing and still gets 200.
+ * `POST /kie/callback/:token`. KIE posts when the task ends, maybe twice, maybe never (the
+ * poller covers that): a Market task posts its record (`{ code, msg, data: { taskId, state,
+ * resultJson, … } }`), a Veo task `{ code, msg, data: { taskId, info: { resultUrls } } }`;
+ * the catalogue reads each (the task's model says which). Both carry the optional signature
+ * over `data.taskId`. The per-task token finds the attempt; every path is idempotent, so a
+ * duplicate callback changes nothing and still gets 200.
  */
 export function registerCallbackRoute(app: FastifyInstance, d: CallbackDeps): void {
   const log = d.log.child({ module: 'callback' });
@@ -39,9 +44,9 @@ export function registerCallbackRoute(app: FastifyInstance, d: CallbackDeps): vo
   app.post<{ Params: { token: string } }>('/kie/callback/:token', async (req, reply) => {
     const ref = await findAttempt(d.sql, req.params.token);
     if (!ref) return reply.code(404).send({ error: 'unknown callback' });
-    const body = recordEnvelope.safeParse(req.body);
-    const record = body.success ? body.data.data : null;
-    if (!record) return reply.code(400).send({ error: 'expected a task record in data' });
+    const taskId = callbackTaskId(req.body);
+    if (!taskId) return reply.code(400).send({ error: 'expected data.taskId' });
+    const record = { taskId };
     if (
       d.hmacKey &&
       !signatureOk(
@@ -79,30 +84,15 @@ export function registerCallbackRoute(app: FastifyInstance, d: CallbackDeps): vo
           now: new Date(now),
           nextPollAt: new Date(now + nextPollDelayMs(0)),
         });
-        if (ok && task) {
-          await enqueue(
-            tx,
-            createEvent({
-              subject: 'kie.task.submitted.v1',
-              id: deterministicId('kie.task.submitted.v1', ref.jobId, ref.attempt),
-              correlationId: task.orderId,
-              causationId: task.submitEventId,
-              data: {
-                orderId: task.orderId,
-                jobId: ref.jobId,
-                attempt: ref.attempt,
-                taskId: record.taskId,
-                keyName: ref.keyName,
-              },
-            }),
-          );
-        }
+        if (ok && task) await enqueue(tx, submittedEvent(task, ref.attempt, record.taskId, ref.keyName));
         return ok;
       });
       if (adopted) jobLog.warn({ taskId: record.taskId }, 'adopted a task whose createTask answer was lost');
     }
 
-    const outcome = interpretRecord(record);
+    const task = await getTask(d.sql, ref.jobId);
+    const family = (task && CATALOGUE.get(task.model ?? d.defaultModel)?.family) ?? callbackFamily(req.body);
+    const outcome = readCallback(family, req.body);
     let applied = false;
     switch (outcome.kind) {
       case 'pending':
@@ -127,7 +117,7 @@ export function registerCallbackRoute(app: FastifyInstance, d: CallbackDeps): vo
         break;
     }
     jobLog.info(
-      { taskId: record.taskId, state: record.state, applied },
+      { taskId: record.taskId, family, outcome: outcome.kind, applied },
       applied ? 'callback applied' : 'callback changed nothing',
     );
     return { ok: true };

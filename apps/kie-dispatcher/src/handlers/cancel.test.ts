@@ -4,7 +4,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEvent, deterministicId } from '@neurocards/contracts';
 import { validFixtures } from '@neurocards/contracts/testing';
 import { getTask } from '../adapters/tasks-repo';
-import { ctx, insertRunning, manualClock, outboxFor, setupInfra, submitCommand, successBody } from '../testing';
+import {
+  ctx,
+  insertRunning,
+  manualClock,
+  outboxFor,
+  setupInfra,
+  submitCommand,
+  successBody,
+} from '../../test/testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 const clock = manualClock();
@@ -28,7 +36,6 @@ const videoFailed = (jobId: string, orderId: string) =>
     correlationId: orderId,
   });
 
-
 describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
   it('cancels a queued job: the submission loop never takes it', async () => {
     const { d } = build();
@@ -40,7 +47,11 @@ describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'cancelled', attempt: 1 });
     await d.submitter.tick();
     await d.submitter.idle();
-    expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'cancelled', attempt: 1, keyName: null });
+    expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({
+      state: 'cancelled',
+      attempt: 1,
+      keyName: null,
+    });
     expect(await outboxFor(env.sql, cmd.data.orderId)).toEqual([]);
     expect((await d.stats()).queueDepth).toBe(0);
   });
@@ -51,11 +62,18 @@ describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
     const cmd = await insertRunning(env.sql, { keyName: 'k1', taskId: 'task-cx', token, now: clock.now() });
     await d.videoFailedHandler(videoFailed(cmd.data.jobId, cmd.data.orderId), ctx());
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'cancelled' });
-    const res = await app.inject({ method: 'POST', url: `/kie/callback/${token}`, payload: successBody('task-cx') });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/kie/callback/${token}`,
+      payload: successBody('task-cx'),
+    });
     expect(res.statusCode).toBe(200);
     clock.advance(31 * 60_000);
     await d.poller.tick();
-    expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'cancelled', outcome: 'cancelled' });
+    expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({
+      state: 'cancelled',
+      outcome: 'cancelled',
+    });
     expect(await outboxFor(env.sql, cmd.data.orderId)).toEqual([]);
     expect((await d.stats()).keys.find((k) => k.name === 'k1')?.inFlight ?? 0).toBe(0);
   });

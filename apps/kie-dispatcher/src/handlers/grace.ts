@@ -6,7 +6,11 @@ export const ABANDONED = Symbol('abandoned');
  * then gives up waiting (the call itself goes on). Timers and listeners are cleaned up either
  * way, so a finished call leaves nothing keeping the process alive.
  */
-export function withGrace<T>(p: Promise<T>, signal: AbortSignal, graceMs: number): Promise<T | typeof ABANDONED> {
+export function withGrace<T>(
+  p: Promise<T>,
+  signal: AbortSignal,
+  graceMs: number,
+): Promise<T | typeof ABANDONED> {
   return new Promise((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     const onAbort = () => {

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from '../adapters/kie-client';
 import { getTask } from '../adapters/tasks-repo';
-import { insertRunning, manualClock, outboxFor, setupInfra, testConfig } from '../testing';
+import { insertRunning, manualClock, outboxFor, setupInfra, testConfig } from '../../test/testing';
 
 let env: Awaited<ReturnType<typeof setupInfra>>;
 let sim: KieSim;
@@ -42,10 +42,13 @@ function replica(clock: ReturnType<typeof manualClock>, keyPrefix: string, polls
     keyPrefix,
     kie: counting(),
     ...(pollsPerSecondPerKey ? { pollsPerSecondPerKey } : {}),
-    config: testConfig({ KIE_BASE_URL: sim.baseUrl, KIE_UPLOAD_BASE_URL: sim.uploadBaseUrl, KIE_API_KEYS: KEYS }),
+    config: testConfig({
+      KIE_BASE_URL: sim.baseUrl,
+      KIE_UPLOAD_BASE_URL: sim.uploadBaseUrl,
+      KIE_API_KEYS: KEYS,
+    }),
   });
 }
-
 
 describe('poller', () => {
   it('an account error on recordInfo blocks the key once and stops polling with it', async () => {
@@ -59,9 +62,10 @@ describe('poller', () => {
     });
     await d.poller.tick();
     expect(polls('sk-revoked')).toBe(1);
+    // 401 revokes that key only: the block is the key's own, inside its account's entry.
     const [revoked] = await d.pool.snapshot();
-    expect(revoked!.state).toMatchObject({ blockedCode: 401 });
-    expect(revoked!.state.blockedUntil).toBeGreaterThan(clock.now());
+    expect(revoked!.state.keys.revoked).toMatchObject({ blockedCode: 401 });
+    expect(revoked!.state.keys.revoked!.blockedUntil).toBeGreaterThan(clock.now());
     // The task keeps running: a callback or the deadline ends it.
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'running', attempt: 1 });
     for (let i = 0; i < 5; i++) {
@@ -84,7 +88,12 @@ describe('poller', () => {
     const prefix = `${env.keyPrefix}budget.`;
     const [a, b] = [replica(clock, prefix, 5), replica(clock, prefix, 5)];
     for (let i = 0; i < 12; i++)
-      await insertRunning(env.sql, { keyName: 'good', taskId: `t-${randomUUID()}`, token: randomUUID(), now: clock.now() });
+      await insertRunning(env.sql, {
+        keyName: 'good',
+        taskId: `t-${randomUUID()}`,
+        token: randomUUID(),
+        now: clock.now(),
+      });
     const before = polls('sk-good');
     // The clock stands still: no token refills, so both together get one second's budget.
     await a!.poller.tick();

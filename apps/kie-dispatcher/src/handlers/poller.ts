@@ -4,9 +4,9 @@ import type { KeyPool } from '../adapters/key-pool';
 import type { KieClient } from '../adapters/kie-client';
 import { claimPolls, overdue, schedulePoll, type TaskRow } from '../adapters/tasks-repo';
 import { classify } from '../domain/classify';
-import { health } from '../domain/keys';
+import { keyHealth } from '../domain/keys';
+import { CATALOGUE, readRecord, type ModelFamily } from '../domain/models';
 import { nextPollDelayMs, withJitter } from '../domain/poll-schedule';
-import { interpretRecord } from '../domain/record';
 import type { Outcomes } from './outcomes';
 
 export interface PollerDeps {
@@ -15,6 +15,8 @@ export interface PollerDeps {
   pool: KeyPool;
   outcomes: Outcomes;
   keys: readonly ApiKey[];
+  /** Rows from before the catalogue run as this model. */
+  defaultModel: string;
   clock: () => number;
   log: Logger;
   /** Rows polled per tick. */
@@ -60,11 +62,14 @@ export function createPoller(d: PollerDeps): { tick(signal?: AbortSignal): Promi
   async function pollKey(keyName: string | null, rows: TaskRow[], now: number, signal?: AbortSignal) {
     const secret = keyName ? secrets.get(keyName) : undefined;
     // The key left the configuration: only the callback or the deadline can end these attempts.
-    if (!keyName || !secret) return Promise.all(rows.map((r) => later(r, now, nextPollDelayMs(ageOf(r, now)))));
-    const [state] = (await d.pool.snapshot()).filter((k) => k.name === keyName);
-    const h = state ? health(state.state, now) : { state: 'ok', until: null };
+    if (!keyName || !secret)
+      return Promise.all(rows.map((r) => later(r, now, nextPollDelayMs(ageOf(r, now)))));
+    const account = (await d.pool.snapshot()).find((a) => a.keys.includes(keyName));
+    const h = account ? keyHealth(account.state, keyName, now) : { state: 'ok', until: null };
     if (h.state === 'blocked')
-      return Promise.all(rows.map((r) => later(r, now, Math.min(BLOCKED_RECHECK_MS, (h.until ?? now) - now))));
+      return Promise.all(
+        rows.map((r) => later(r, now, Math.min(BLOCKED_RECHECK_MS, (h.until ?? now) - now))),
+      );
     const granted = await d.pool.takePollTokens(keyName, rows.length, now);
     await Promise.all(rows.slice(granted).map((r) => later(r, now, NO_BUDGET_MS)));
     // A few calls at a time, so a billing answer stops the rest before they go out.
@@ -82,7 +87,9 @@ export function createPoller(d: PollerDeps): { tick(signal?: AbortSignal): Promi
 
   /** Asks KIE about one task; true when the answer blocked the key. */
   async function poll(row: TaskRow, secret: string, now: number, signal?: AbortSignal): Promise<boolean> {
-    const res = await d.kie.recordInfo(secret, row.taskId!, signal);
+    // Each family has its own record endpoint and shape (the catalogue reads both).
+    const family: ModelFamily = CATALOGUE.get(row.model ?? d.defaultModel)?.family ?? 'market';
+    const res = await d.kie.recordInfo(secret, row.taskId!, signal, family);
     if (signal?.aborted) return false;
     if (!res.ok) {
       if (classify(res.failure).class === 'billing') {
@@ -96,7 +103,7 @@ export function createPoller(d: PollerDeps): { tick(signal?: AbortSignal): Promi
       await later(row, now, nextPollDelayMs(ageOf(row, now)));
       return false;
     }
-    const outcome = interpretRecord(res.value);
+    const outcome = readRecord(family, res.value);
     const ref = { jobId: row.jobId, attempt: row.attempt, taskId: row.taskId! };
     if (outcome.kind === 'pending') await later(row, now, nextPollDelayMs(ageOf(row, now)));
     else if (outcome.kind === 'success') await d.outcomes.succeed(ref, outcome.urls);

@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createEvent, deterministicId } from '@neurocards/contracts';
 import { enqueue, transaction, type Logger, type Sql } from '@neurocards/platform';
 import type { KeyPool } from '../adapters/key-pool';
 import type { KieClient } from '../adapters/kie-client';
+import type { ModelStore } from '../adapters/model-store';
 import type { PhotoStore } from '../adapters/photo-store';
+import { runnableOn } from '../domain/availability';
+import { submittedEvent } from '../domain/events';
+import { buildRequest, CATALOGUE, resolveDuration, type CreateRequest } from '../domain/models';
 import {
   cachedUpload,
   inFlightByKey,
@@ -15,7 +18,7 @@ import {
   type TaskRow,
 } from '../adapters/tasks-repo';
 import type { KieFailure } from '../domain/classify';
-import { rankKeys, type SubmitRate } from '../domain/keys';
+import { rankAccountKeys, type SubmitRate } from '../domain/keys';
 import { nextPollDelayMs } from '../domain/poll-schedule';
 import { ABANDONED, withGrace } from './grace';
 import type { Outcomes } from './outcomes';
@@ -29,7 +32,9 @@ export interface SubmissionDeps {
   secrets: ReadonlyMap<string, string>;
   clock: () => number;
   log: Logger;
-  model: string;
+  models: ModelStore;
+  /** The default model (first of KIE_MODELS): rows from before the catalogue run as it. */
+  defaultModel: string;
   callbackBaseUrl: string;
   deadlineMs: number;
   rate: SubmitRate;
@@ -77,7 +82,10 @@ export function createSubmission(d: SubmissionDeps) {
     if (cached) return { ok: true, url: cached };
     const bytes = await d.photos.get(row.photo.objectKey);
     if (!bytes)
-      return { ok: false, failure: { kind: 'network', message: `photo ${row.photo.objectKey} not found in the photos bucket` } };
+      return {
+        ok: false,
+        failure: { kind: 'network', message: `photo ${row.photo.objectKey} not found in the photos bucket` },
+      };
     const ext = row.photo.mimeType.split('/')[1] ?? 'jpg';
     const res = await d.kie.upload(
       d.secrets.get(keyName)!,
@@ -92,7 +100,12 @@ export function createSubmission(d: SubmissionDeps) {
     );
     if (!res.ok) return res;
     const now = new Date(d.clock());
-    await saveUpload(d.sql, { objectKey: row.photo.objectKey, downloadUrl: res.value.downloadUrl, keyName, now });
+    await saveUpload(d.sql, {
+      objectKey: row.photo.objectKey,
+      downloadUrl: res.value.downloadUrl,
+      keyName,
+      now,
+    });
     return { ok: true, url: res.value.downloadUrl };
   }
 
@@ -115,23 +128,52 @@ export function createSubmission(d: SubmissionDeps) {
   }
 
   /**
-   * The best key with a free slot now, its slot taken under `id`. When a key would take the
-   * row but for its unanswered calls, waits a moment (they are answered within seconds)
-   * instead of queueing the row again. Null when no key has a slot (or the replica stops).
+   * The best key with a free slot now (on an account where the row's model runs), its slot
+   * taken under `id`. When a key would take the row but for its unanswered calls, waits a
+   * moment (they are answered within seconds) instead of queueing the row again. Null when
+   * no key has a slot (or the replica stops).
    */
-  async function take(row: TaskRow, id: string, signal: AbortSignal): Promise<string | null> {
+  async function take(row: TaskRow, model: string, id: string, signal: AbortSignal): Promise<string | null> {
+    const runnable = new Set(runnableOn(await d.models.read(), model, d.pool.accounts));
     for (let i = 0; i < MAX_BUSY_WAITS && !signal.aborted; i++) {
       const now = d.clock();
-      const [snapshot, inFlight] = await Promise.all([d.pool.snapshot(), inFlightByKey(d.sql)]);
-      const candidates = snapshot.map((k) => ({ ...k, inFlight: inFlight.get(k.name) ?? 0 }));
-      const opts = { now, rate: d.rate, maxInFlight: d.maxInFlight, exclude: row.excludedKeys };
-      for (const name of rankKeys(candidates, { ...opts, parallel: d.parallel })) {
-        if (await d.pool.tryTake(name, d.clock(), { id, inFlight: () => inFlightOf(d.sql, name) })) return name;
+      const candidates = await accountCandidates(d.sql, d.pool);
+      const opts = {
+        now,
+        rate: d.rate,
+        maxInFlight: d.maxInFlight,
+        exclude: row.excludedKeys,
+        allowAccount: (a: string) => runnable.has(a),
+      };
+      for (const name of rankAccountKeys(candidates, { ...opts, parallel: d.parallel })) {
+        const keys = d.pool.keysOf(d.pool.accountOf(name)!);
+        if (await d.pool.tryTake(name, d.clock(), { id, inFlight: () => inFlightOf(d.sql, keys) }))
+          return name;
       }
-      if (rankKeys(candidates, opts).length === 0) return null;
+      if (rankAccountKeys(candidates, opts).length === 0) return null;
       await new Promise((r) => setTimeout(r, BUSY_WAIT_MS));
     }
     return null;
+  }
+
+  /** The row's model and request, or the reason it cannot run (configuration). */
+  function requestFor(
+    row: TaskRow,
+    photo: string,
+    token: string,
+  ): { model: string; req: CreateRequest } | { error: string } {
+    const model = row.model ?? d.defaultModel;
+    const entry = CATALOGUE.get(model);
+    if (!entry) return { error: `model "${model}" is not in the catalogue` };
+    const duration = resolveDuration(entry, row.duration ?? (row.nFrames ? Number(row.nFrames) : null));
+    const req = buildRequest(model, {
+      prompt: row.prompt,
+      imageUrl: photo,
+      aspectRatio: row.aspectRatio,
+      duration,
+      callBackUrl: `${d.callbackBaseUrl}/kie/callback/${token}`,
+    });
+    return { model, req };
   }
 
   async function stored(row: TaskRow, keyName: string, token: string, taskId: string): Promise<boolean> {
@@ -145,18 +187,7 @@ export function createSubmission(d: SubmissionDeps) {
         now: new Date(now),
         nextPollAt: new Date(now + nextPollDelayMs(0)),
       });
-      if (ok) {
-        await enqueue(
-          tx,
-          createEvent({
-            subject: 'kie.task.submitted.v1',
-            id: deterministicId('kie.task.submitted.v1', row.jobId, row.attempt),
-            correlationId: row.orderId,
-            causationId: row.submitEventId,
-            data: { orderId: row.orderId, jobId: row.jobId, attempt: row.attempt, taskId, keyName },
-          }),
-        );
-      }
+      if (ok) await enqueue(tx, submittedEvent(row, row.attempt, taskId, keyName));
       return ok;
     });
   }
@@ -165,12 +196,29 @@ export function createSubmission(d: SubmissionDeps) {
   async function submit(row: TaskRow, uploadKey: string, signal: AbortSignal): Promise<void> {
     const jobLog = log.child({ jobId: row.jobId, orderId: row.orderId, attempt: row.attempt });
     if (signal.aborted) return putBack(row);
+    // KIE refused the model on every account (configuration): the video fails now with
+    // `config`, before its photo is uploaded; other models go on.
+    const model = row.model ?? d.defaultModel;
+    if (CATALOGUE.has(model) && runnableOn(await d.models.read(), model, d.pool.accounts).length === 0) {
+      await fail(row, null, {
+        kind: 'http',
+        status: 422,
+        code: 422,
+        message: `model ${model} is unavailable on every KIE account`,
+      });
+      return;
+    }
     const photo = await photoUrl(row, uploadKey, signal);
     if (signal.aborted) return putBack(row);
     if (photo === null) return;
 
     const token = randomBytes(24).toString('base64url');
-    const keyName = await take(row, token, signal);
+    const built = requestFor(row, photo, token);
+    if ('error' in built) {
+      await fail(row, null, { kind: 'http', status: 422, code: 422, message: built.error });
+      return;
+    }
+    const keyName = await take(row, built.model, token, signal);
     if (!keyName) return putBack(row, d.retryMs); // every key blocked, cooling or full right now
     let answeredAt: number | null = null;
     let abandoned = false;
@@ -187,17 +235,7 @@ export function createSubmission(d: SubmissionDeps) {
       });
       // Cancelled meanwhile, or the lease ran out and another replica has the row.
       if (!marked) return;
-      const call = d.kie.createTask(d.secrets.get(keyName)!, {
-        model: d.model,
-        callBackUrl: `${d.callbackBaseUrl}/kie/callback/${token}`,
-        input: {
-          prompt: row.prompt,
-          image_urls: [photo],
-          aspect_ratio: row.aspectRatio,
-          n_frames: row.nFrames,
-          remove_watermark: true,
-        },
-      });
+      const call = d.kie.createTask(d.secrets.get(keyName)!, built.req);
       const res = await withGrace(call, signal, d.graceMs);
       if (res === ABANDONED) {
         // The row keeps its lease: the next start recovers it (callback adoption or deadline).
@@ -211,8 +249,10 @@ export function createSubmission(d: SubmissionDeps) {
         return;
       }
       const taskId = res.value.taskId;
-      if (await stored(row, keyName, token, taskId)) jobLog.info({ keyName, taskId }, 'task submitted to KIE');
-      else jobLog.warn({ keyName, taskId }, 'createTask answered after the attempt moved on; task left alone');
+      if (await stored(row, keyName, token, taskId))
+        jobLog.info({ keyName, taskId }, 'task submitted to KIE');
+      else
+        jobLog.warn({ keyName, taskId }, 'createTask answered after the attempt moved on; task left alone');
     } finally {
       // An abandoned call keeps its slot until the slot expires: it may still reach KIE.
       if (!abandoned) await d.pool.release(keyName, token, answeredAt);
@@ -220,4 +260,15 @@ export function createSubmission(d: SubmissionDeps) {
   }
 
   return { submit, putBack };
+}
+
+/** Every account's entry with its tasks in flight (Postgres), for ranking keys. */
+export async function accountCandidates(sql: Sql, pool: KeyPool) {
+  const [snapshot, inFlight] = await Promise.all([pool.snapshot(), inFlightByKey(sql)]);
+  return snapshot.map((a) => ({
+    account: a.name,
+    state: a.state,
+    keys: a.keys,
+    inFlight: a.keys.reduce((n, k) => n + (inFlight.get(k) ?? 0), 0),
+  }));
 }

@@ -1,6 +1,22 @@
-import type { Sql } from '@neurocards/platform';
-import type { Handler } from '@neurocards/platform';
+import type { EventData } from '@neurocards/contracts';
+import type { Handler, Sql } from '@neurocards/platform';
 import { insertTask } from '../adapters/tasks-repo';
+import { CATALOGUE, resolveDuration } from '../domain/models';
+
+/**
+ * The model and length a command asks for, defaults applied: the default model (first of
+ * KIE_MODELS), the model's default length; a deprecated `nFrames` is read as seconds. A model
+ * the catalogue does not know is kept as asked: the submission fails it with `config`.
+ */
+export function resolveSpec(
+  cmd: EventData<'kie.task.submit.v1'>,
+  defaultModel: string,
+): { model: string; duration: number | null } {
+  const model = cmd.model ?? defaultModel;
+  const asked = cmd.duration ?? (cmd.nFrames ? Number(cmd.nFrames) : null);
+  const row = CATALOGUE.get(model);
+  return { model, duration: row ? resolveDuration(row, asked) : asked };
+}
 
 /**
  * `kie.task.submit.v1`: store the job as a queued task and ack. The KIE work itself is
@@ -10,12 +26,14 @@ import { insertTask } from '../adapters/tasks-repo';
 export function createSubmitConsumer(d: {
   sql: Sql;
   clock: () => number;
+  defaultModel: string;
   onQueued?: () => void;
 }): Handler<'kie.task.submit.v1'> {
   return async (event, ctx) => {
-    const inserted = await insertTask(d.sql, event.data, event.id, new Date(d.clock()));
+    const spec = resolveSpec(event.data, d.defaultModel);
+    const inserted = await insertTask(d.sql, event.data, event.id, new Date(d.clock()), spec);
     ctx.log.info(
-      { jobId: event.data.jobId, orderId: event.data.orderId, duplicate: !inserted },
+      { jobId: event.data.jobId, orderId: event.data.orderId, ...spec, duplicate: !inserted },
       inserted ? 'task queued' : 'task already known',
     );
     if (inserted) d.onQueued?.();

@@ -1,7 +1,7 @@
 import type { ApiKey } from '../config';
-import { claimForSubmit, inFlightByKey, recoverLostSubmits, type TaskRow } from '../adapters/tasks-repo';
-import { capacity, rankKeys } from '../domain/keys';
-import { createSubmission, type SubmissionDeps } from './submission';
+import { claimForSubmit, recoverLostSubmits, type TaskRow } from '../adapters/tasks-repo';
+import { keyCapacity, rankAccountKeys } from '../domain/keys';
+import { accountCandidates, createSubmission, type SubmissionDeps } from './submission';
 
 /** What a submission needs, less what the submitter derives (secrets) or defaults. */
 export interface SubmitterDeps extends Omit<SubmissionDeps, 'secrets' | 'parallel' | 'retryMs' | 'graceMs'> {
@@ -82,17 +82,22 @@ export function createSubmitter(d: SubmitterDeps): Submitter {
         );
       const free = concurrency - inHand.size;
       if (free <= 0) return false;
-      const [snapshot, inFlight] = await Promise.all([d.pool.snapshot(), inFlightByKey(d.sql)]);
-      const candidates = snapshot.map((k) => ({ ...k, inFlight: inFlight.get(k.name) ?? 0 }));
+      const candidates = await accountCandidates(d.sql, d.pool);
+      // Room of each account: the best of its keys (they share the account's window).
       const room = candidates.reduce(
-        (sum, k) => sum + capacity(k.state, k.inFlight, d.maxInFlight, now, d.rate, parallel),
+        (sum, a) =>
+          sum +
+          Math.max(
+            0,
+            ...a.keys.map((k) => keyCapacity(a.state, k, a.inFlight, d.maxInFlight, now, d.rate, parallel)),
+          ),
         0,
       );
       if (room === 0) return false;
       const rows = await claimForSubmit(d.sql, { now: new Date(now), limit: free, leaseMs });
       for (const row of rows) {
         const opts = { now, rate: d.rate, maxInFlight: d.maxInFlight, parallel, exclude: row.excludedKeys };
-        start(row, rankKeys(candidates, opts)[0]);
+        start(row, rankAccountKeys(candidates, opts)[0]);
       }
       return rows.length > 0;
     },

@@ -8,13 +8,18 @@ import { cancelTask } from '../adapters/tasks-repo';
  * poll result changes nothing); a task that already ended stays as it is. No event follows:
  * the job's outcome is already known. Idempotent without bookkeeping.
  */
-export function createVideoFailedConsumer(d: { sql: Sql; clock: () => number }): Handler<'jobs.video.failed.v1'> {
+export function createVideoFailedConsumer(d: {
+  sql: Sql;
+  clock: () => number;
+}): Handler<'jobs.video.failed.v1'> {
   return async (event, ctx) => {
     const { jobId, orderId } = event.data;
     const cancelled = await cancelTask(d.sql, jobId, new Date(d.clock()));
     ctx.log.info(
       { jobId, orderId, reason: event.data.reason, cancelled },
-      cancelled ? 'job failed elsewhere; its KIE task is cancelled' : 'job failed elsewhere; no KIE task to cancel',
+      cancelled
+        ? 'job failed elsewhere; its KIE task is cancelled'
+        : 'job failed elsewhere; no KIE task to cancel',
     );
   };
 }

@@ -29,7 +29,7 @@ describe('orderNumber', () => {
 describe.each(LOCALES)('messages in %s', (locale) => {
   const ru = locale === 'ru';
 
-  it('credits reserved: taken into work, order number and count', () => {
+  it('credits reserved: taken into work, order number and the credits held', () => {
     const d = fx('billing.credits.reserved.v1', locale);
     const msg = m.orderTaken(d);
     expect(msg).toMatchObject({ kind: 'text', chatId: d.chatId, purpose: 'order-taken', key: `order:${d.orderId}:taken` });
@@ -100,7 +100,8 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     const withBalance = m.orderSummary(d, 42);
     expect(withBalance.key).toBe(m.summaryKey(d.orderId));
     expect(withBalance.text).toContain(ru ? 'Доставлено видео: 2 из 3' : 'Videos delivered: 2 of 3');
-    expect(withBalance.text).toContain(ru ? 'Возвращено кредитов: 1' : 'Credits refunded: 1');
+    // Failed videos, not credits: a video of a dearer model returns more than one credit.
+    expect(withBalance.text).toContain(ru ? 'Видео с возвратом кредитов: 1' : 'Videos refunded: 1');
     expect(withBalance.text).toContain('42');
     const without = m.orderSummary(d, null);
     expect(without.text).not.toMatch(ru ? /Баланс/ : /Balance/);
@@ -132,5 +133,63 @@ describe('key blocked alerts', () => {
 
   it('go nowhere without admins', () => {
     expect(m.keyBlockedAlerts('ev-3', d, [])).toEqual([]);
+  });
+});
+
+describe('model unavailable alerts', () => {
+  const d = validFixtures['kie.model.unavailable.v1'];
+
+  it('go to every admin once per (model, account), in Russian, with model, account, code and KIE message', () => {
+    const alerts = m.modelUnavailableAlerts({ ...d, stillOffered: true }, [10, 20, 10]);
+    expect(alerts.map((a) => a.chatId)).toEqual([10, 20]);
+    expect(alerts.map((a) => a.key)).toEqual([
+      'model:sora-2-image-to-video:main:unavailable:10',
+      'model:sora-2-image-to-video:main:unavailable:20',
+    ]);
+    expect(alerts.every((a) => a.purpose === 'model-unavailable')).toBe(true);
+    const text = alerts[0]!.text;
+    expect(text).toContain('«sora-2-image-to-video»');
+    expect(text).toContain('«main»');
+    expect(text).toContain('422');
+    expect(text).toContain('model not supported');
+    expect(text).not.toContain('/model on');
+    noPlaceholders(text);
+  });
+
+  it('say how to turn the model back on when the bot no longer offers it', () => {
+    const [alert] = m.modelUnavailableAlerts({ ...d, stillOffered: false, code: null, message: '' }, [1]);
+    expect(alert!.text).toContain('/model on sora-2-image-to-video');
+    expect(alert!.text).toContain('Код: —');
+    noPlaceholders(alert!.text);
+  });
+
+  it('the same model on another account is another alert; without admins, none', () => {
+    const [a] = m.modelUnavailableAlerts(d, [1]);
+    const [b] = m.modelUnavailableAlerts({ ...d, account: 'spare' }, [1]);
+    expect(a!.key).not.toBe(b!.key);
+    expect(m.modelUnavailableAlerts(d, [])).toEqual([]);
+  });
+});
+
+describe('KIE credit alerts', () => {
+  it('low: account, credits and threshold to every admin, keyed by the event', () => {
+    const alerts = m.creditAlerts('ev-low', 'low', validFixtures['kie.credits.low.v1'], [10, 20]);
+    expect(alerts.map((a) => [a.chatId, a.key, a.purpose])).toEqual([
+      [10, 'event:ev-low:credits-low:10', 'credits-alert'],
+      [20, 'event:ev-low:credits-low:20', 'credits-alert'],
+    ]);
+    expect(alerts[0]!.text).toContain('«main»');
+    expect(alerts[0]!.text).toContain('120.5');
+    expect(alerts[0]!.text).toContain('500');
+    expect(alerts[0]!.text).toContain('мало кредитов');
+    noPlaceholders(alerts[0]!.text);
+  });
+
+  it('recovered: its own text and key, so a fall after a recovery alerts again', () => {
+    const [alert] = m.creditAlerts('ev-up', 'recovered', validFixtures['kie.credits.recovered.v1'], [10]);
+    expect(alert!.key).toBe('event:ev-up:credits-recovered:10');
+    expect(alert!.text).toContain('восстановлен');
+    expect(alert!.text).toContain('2000');
+    noPlaceholders(alert!.text);
   });
 });

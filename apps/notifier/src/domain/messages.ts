@@ -54,7 +54,8 @@ const text = (key: string, purpose: Purpose, chatId: number, body: string): Text
 });
 
 export function orderTaken(d: EventData<'billing.credits.reserved.v1'>): TextMessage {
-  const body = t(d.locale, 'orderTaken', { order: orderNumber(d.orderId), count: d.amount, balance: d.balance });
+  // `amount` is credits (count × the model's price), not the number of videos.
+  const body = t(d.locale, 'orderTaken', { order: orderNumber(d.orderId), amount: d.amount, balance: d.balance });
   return text(`order:${d.orderId}:taken`, 'order-taken', d.chatId, body);
 }
 

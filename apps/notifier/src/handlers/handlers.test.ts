@@ -329,3 +329,46 @@ describe('key blocked', () => {
     expect(tg.to(ADMINS[1]!)[0]!.text).toContain('ВСЕ KIE-КЛЮЧИ ЗАБЛОКИРОВАНЫ');
   });
 });
+
+describe('model unavailable', () => {
+  it('alerts every admin once per (model, account), even under a new event id', async () => {
+    const d = { ...validFixtures['kie.model.unavailable.v1'], model: `m-${Date.now()}`, account: 'main' };
+    const e = event('kie.model.unavailable.v1', d);
+    await run('kie.model.unavailable.v1', e);
+    await run('kie.model.unavailable.v1', e);
+    await run('kie.model.unavailable.v1', event('kie.model.unavailable.v1', d));
+    for (const admin of ADMINS) {
+      expect(tg.to(admin)).toHaveLength(1);
+      expect(tg.to(admin)[0]!.text).toContain(`«${d.model}»`);
+      expect(tg.to(admin)[0]!.text).toContain(`/model on ${d.model}`);
+    }
+    // Another account is another fact.
+    await run('kie.model.unavailable.v1', event('kie.model.unavailable.v1', { ...d, account: 'spare', stillOffered: true }));
+    expect(tg.to(ADMINS[0]!)).toHaveLength(2);
+  });
+});
+
+describe('KIE credits', () => {
+  it('low, then recovered: one alert each per admin, none on redelivery', async () => {
+    const account = `acc-${Date.now()}`;
+    const low = event('kie.credits.low.v1', { account, credits: 120.5, threshold: 500 });
+    await run('kie.credits.low.v1', low);
+    await run('kie.credits.low.v1', low);
+    const up = event('kie.credits.recovered.v1', { account, credits: 2000, threshold: 500 });
+    await run('kie.credits.recovered.v1', up);
+    await run('kie.credits.recovered.v1', up);
+    for (const admin of ADMINS) {
+      expect(tg.to(admin).map((s) => s.text)).toEqual([
+        expect.stringContaining('мало кредитов: 120.5'),
+        expect.stringContaining('восстановлен: 2000'),
+      ]);
+    }
+  });
+
+  it('without admins nothing is sent and nothing fails', async () => {
+    const quiet = createHandlers({ deliver: newDeliverer(), balance: async () => null, supportContact: '', adminIds: [] });
+    const e = event('kie.credits.low.v1', { account: 'x', credits: 1, threshold: 5 });
+    await quiet['kie.credits.low.v1'](e as never, { durable: 'notifier-credits-low', log, working: () => undefined, deliveryCount: 1 });
+    expect(tg.sent).toEqual([]);
+  });
+});

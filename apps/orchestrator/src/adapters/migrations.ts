@@ -63,4 +63,18 @@ export const migrations: Migration[] = [
       create index jobs_failed_at on jobs (finished_at) where state = 'failed';
     `,
   },
+  {
+    version: 2,
+    name: 'video spec and price per order',
+    up: `
+      -- The seller's model, orientation and length (the spec of orders.order.placed.v1), passed
+      -- on with every video; null for orders placed before the catalogue (the dispatcher's
+      -- default model and length, portrait). The price is kept to check the reservation.
+      alter table orders
+        add column model text,
+        add column aspect_ratio text check (aspect_ratio in ('portrait', 'landscape')),
+        add column duration int check (duration > 0),
+        add column credits_per_video int check (credits_per_video > 0);
+    `,
+  },
 ];

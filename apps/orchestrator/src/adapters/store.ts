@@ -1,4 +1,4 @@
-import type { EventData, Locale, PhotoRef, TemplateId, VideoCount } from '@neurocards/contracts';
+import type { AspectRatio, EventData, Locale, PhotoRef, TemplateId, VideoCount } from '@neurocards/contracts';
 import type { Sql } from '@neurocards/platform';
 import type { JobState } from '../domain/job-state';
 
@@ -20,6 +20,11 @@ export interface OrderRow {
   count: VideoCount | null;
   photo: PhotoRef | null;
   generationStartedAt: Date | null;
+  /** The order's video spec; null for orders placed before the catalogue. */
+  model: string | null;
+  aspectRatio: AspectRatio | null;
+  duration: number | null;
+  creditsPerVideo: number | null;
 }
 
 export interface JobRow {
@@ -35,7 +40,8 @@ export interface JobRow {
 
 type Db = Sql;
 
-const ORDER_COLUMNS = `order_id, user_id, chat_id, locale, status, template, wishes, count, photo, generation_started_at`;
+const ORDER_COLUMNS = `order_id, user_id, chat_id, locale, status, template, wishes, count, photo, generation_started_at,
+  model, aspect_ratio, duration, credits_per_video`;
 const JOB_COLUMNS = `job_id, order_id, video_index, state, attempt, task_id, prompt, created_at`;
 
 interface RawOrder {
@@ -49,6 +55,10 @@ interface RawOrder {
   count: number | null;
   photo: PhotoRef | null;
   generation_started_at: Date | null;
+  model: string | null;
+  aspect_ratio: AspectRatio | null;
+  duration: number | null;
+  credits_per_video: number | null;
 }
 
 interface RawJob {
@@ -74,6 +84,10 @@ const toOrder = (r: RawOrder): OrderRow => ({
   count: r.count as VideoCount | null,
   photo: r.photo,
   generationStartedAt: r.generation_started_at,
+  model: r.model,
+  aspectRatio: r.aspect_ratio,
+  duration: r.duration,
+  creditsPerVideo: r.credits_per_video,
 });
 
 const toJob = (r: RawJob): JobRow => ({
@@ -90,9 +104,12 @@ const toJob = (r: RawJob): JobRow => ({
 /** Remembers the order's details from orders.order.placed; a repeat changes nothing. */
 export async function insertPlacedOrder(db: Db, d: EventData<'orders.order.placed.v1'>): Promise<boolean> {
   const rows = await db`
-    insert into orders (order_id, user_id, chat_id, locale, status, template, wishes, count, photo, placed_at)
+    insert into orders (order_id, user_id, chat_id, locale, status, template, wishes, count, photo, placed_at,
+                        model, aspect_ratio, duration, credits_per_video)
     values (${d.orderId}, ${d.userId}, ${d.chatId}, ${d.locale}, 'placed', ${d.template}, ${d.wishes},
-            ${d.count}, ${db.json(d.photo as never)}, now())
+            ${d.count}, ${db.json(d.photo as never)}, now(),
+            ${d.spec?.model ?? null}, ${d.spec?.aspectRatio ?? null}, ${d.spec?.duration ?? null},
+            ${d.creditsPerVideo ?? null})
     on conflict (order_id) do nothing
     returning 1`;
   return rows.length > 0;

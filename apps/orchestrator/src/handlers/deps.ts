@@ -9,7 +9,6 @@ export interface Deps {
   photos: PhotoStore;
   /** Null without OPENAI_API_KEY: every prompt comes from its template. */
   writer: PromptWriter | null;
-  video: { aspectRatio: 'portrait' | 'landscape'; nFrames: '10' | '15' };
   /** GENERATION_DEADLINE in ms (per attempt; the dispatcher enforces it). */
   generationDeadlineMs: number;
   clock?: () => Date;

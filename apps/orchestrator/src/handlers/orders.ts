@@ -36,8 +36,10 @@ export function onCreditsReserved({ sql }: Deps): On<'billing.credits.reserved.v
         return;
       }
       const count = order.count!;
-      if (event.data.amount !== count) {
-        log.error({ amount: event.data.amount, count }, 'reserved amount differs from the video count');
+      // Orders from before prices existed hold 1 credit per video.
+      const expected = count * (order.creditsPerVideo ?? 1);
+      if (event.data.amount !== expected) {
+        log.error({ amount: event.data.amount, expected, count }, 'reserved amount differs from the order price');
       }
       const jobIds = Array.from({ length: count }, (_, i) => jobIdOf(orderId, i + 1));
       await store.activateOrder(tx, orderId, jobIds);

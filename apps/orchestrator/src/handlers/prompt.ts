@@ -1,4 +1,4 @@
-import { createEvent, deterministicId } from '@neurocards/contracts';
+import { createEvent, deterministicId, type EventData } from '@neurocards/contracts';
 import { enqueue, processOnce, TransientError, type EventOf, type HandlerContext, type Logger } from '@neurocards/platform';
 import { PromptWriterError } from '../adapters/openai';
 import * as store from '../adapters/store';
@@ -65,14 +65,7 @@ export function onPromptRequested(deps: Deps) {
         }),
         createEvent({
           subject: 'kie.task.submit.v1',
-          data: {
-            orderId,
-            jobId,
-            prompt: written.prompt,
-            photo: lockedOrder.photo!,
-            aspectRatio: deps.video.aspectRatio,
-            nFrames: deps.video.nFrames,
-          },
+          data: { orderId, jobId, prompt: written.prompt, photo: lockedOrder.photo!, ...videoShape(lockedOrder) },
           id: deterministicId('kie-task-submit', jobId),
           ...common,
         }),
@@ -82,9 +75,27 @@ export function onPromptRequested(deps: Deps) {
   };
 }
 
+/**
+ * What KIE is asked to make: the order's spec. An order without one (placed before the
+ * catalogue) is portrait, and the dispatcher picks its default model and that model's length.
+ */
+export function videoShape(order: OrderRow): Pick<EventData<'kie.task.submit.v1'>, 'aspectRatio' | 'model' | 'duration'> {
+  return {
+    aspectRatio: order.aspectRatio ?? 'portrait',
+    ...(order.model ? { model: order.model } : {}),
+    ...(order.duration ? { duration: order.duration } : {}),
+  };
+}
+
+/**
+ * The length the prompt is written for when the order does not say: the old default
+ * (Sora's 10 s); the models of the catalogue make 5 to 10 s by default.
+ */
+const PROMPT_SECONDS_WITHOUT_SPEC = 10;
+
 /** GPT with the photo when it can; the template's built-in prompt otherwise. */
 export async function writePrompt(
-  deps: Pick<Deps, 'writer' | 'photos' | 'video'>,
+  deps: Pick<Deps, 'writer' | 'photos'>,
   order: OrderRow,
   job: JobRow,
   ctx: Pick<HandlerContext, 'working' | 'deliveryCount'>,
@@ -96,8 +107,8 @@ export async function writePrompt(
     index: job.index,
     count: order.count!,
     locale: order.locale,
-    durationSeconds: Number(deps.video.nFrames),
-    aspectRatio: deps.video.aspectRatio,
+    durationSeconds: order.duration ?? PROMPT_SECONDS_WITHOUT_SPEC,
+    aspectRatio: order.aspectRatio ?? 'portrait',
   };
   const fallback = (): WrittenPrompt => ({ prompt: fallbackPrompt(input), source: 'template' });
   if (!deps.writer) return fallback();

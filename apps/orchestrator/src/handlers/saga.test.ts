@@ -22,8 +22,8 @@ const count = async (orderId: string, subject: Parameters<typeof outboxOf>[2]) =
 const asEvent = <T>(row: OutboxRow) => row.payload as unknown as T;
 
 /** Places and pays an order, then writes every prompt (template fallback: no OpenAI key). */
-async function startOrder(n: 1 | 3 | 5 = 3) {
-  const o = newOrder(n);
+async function startOrder(n: 1 | 3 | 5 = 3, over: Parameters<typeof newOrder>[1] = {}) {
+  const o = newOrder(n, over);
   await h['orders.order.placed.v1'](o.placed as never, ctx());
   await h['billing.credits.reserved.v1'](o.reserved as never, ctx());
   for (const row of await outboxOf(sql, o.orderId, 'jobs.prompt.requested.v1')) {
@@ -77,7 +77,9 @@ describe('order saga', () => {
     const submits = await outboxOf(sql, orderId, 'kie.task.submit.v1');
     expect(submits).toHaveLength(3);
     for (const s of submits) {
-      expect(s.payload.data).toMatchObject({ orderId, aspectRatio: 'portrait', nFrames: '10' });
+      // The order's spec (the fixture's Kling 3.0, portrait, 5 s) goes to KIE with every video.
+      expect(s.payload.data).toMatchObject({ orderId, model: 'kling-3.0/video', aspectRatio: 'portrait', duration: 5 });
+      expect(s.payload.data).not.toHaveProperty('nFrames');
       expect((s.payload.data.prompt as string).length).toBeLessThanOrEqual(10_000);
     }
     expect(new Set(submits.map((s) => s.payload.data.prompt)).size).toBe(3);
@@ -106,6 +108,28 @@ describe('order saga', () => {
     const [done] = await outboxOf(sql, orderId, 'jobs.order.completed.v1');
     expect(done!.payload.data).toMatchObject({ orderId, count: 3, delivered: 3, failed: 0, chatId: 111222333 });
     expect((await jobsOf(sql, orderId)).map((j) => j.state)).toEqual(['delivered', 'delivered', 'delivered']);
+  });
+
+  it("passes each order's own model, orientation and length to KIE, and writes the prompt for that length", async () => {
+    const o = await startOrder(1, { spec: { model: 'veo3_fast', aspectRatio: 'landscape', duration: 8 }, creditsPerVideo: 3 });
+    const [submit] = await outboxOf(sql, o.orderId, 'kie.task.submit.v1');
+    expect(submit!.payload.data).toMatchObject({ model: 'veo3_fast', aspectRatio: 'landscape', duration: 8 });
+    expect(submit!.payload.data.prompt as string).toMatch(/8-second/);
+    expect(await count(o.orderId, 'jobs.prompt.ready.v1')).toBe(1);
+  });
+
+  it('sends an order without a spec as portrait, leaving model and length to the dispatcher', async () => {
+    const o = newOrder(1);
+    const { spec: _spec, creditsPerVideo: _price, ...old } = o.placed.data;
+    const placed = ev('orders.order.placed.v1', old);
+    await h['orders.order.placed.v1'](placed as never, ctx());
+    await h['billing.credits.reserved.v1'](ev('billing.credits.reserved.v1', { ...o.reserved.data, amount: 1 }) as never, ctx());
+    for (const row of await outboxOf(sql, o.orderId, 'jobs.prompt.requested.v1')) {
+      await h['jobs.prompt.requested.v1'](asEvent<EventOf<'jobs.prompt.requested.v1'>>(row), ctx());
+    }
+    const [submit] = await outboxOf(sql, o.orderId, 'kie.task.submit.v1');
+    expect(submit!.payload.data).toMatchObject({ orderId: o.orderId, aspectRatio: 'portrait' });
+    for (const field of ['model', 'duration', 'nFrames']) expect(submit!.payload.data).not.toHaveProperty(field);
   });
 
   it('creates nothing twice when events are redelivered or duplicated', async () => {

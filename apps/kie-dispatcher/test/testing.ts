@@ -11,8 +11,8 @@ import {
   type Sql,
 } from '@neurocards/platform';
 import { connectTestNats, createTestDatabase, silentLogger, uniqueName } from '@neurocards/platform/testing';
-import { migrations, SCHEMA } from './adapters/migrations';
-import { createDispatcher, type DispatcherConfig, type DispatcherDeps } from './dispatcher';
+import { migrations, SCHEMA } from '../src/adapters/migrations';
+import { createDispatcher, type DispatcherConfig, type DispatcherDeps } from '../src/dispatcher';
 
 /** Test-only: a fresh database with the `kie` schema, real NATS KV/object store, unique names. */
 export async function setupInfra() {
@@ -22,6 +22,7 @@ export async function setupInfra() {
   await migrate(sql, SCHEMA, migrations, log);
   const nc = await connectTestNats();
   const kv = await openKv(nc as never, 'kie_keys', 1);
+  const modelsKv = await openKv(nc as never, 'kie_models', 1);
   const photos = await openObjectStore(nc as never, 'photos', 1);
   // KV keys of this run only, so parallel test files never share a key's window.
   const keyPrefix = `${uniqueName('t')}.`;
@@ -31,11 +32,21 @@ export async function setupInfra() {
     log,
     nc,
     kv,
+    modelsKv,
     photos,
     keyPrefix,
     /** A dispatcher on this infrastructure; `config` defaults to testConfig(). */
     dispatcher(deps: Partial<DispatcherDeps> = {}) {
-      return createDispatcher({ sql, kv, photosBucket: photos, log, keyPrefix, config: testConfig(), ...deps });
+      return createDispatcher({
+        sql,
+        kv,
+        modelsKv,
+        photosBucket: photos,
+        log,
+        keyPrefix,
+        config: testConfig(),
+        ...deps,
+      });
     },
     async putPhoto(bytes = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4])): Promise<string> {
       const name = uniqueName('photo');
@@ -45,6 +56,7 @@ export async function setupInfra() {
     },
     async close() {
       await purgePrefix(kv, keyPrefix);
+      await purgePrefix(modelsKv, keyPrefix);
       for (const name of photoKeys) await photos.delete(name).catch(() => undefined);
       await nc.close();
       await sql.end({ timeout: 2 });
@@ -71,7 +83,15 @@ export function submitCommand(
   const orderId = over.orderId ?? randomUUID();
   return createEvent({
     subject: 'kie.task.submit.v1',
-    data: { ...validFixtures['kie.task.submit.v1'], orderId, jobId: randomUUID(), ...over },
+    // Kling 3.0, 5 s, unless the test says otherwise (the fixture's model is Veo).
+    data: {
+      ...validFixtures['kie.task.submit.v1'],
+      model: 'kling-3.0/video',
+      duration: 5,
+      orderId,
+      jobId: randomUUID(),
+      ...over,
+    },
     correlationId: orderId,
   }) as Envelope<EventData<'kie.task.submit.v1'>> & { type: 'kie.task.submit.v1' };
 }
@@ -84,7 +104,12 @@ export function testConfig(over: Partial<DispatcherConfig> = {}): DispatcherConf
       { name: 'k1', secret: 'sk-test-1' },
       { name: 'k2', secret: 'sk-test-2' },
     ],
-    KIE_MODEL: 'sora-2-image-to-video',
+    // A Market model: the flow tests' request shapes are Kling 3.0's.
+    models: ['kling-3.0/video', 'veo3_fast'],
+    prices: { 'kling-3.0/video': 1, veo3_fast: 1 },
+    KIE_CREDIT_ALERT: undefined,
+    KIE_CREDIT_CHECK_INTERVAL: 5 * 60_000,
+    KIE_KEY_CAP_COOLDOWN: 3600_000,
     KIE_WEBHOOK_HMAC_KEY: undefined,
     KIE_SUBMIT_RATE: { limit: 20, windowMs: 10_000 },
     KIE_MAX_IN_FLIGHT: 100,
@@ -114,15 +139,25 @@ export function manualClock(start = Date.now()) {
  */
 export async function insertRunning(
   sql: Sql,
-  o: { keyName: string; taskId: string; token: string; now: number; nextPollAt?: number; deadlineMs?: number },
+  o: {
+    keyName: string;
+    taskId: string;
+    token: string;
+    now: number;
+    nextPollAt?: number;
+    deadlineMs?: number;
+    /** Default Kling 3.0 (a Market task). */
+    model?: string;
+  },
 ): Promise<ReturnType<typeof submitCommand>> {
   const cmd = submitCommand();
   const at = new Date(o.now);
   await sql`
-    insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt,
+    insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, model, duration, state, attempt,
                        not_before, key_name, task_id, callback_token, create_sent_at, submitted_at, deadline_at, next_poll_at)
     values (${cmd.data.jobId}, ${cmd.data.orderId}, ${cmd.id}, ${cmd.data.prompt}, ${sql.json(cmd.data.photo as never)},
-            ${cmd.data.aspectRatio}, ${cmd.data.nFrames ?? '10'}, 'running', 1, ${at}, ${o.keyName}, ${o.taskId}, ${o.token},
+            ${cmd.data.aspectRatio}, ${o.model ?? 'kling-3.0/video'}, ${o.model === 'veo3_fast' ? 8 : 5}, 'running', 1, ${at},
+            ${o.keyName}, ${o.taskId}, ${o.token},
             ${at}, ${at}, ${new Date(o.now + (o.deadlineMs ?? 30 * 60_000))}, ${new Date(o.nextPollAt ?? o.now)})`;
   await sql`
     insert into attempts (callback_token, job_id, attempt, key_name, task_id)

@@ -3,13 +3,13 @@ import type { Envelope } from '@neurocards/contracts';
 import { eventually, freePort } from '@neurocards/platform/testing';
 // The KIE simulator (design §5).
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
-import { createKieClient, type KieClient } from './adapters/kie-client';
-import type { Dispatcher, DispatcherConfig, DispatcherDeps } from './dispatcher';
+import { createKieClient, type KieClient } from '../src/adapters/kie-client';
+import type { Dispatcher, DispatcherConfig, DispatcherDeps } from '../src/dispatcher';
 import { outboxFor, setupInfra, submitCommand, testConfig } from './testing';
 
 /** Test-only: a dispatcher wired to the KIE simulator, real Postgres and NATS. */
 export const HMAC = 'flow-hmac';
-export const KEYS = [
+export const KEYS: Array<{ name: string; secret: string; account?: string }> = [
   { name: 'alpha', secret: 'sk-alpha' },
   { name: 'beta', secret: 'sk-beta' },
 ];
@@ -34,17 +34,33 @@ export async function startWorld(
   opts: {
     sim?: Parameters<KieSim['setBehavior']>[0];
     config?: Partial<DispatcherConfig>;
-    keys?: typeof KEYS;
+    keys?: Array<{ name: string; secret: string; account?: string }>;
+    /** Extra simulator options (key caps, withdrawn models, credits). */
+    simOptions?: Omit<Parameters<typeof startKieSim>[0] & object, 'accounts' | 'hmacKey' | 'keys'>;
+    latencyMs?: number;
     /** Wraps the real KIE client (slow uploads, answers the simulator cannot give). */
     wrap?: (kie: KieClient) => KieClient;
-    deps?: Partial<Pick<DispatcherDeps, 'keyParallelism' | 'shutdownGraceMs' | 'pollsPerSecondPerKey'>>;
+    deps?: Partial<
+      Pick<
+        DispatcherDeps,
+        'keyParallelism' | 'shutdownGraceMs' | 'pollsPerSecondPerKey' | 'creditIntervalMs' | 'registry'
+      >
+    >;
     /** False: the test queues work first and calls `d.startLoops()` itself. */
     loops?: boolean;
   } = {},
 ): Promise<World> {
   const env = await setupInfra();
   const keys = opts.keys ?? KEYS;
-  const sim = await startKieSim({ keys: keys.map((k) => k.secret), hmacKey: HMAC, latencyMs: 300 });
+  // Accounts as the keys name them (a key without one is its own account).
+  const accounts: Record<string, string[]> = {};
+  for (const k of keys) (accounts[k.account ?? k.name] ??= []).push(k.secret);
+  const sim = await startKieSim({
+    accounts,
+    hmacKey: HMAC,
+    latencyMs: opts.latencyMs ?? 300,
+    ...opts.simOptions,
+  });
   if (opts.sim) sim.setBehavior(opts.sim);
   const port = await freePort();
   let offset = 0;
