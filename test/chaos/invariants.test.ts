@@ -3,6 +3,7 @@ import { SERVICES } from '@neurocards/launcher';
 import type { SimMessage } from '@neurocards/sandbox';
 import type { FaultRecord } from './faults';
 import { checkInvariants, type RunFacts } from './invariants';
+import { localeText } from './texts';
 import type { Snapshot } from './state';
 
 /**
@@ -73,7 +74,7 @@ function cleanSnapshot(): Snapshot {
       },
     ],
     accounts: [{ userId: USER, granted: 3, captured: 2, held: 0 }],
-    holds: [{ orderId: ORDER, userId: USER, amount: 2, captured: 2, released: 0 }],
+    holds: [{ orderId: ORDER, userId: USER, amount: 2, perVideo: 1, captured: 2, released: 0 }],
     rejections: [],
     deliveries: [
       { key: `order:${ORDER}:taken`, purpose: 'order-taken', chatId: USER, status: 'sent', messageId: 2 },
@@ -88,14 +89,25 @@ function cleanSnapshot(): Snapshot {
       [
         USER,
         [
-          msg(1, { text: 'Your order (2 videos) is on its way. A confirmation will follow shortly.' }),
+          msg(1, { text: localeText('bot-gateway', 'en', 'orderSent', { count: 2 }) }),
           msg(2, {
-            text: '✅ Your project is taken into work!\nOrder #A1B2C3D4, videos: 2.\nCredits left: 1.',
+            text: localeText('notifier', 'en', 'orderTaken', {
+              order: 'A1B2C3D4',
+              count: 2,
+              amount: 2,
+              balance: 1,
+            }),
           }),
           video(3, '1'),
           video(4, '2'),
           msg(5, {
-            text: '📦 Order #A1B2C3D4 is complete.\nVideos delivered: 2 of 2.\nCredits refunded: 0.\nBalance: 1.',
+            text: localeText('notifier', 'en', 'orderSummary', {
+              order: 'A1B2C3D4',
+              delivered: 2,
+              count: 2,
+              refunded: 0,
+              balance: 1,
+            }),
           }),
         ],
       ],
@@ -166,9 +178,7 @@ describe('chaos invariants', () => {
 
   it('fail an acknowledged order that was never placed, and a stuck one', () => {
     const s = cleanSnapshot();
-    s.chats
-      .get(USER)!
-      .push(msg(7, { text: 'Your order (1 videos) is on its way. A confirmation will follow shortly.' }));
+    s.chats.get(USER)!.push(msg(7, { text: localeText('bot-gateway', 'en', 'orderSent', { count: 1 }) }));
     expect(failing(s)).toContain('no order is lost or stuck');
     const t = cleanSnapshot();
     t.orders[0]!.status = 'active';

@@ -48,6 +48,8 @@ export function checkInvariants(s: Snapshot, f: RunFacts): Check[] {
   const deliveryByKey = new Map(s.deliveries.map((d) => [d.key, d]));
   const chatIds = (chatId: number) => new Set((s.chats.get(chatId) ?? []).map((m) => m.messageId));
   const userOfOrder = (orderId: string) => orderById.get(orderId)?.userId;
+  /** Credits one video of the order costs, as billing reserved it. */
+  const priceOf = (orderId: string) => s.holds.find((h) => h.orderId === orderId)?.perVideo ?? 1;
 
   // 1. Videos
   const videoProblems: string[] = [];
@@ -126,12 +128,13 @@ export function checkInvariants(s: Snapshot, f: RunFacts): Check[] {
       const granted = f.grants.get(a.userId) ?? 0;
       const deliveredToUser = s.jobs.filter(
         (j) => j.state === 'delivered' && userOfOrder(j.orderId) === a.userId,
-      ).length;
+      );
+      const price = deliveredToUser.reduce((sum, j) => sum + priceOf(j.orderId), 0);
       if (a.granted !== granted)
         moneyProblems.push(`user ${a.userId}: granted ${a.granted}, the operator granted ${granted}`);
-      if (a.captured !== deliveredToUser)
+      if (a.captured !== price)
         moneyProblems.push(
-          `user ${a.userId}: paid ${a.captured} credit(s) for ${deliveredToUser} delivered video(s)`,
+          `user ${a.userId}: paid ${a.captured} credit(s) for ${deliveredToUser.length} delivered video(s) costing ${price}`,
         );
     }
   }
@@ -284,11 +287,12 @@ export function checkInvariants(s: Snapshot, f: RunFacts): Check[] {
     if (!o || o.status === 'rejected')
       rec.push(`hold ${h.orderId}: order ${o ? 'rejected' : 'unknown'} in the orchestrator`);
     else {
-      if (o.count !== h.amount) rec.push(`order ${h.orderId}: ${o.count} ordered, ${h.amount} held`);
+      if ((o.count ?? 0) * h.perVideo !== h.amount)
+        rec.push(`order ${h.orderId}: ${o.count} ordered at ${h.perVideo} credit(s), ${h.amount} held`);
       const js = jobsOf.get(h.orderId) ?? [];
       const d = js.filter((j) => j.state === 'delivered').length;
       const x = js.filter((j) => j.state === 'failed').length;
-      if (h.captured !== d || h.released !== x)
+      if (h.captured !== d * h.perVideo || h.released !== x * h.perVideo)
         rec.push(
           `order ${h.orderId}: ${d} delivered / ${x} failed, billing captured ${h.captured} / released ${h.released}`,
         );

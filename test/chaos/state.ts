@@ -28,7 +28,15 @@ export interface Snapshot {
     heldAfter: number;
   }>;
   accounts: Array<{ userId: number; granted: number; captured: number; held: number }>;
-  holds: Array<{ orderId: string; userId: number; amount: number; captured: number; released: number }>;
+  /** `perVideo`: credits each video of the order costs (the model's price). */
+  holds: Array<{
+    orderId: string;
+    userId: number;
+    amount: number;
+    perVideo: number;
+    captured: number;
+    released: number;
+  }>;
   rejections: Array<{ orderId: string; userId: number }>;
   deliveries: Array<{
     key: string;
@@ -113,7 +121,7 @@ export async function takeSnapshot(
   const ledger =
     await sql`select kind, user_id, amount, order_id, job_id, grant_id, balance_after, held_after from billing.ledger order by seq`;
   const accounts = await sql`select user_id, granted, captured, held from billing.accounts`;
-  const holds = await sql`select order_id, user_id, amount, captured, released from billing.holds`;
+  const holds = await sql`select order_id, user_id, amount, per_video, captured, released from billing.holds`;
   const rejections = await sql`select order_id, user_id from billing.rejections`;
   const deliveries =
     await sql`select message_key, purpose, chat_id, status, telegram_message_id from notifier.deliveries`;
@@ -158,6 +166,7 @@ export async function takeSnapshot(
       orderId: r.order_id as string,
       userId: Number(r.user_id),
       amount: Number(r.amount),
+      perVideo: Number(r.per_video),
       captured: Number(r.captured),
       released: Number(r.released),
     })),

@@ -75,3 +75,15 @@ export function notifierText(
   }
   return undefined;
 }
+
+/** A locale text with its `{name}` placeholders filled in (tests build the bot's messages with it). */
+export function localeText(
+  app: 'bot-gateway' | 'notifier',
+  lang: 'ru' | 'en',
+  key: string,
+  params: Record<string, string | number>,
+): string {
+  const template = load(app, lang)[key];
+  if (template === undefined) throw new Error(`${app} has no ${lang} text ${key}`);
+  return template.replace(/\{([a-zA-Z]+)\}/g, (_, name: string) => String(params[name]));
+}
