@@ -83,6 +83,10 @@ export async function startProduct(opts: {
     OPENAI_BASE_URL: openai.baseUrl,
     ADMIN_TG_IDS: String(ADMIN_ID),
     SUPPORT_CONTACT: '@support',
+    // The simulator makes a video in 2–5 s, not KIE's 2–5 min: the deadline after which the
+    // product gives up on a task it lost track of (a createTask cut off by a kill, whose
+    // callback then got lost) is scaled down the same way, so that recovery happens in the run.
+    GENERATION_DEADLINE: '2m',
     LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? 'info',
   };
 
