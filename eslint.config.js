@@ -93,10 +93,6 @@ const notProduction = [
   '**/*.test.ts',
   // The test-support entry points of platform and contracts (`./testing` exports).
   'packages/*/src/testing.ts',
-  // kie-dispatcher's test helpers still live in src/; the integrator moves them to test/ and
-  // then drops these two lines.
-  'apps/kie-dispatcher/src/testing.ts',
-  'apps/kie-dispatcher/src/flow-world.ts',
 ];
 
 export default tseslint.config(

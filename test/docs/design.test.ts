@@ -10,7 +10,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as contracts from '@neurocards/contracts';
-import * as platform from '@neurocards/platform';
 import { findTable, parseTables, sections, stripTicks, ticked, type Table } from './markdown';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -93,15 +92,14 @@ const platformFiles = sourceFiles(path.join(ROOT, 'packages/platform/src')).conc
 /** Variables the shared runtime reads for every service outside the schemas. */
 const platformReads = envReads(platformFiles);
 
-/** The default HTTP port of a service: its schema's `HTTP_PORT` default, else platform's table. */
+/** The default HTTP port of a service: its schema's `HTTP_PORT` default, else the contracts' table. */
 function defaultPort(service: string): number | undefined {
   const field = shapes[service]?.HTTP_PORT;
   if (field) {
     const r = field.safeParse(undefined);
     if (r.success && typeof r.data === 'number') return r.data;
   }
-  const ports = (platform as Record<string, unknown>).DEFAULT_PORTS as Record<string, number> | undefined;
-  return ports?.[service];
+  return (contracts.DEFAULT_PORTS as Record<string, number>)[service];
 }
 
 /** `METHOD path` of every route a service's own code registers. */

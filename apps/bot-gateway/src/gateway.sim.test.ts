@@ -18,6 +18,7 @@ import { offeredModel, png, putTestOffer, serveTestBilling } from '../test/suppo
 let sim: TelegramSim;
 let rt: Runtime;
 let billing: ReturnType<typeof serveTestBilling>;
+const updatesDurable = uniqueName('gw_updates');
 const startedAt = new Date().toISOString();
 const ourUsers = new Set<number>();
 const newUser = (languageCode = 'en') => {
@@ -52,7 +53,8 @@ async function ordersOf(userId: number): Promise<AnyEvent[]> {
 }
 
 beforeAll(async () => {
-  sim = await startTelegramSim();
+  // Its own bot id and UPDATES durable: other suites store their bots' updates in the same stream.
+  sim = await startTelegramSim({ token: `${7_100_000_000 + Math.floor(Math.random() * 1e8)}:AAH-sim-test-token` });
   rt = await createRuntime({
     service: 'bot-gateway',
     config: { NATS_URL: TEST_NATS_URL, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
@@ -73,13 +75,14 @@ beforeAll(async () => {
     offeredModel({ creditsPerVideo: 1 }),
     offeredModel({ id: 'veo3_fast', label: 'Veo 3.1 Fast', family: 'veo', creditsPerVideo: 3, durations: [8], defaultDuration: 8 }),
   ]);
-  const gateway = await createGateway(config, rt, { offerKey });
+  const gateway = await createGateway(config, rt, { offerKey, updatesDurable });
   await rt.start();
   await gateway.start();
   billing = serveTestBilling(rt.nc, ourUsers, 3);
 }, 30_000);
 
 afterAll(async () => {
+  await rt?.jsm.consumers.delete('UPDATES', updatesDurable).catch(() => undefined);
   await rt?.shutdown.run('test done');
   await sim?.close();
 });
@@ -142,7 +145,7 @@ describe('bot-gateway through the Telegram simulator', () => {
     expect(sim.botMessages(chatId).length).toBe(sentBefore + 1);
     const newAnswers = sim.callbackAnswers().slice(answersBefore);
     expect(newAnswers).toEqual([
-      expect.objectContaining({ callbackQueryId: again.callbackQueryId, text: t('en', 'buttonOutdated') }),
+      expect.objectContaining({ callbackQueryId: again.callbackQueryId, text: t('en', 'orderAlreadyTaken') }),
     ]);
     expect(await ordersOf(user.userId)).toHaveLength(1);
 

@@ -1,12 +1,21 @@
-import { run, type RunnerHandle } from '@grammyjs/runner';
 import type { Bot } from 'grammy';
-import type { UserFromGetMe } from 'grammy/types';
-import { openKv, openObjectStore, type Runtime } from '@neurocards/platform';
+import type { Update, UserFromGetMe } from 'grammy/types';
+import { consumers, streamOf } from '@neurocards/contracts';
+import {
+  openKv,
+  openObjectStore,
+  provisionConsumers,
+  startConsumer,
+  type Publish,
+  type RunningConsumer,
+  type Runtime,
+} from '@neurocards/platform';
 import { createOfferSource } from './adapters/model-offer';
 import { createPhotoStore } from './adapters/photo-store';
 import { createBillingClient, createKieAdminClient, createStatsClient } from './adapters/rpc-clients';
 import { createKvSessionStore } from './adapters/session-store';
-import { createUpdateDedup } from './adapters/update-dedup';
+import { createUpdateDedup, type UpdateDedup } from './adapters/update-dedup';
+import { startUpdatePoller, type UpdatePoller } from './adapters/update-poller';
 import type { Config } from './config';
 import { createBot } from './handlers/bot';
 import { createInFlight } from './handlers/in-flight';
@@ -23,6 +32,27 @@ export interface Gateway {
 const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
 /** Within the platform's 9 s shutdown deadline; Telegram redelivers what is cut off. */
 const WEBHOOK_DRAIN_MS = 5000;
+/**
+ * Updates handled at once from UPDATES. Bounded; within it, updates of one chat still run
+ * one at a time in stream order (the bot's `sequentialize`), and the session's
+ * compare-and-set keeps a chat consistent even across replicas.
+ */
+const UPDATE_CONCURRENCY = 8;
+const UPDATES_CONSUMER = consumers['bot-gateway'][0];
+
+export interface GatewayOptions {
+  botInfo?: UserFromGetMe;
+  /** Tests read the offer under their own key of the shared `kie_models` bucket. */
+  offerKey?: string;
+  /** Tests that share a NATS server use their own durable (starting at new messages). */
+  updatesDurable?: string;
+  /** Tests: a short ack wait, so updates held by a killed gateway come back quickly. */
+  updatesAckWaitSeconds?: number;
+  /** Tests: wrap the real adapters to inject failures. */
+  wrapDedup?: (real: UpdateDedup) => UpdateDedup;
+  wrapPublish?: (real: Publish) => Publish;
+  orderAckDeadlineMs?: number;
+}
 
 /**
  * Builds the gateway on a runtime: buckets, adapters, the bot, and the webhook route
@@ -31,8 +61,7 @@ const WEBHOOK_DRAIN_MS = 5000;
 export async function createGateway(
   config: Config,
   rt: Runtime,
-  /** `offerKey`: tests read the offer under their own key of the shared `kie_models` bucket. */
-  opts: { botInfo?: UserFromGetMe; offerKey?: string } = {},
+  opts: GatewayOptions = {},
 ): Promise<Gateway> {
   const replicas = config.NATS_REPLICAS;
   const [sessionsKv, updatesKv, modelsKv, photosStore] = await Promise.all([
@@ -50,7 +79,7 @@ export async function createGateway(
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
     ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
-    dedup: createUpdateDedup(updatesKv),
+    dedup: (opts.wrapDedup ?? ((d) => d))(createUpdateDedup(updatesKv)),
     t,
     log,
     mode: config.BOT_MODE,
@@ -66,7 +95,8 @@ export async function createGateway(
       }),
       billing,
       offers: createOfferSource(modelsKv, { log, ...(opts.offerKey ? { key: opts.offerKey } : {}) }),
-      publish: rt.publish,
+      publish: (opts.wrapPublish ?? ((p) => p))(rt.publish),
+      ...(opts.orderAckDeadlineMs ? { orderAckDeadlineMs: opts.orderAckDeadlineMs } : {}),
       welcomeCredits: config.WELCOME_CREDITS,
       supportContact: config.SUPPORT_CONTACT,
     },
@@ -82,10 +112,12 @@ export async function createGateway(
   if (config.BOT_MODE === 'webhook')
     registerWebhookRoute(rt.http, bot, config.TELEGRAM_WEBHOOK_SECRET!, log.child({ module: 'webhook' }));
 
-  let runner: RunnerHandle | null = null;
+  let poller: UpdatePoller | null = null;
+  let consumer: RunningConsumer | null = null;
   rt.shutdown.add('telegram updates', async () => {
-    // Polling: stop fetching and let the runner finish what it took.
-    if (runner?.isRunning()) await runner.stop();
+    // Polling: stop fetching, then finish the updates in hand; the rest wait in UPDATES.
+    await poller?.stop();
+    await consumer?.stop();
     // Webhook: let updates in flight finish, then cut Telegram's keep-alive connections,
     // which fastify's close would otherwise wait on until the shutdown deadline.
     await inFlight.idle(WEBHOOK_DRAIN_MS);
@@ -108,10 +140,36 @@ export async function createGateway(
       }
       // Long polling and a webhook exclude each other: Telegram refuses getUpdates while one is set.
       await bot.api.deleteWebhook();
-      runner = run(bot, {
-        runner: { fetch: { allowed_updates: [...ALLOWED_UPDATES] }, silent: true },
+      const botId = bot.botInfo.id;
+      const def = {
+        ...UPDATES_CONSUMER,
+        durable: opts.updatesDurable ?? UPDATES_CONSUMER.durable,
+        ackWaitSeconds: opts.updatesAckWaitSeconds ?? UPDATES_CONSUMER.ackWaitSeconds,
+      };
+      const stream = streamOf(def.subject);
+      await provisionConsumers(rt.jsm, stream, [def], { onlyNew: opts.updatesDurable !== undefined });
+      consumer = await startConsumer({
+        js: rt.js,
+        stream,
+        def,
+        log,
+        metrics: rt.metrics,
+        concurrency: UPDATE_CONCURRENCY,
+        handler: async (event) => {
+          // Stored by another bot (a changed token, or tests sharing NATS): not ours to answer.
+          if (event.data.botId !== botId) return;
+          // The guard answers every failure it can; what still throws is redelivered.
+          await bot.handleUpdate(event.data.update as unknown as Update);
+        },
       });
-      log.info({ botId: bot.botInfo.id }, 'long polling started');
+      poller = startUpdatePoller({
+        api: bot.api,
+        botId,
+        publish: rt.publish,
+        log,
+        allowedUpdates: ALLOWED_UPDATES,
+      });
+      log.info({ botId }, 'long polling started');
     },
   };
 }

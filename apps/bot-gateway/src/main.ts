@@ -10,7 +10,7 @@ runMain('bot-gateway', async () => {
     httpPort: config.HTTP_PORT,
   });
   const gateway = await createGateway(config, rt);
-  // bot-gateway owns no JetStream consumers: its input is Telegram.
+  // The UPDATES consumer (polling mode only) is started by gateway.start(), after getMe.
   await rt.start();
   try {
     await gateway.start();

@@ -93,3 +93,59 @@ export async function putTestOffer(nc: NatsConnection, key: string, models: Mode
   const offer: ModelOffer = { models, updatedAt: new Date().toISOString() };
   await kv.put(key, JSON.stringify(offer));
 }
+
+/**
+ * A private NATS server (JetStream, file store in a temp dir) that a test may stop and start
+ * again on the same port and store — a NATS restart as production sees it. Needs the
+ * `nats-server` binary on PATH (Debian package `nats-server`; `pnpm sandbox` installs it).
+ */
+export async function startPrivateNats(): Promise<{
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  remove(): Promise<void>;
+}> {
+  const { spawn } = await import('node:child_process');
+  const { mkdtemp, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const net = await import('node:net');
+  const port = await new Promise<number>((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const p = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(p));
+    });
+  });
+  const dir = await mkdtemp(path.join(tmpdir(), 'nats-private-'));
+  const answers = () =>
+    new Promise<boolean>((resolve) => {
+      const sock = net.connect(port, '127.0.0.1');
+      sock.once('connect', () => {
+        sock.destroy();
+        resolve(true);
+      });
+      sock.once('error', () => resolve(false));
+    });
+  let child: ReturnType<typeof spawn> | null = null;
+  const start = async () => {
+    child = spawn('nats-server', ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', dir], { stdio: 'ignore' });
+    const c = child;
+    const failed = new Promise<never>((_, reject) => c.once('error', reject));
+    for (;;) {
+      if (await Promise.race([answers(), failed])) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const stop = async () => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null) return;
+    const exited = new Promise((r) => c.once('exit', r));
+    c.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return { url: `nats://127.0.0.1:${port}`, start, stop, remove: () => rm(dir, { recursive: true, force: true }) };
+}

@@ -21,7 +21,7 @@ describe('loadConfig', () => {
     expect(c.KIE_MAX_IN_FLIGHT).toBe(100);
     expect(c.KIE_BILLING_FAILOVER).toBe(false);
     expect(c.GENERATION_DEADLINE).toBe(30 * 60_000);
-    expect(c.httpPort).toBe(8083);
+    expect(c.HTTP_PORT).toBe(8083);
     expect(c.callbackBaseUrl).toBe('http://127.0.0.1:8083');
     expect(c.KIE_WEBHOOK_HMAC_KEY).toBeUndefined();
   });
@@ -37,7 +37,7 @@ describe('loadConfig', () => {
     });
     expect(c.KIE_API_KEYS.map((k) => k.name)).toEqual(['main', 'spare']);
     expect(c.callbackBaseUrl).toBe('https://bot.example');
-    expect(c.httpPort).toBe(9000);
+    expect(c.HTTP_PORT).toBe(9000);
     expect(c.KIE_SUBMIT_RATE).toEqual({ limit: 5, windowMs: 1000 });
     expect(c.KIE_BILLING_FAILOVER).toBe(true);
     expect(c.GENERATION_DEADLINE).toBe(600_000);
@@ -110,4 +110,19 @@ describe('loadConfig', () => {
   it('rejects a malformed rate', () => {
     expect(() => loadConfig({ KIE_API_KEYS: 'k', KIE_SUBMIT_RATE: 'fast' })).toThrow(/KIE_SUBMIT_RATE/);
   });
+
+  // The platform's rate grammar (`parseRate`), as the key pool's limit and window.
+  const submitRate = (text: string) =>
+    loadConfig({ KIE_API_KEYS: 'k', KIE_SUBMIT_RATE: text }).KIE_SUBMIT_RATE;
+  it.each([
+    ['20/10s', { limit: 20, windowMs: 10_000 }],
+    ['5/500ms', { limit: 5, windowMs: 500 }],
+    ['100/1m', { limit: 100, windowMs: 60_000 }],
+    // A period without a number is one unit (platform grammar, shared by every service).
+    ['20/s', { limit: 20, windowMs: 1000 }],
+  ])('reads KIE_SUBMIT_RATE %s', (text, expected) => expect(submitRate(text)).toEqual(expected));
+
+  it.each(['20', '0/10s', 'x/10s'])('rejects KIE_SUBMIT_RATE %s', (text) =>
+    expect(() => submitRate(text)).toThrow(/KIE_SUBMIT_RATE/),
+  );
 });

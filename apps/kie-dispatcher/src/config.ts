@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { commonEnv, databaseEnv, duration, flag, httpPort, parseEnv } from '@neurocards/platform';
-import { parseSubmitRate } from './domain/keys';
+import { commonEnv, databaseEnv, duration, flag, httpPort, parseEnv, rate } from '@neurocards/platform';
+import type { SubmitRate } from './domain/keys';
 import { CATALOGUE, DEFAULT_MODELS } from './domain/models';
 
 export interface ApiKey {
@@ -81,17 +81,7 @@ export const schema = z.object({
   /** Secret. When set, callbacks must carry a valid X-Webhook-Signature. */
   KIE_WEBHOOK_HMAC_KEY: z.string().min(1).optional(),
   /** Per-account submission limit (all its keys and replicas); KIE allows 20 new tasks per 10 s per account (excess is 429, not queued). */
-  KIE_SUBMIT_RATE: z
-    .string()
-    .default('20/10s')
-    .transform((s, ctx) => {
-      try {
-        return parseSubmitRate(s);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  KIE_SUBMIT_RATE: rate('20/10s').transform((r): SubmitRate => ({ limit: r.count, windowMs: r.periodMs })),
   /** Per-account running tasks (all its keys); KIE typically allows about 100. */
   KIE_MAX_IN_FLIGHT: z.coerce.number().int().min(1).default(100),
   /** After a billing error, resubmit once on another healthy key instead of failing at once. */
@@ -109,7 +99,7 @@ export type Config = Omit<
   Parsed,
   'KIE_CALLBACK_BASE_URL' | 'KIE_MODELS' | 'KIE_MODEL' | 'KIE_MODEL_PRICES'
 > & {
-  httpPort: number;
+  HTTP_PORT: number;
   /** Root of the callBackUrl given to KIE, without a trailing slash. */
   callbackBaseUrl: string;
   /** KIE_MODELS resolved: catalogue ids, in order; the first is the default. */
@@ -168,5 +158,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     /\/+$/,
     '',
   );
-  return { ...c, httpPort: port, callbackBaseUrl, models, prices };
+  return { ...c, HTTP_PORT: port, callbackBaseUrl, models, prices };
 }

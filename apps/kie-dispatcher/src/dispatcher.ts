@@ -1,5 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import type { KV, Logger, ObjectStore, Sql } from '@neurocards/platform';
+import {
+  startLoop,
+  type HandlersOf,
+  type KV,
+  type Logger,
+  type Loop,
+  type ObjectStore,
+  type Sql,
+} from '@neurocards/platform';
 import type { Registry } from 'prom-client';
 import { createKeyPool, type KeyPool } from './adapters/key-pool';
 import { createKieClient, type KieClient } from './adapters/kie-client';
@@ -8,7 +16,6 @@ import { createPhotoStore } from './adapters/photo-store';
 import type { Config } from './config';
 import { registerCallbackRoute } from './handlers/callback';
 import { createCreditMonitor } from './handlers/credits';
-import { startLoop, type Loop } from './handlers/loop';
 import { createOutcomes, type Outcomes } from './handlers/outcomes';
 import { createPoller } from './handlers/poller';
 import { createModelsSetHandler, createStatsHandler, createUnblockHandler } from './handlers/stats';
@@ -167,13 +174,16 @@ export function createDispatcher(d: DispatcherDeps) {
     setModel: createModelsSetHandler(admin),
     /** Writes the offer to `kie_models` (at start; it is rewritten on every change). */
     publishOffer: () => models.publishOffer(clock()),
-    submitHandler: createSubmitConsumer({
-      sql: d.sql,
-      clock,
-      defaultModel,
-      onQueued: () => submitLoop?.wake(),
-    }),
-    videoFailedHandler: createVideoFailedConsumer({ sql: d.sql, clock }),
+    /** One handler per consumer of the topology (`consumers['kie-dispatcher']`). */
+    handlers: {
+      'kie.task.submit.v1': createSubmitConsumer({
+        sql: d.sql,
+        clock,
+        defaultModel,
+        onQueued: () => submitLoop?.wake(),
+      }),
+      'jobs.video.failed.v1': createVideoFailedConsumer({ sql: d.sql, clock }),
+    } satisfies HandlersOf<'kie-dispatcher'>,
     registerRoutes(app: FastifyInstance) {
       registerCallbackRoute(app, {
         sql: d.sql,

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '@neurocards/platform/testing';
 import { startWorld, type World } from '../test/flow-world';
-import { submitCommand } from '../test/testing';
+import { ctx, submitCommand } from '../test/testing';
 
 /**
  * A burst of 300 videos from TWO dispatcher replicas (two createDispatcher instances sharing
@@ -45,7 +45,7 @@ async function burst(keys: Array<{ name: string; secret: string; account: string
       orderId,
       photo: { objectKey: photo, mimeType: 'image/jpeg', sizeBytes: 8, fileUniqueId: 'u1' },
     });
-    await w.d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: w.env.log, working: () => undefined, deliveryCount: 1 });
+    await w.d.handlers['kie.task.submit.v1'](cmd, ctx('kie.task.submit.v1', { log: w.env.log }));
   }
   const started = Date.now();
   w.d.startLoops();

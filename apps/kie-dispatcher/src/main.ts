@@ -8,10 +8,9 @@ runMain('kie-dispatcher', async () => {
   const rt = await createRuntime({
     service: 'kie-dispatcher',
     config,
-    httpPort: config.httpPort,
+    httpPort: config.HTTP_PORT,
     database: { url: config.DATABASE_URL, schema: SCHEMA, migrations },
   });
-  if (!rt.sql) throw new Error('kie-dispatcher runtime started without Postgres');
 
   const dispatcher = createDispatcher({
     sql: rt.sql,
@@ -25,10 +24,7 @@ runMain('kie-dispatcher', async () => {
   dispatcher.registerRoutes(rt.http);
   // The offer bot-gateway reads: written before the first order can arrive.
   const offer = await dispatcher.publishOffer();
-  await rt.consume({
-    'kie.task.submit.v1': dispatcher.submitHandler,
-    'jobs.video.failed.v1': dispatcher.videoFailedHandler,
-  });
+  await rt.consume(dispatcher.handlers);
   const rpcs = [
     serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log),
     serveRpc(rt.nc, 'kie.keys.unblock', 'kie-dispatcher', dispatcher.unblock, rt.log),

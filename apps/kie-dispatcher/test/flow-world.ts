@@ -5,7 +5,7 @@ import { eventually, freePort } from '@neurocards/platform/testing';
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from '../src/adapters/kie-client';
 import type { Dispatcher, DispatcherConfig, DispatcherDeps } from '../src/dispatcher';
-import { outboxFor, setupInfra, submitCommand, testConfig } from './testing';
+import { ctx, outboxFor, setupInfra, submitCommand, testConfig } from './testing';
 
 /** Test-only: a dispatcher wired to the KIE simulator, real Postgres and NATS. */
 export const HMAC = 'flow-hmac';
@@ -103,7 +103,7 @@ export async function startWorld(
         photo: { objectKey: photo, mimeType: 'image/jpeg', sizeBytes: 8, fileUniqueId: 'u1' },
         ...over,
       });
-      await d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: env.log, working: () => undefined, deliveryCount: 1 });
+      await d.handlers['kie.task.submit.v1'](cmd, ctx('kie.task.submit.v1', { log: env.log }));
       return cmd;
     },
     events: (orderId) => outboxFor(env.sql, orderId),

@@ -1,25 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createEvent, type Envelope, type EventData } from '@neurocards/contracts';
+import { consumers, createEvent, type Envelope, type EventData, type SubjectOf } from '@neurocards/contracts';
 import { validFixtures } from '@neurocards/contracts/testing';
-import {
-  connectPostgres,
-  migrate,
-  openKv,
-  openObjectStore,
-  type HandlerContext,
-  type KV,
-  type Sql,
-} from '@neurocards/platform';
-import { connectTestNats, createTestDatabase, silentLogger, uniqueName } from '@neurocards/platform/testing';
+import { openKv, openObjectStore, type HandlerContext, type KV, type Sql } from '@neurocards/platform';
+import { connectTestNats, createTestSchema, handlerContext, uniqueName } from '@neurocards/platform/testing';
 import { migrations, SCHEMA } from '../src/adapters/migrations';
 import { createDispatcher, type DispatcherConfig, type DispatcherDeps } from '../src/dispatcher';
 
 /** Test-only: a fresh database with the `kie` schema, real NATS KV/object store, unique names. */
 export async function setupInfra() {
-  const db = await createTestDatabase('kie');
-  const log = silentLogger();
-  const sql = connectPostgres({ url: db.url, schema: SCHEMA, log, max: 20 });
-  await migrate(sql, SCHEMA, migrations, log);
+  const db = await createTestSchema(SCHEMA, migrations, { poolSize: 20 });
+  const { sql, log } = db;
   const nc = await connectTestNats();
   const kv = await openKv(nc as never, 'kie_keys', 1);
   const modelsKv = await openKv(nc as never, 'kie_models', 1);
@@ -59,8 +49,7 @@ export async function setupInfra() {
       await purgePrefix(modelsKv, keyPrefix);
       for (const name of photoKeys) await photos.delete(name).catch(() => undefined);
       await nc.close();
-      await sql.end({ timeout: 2 });
-      await db.drop();
+      await db.close();
     },
   };
 }
@@ -70,12 +59,14 @@ async function purgePrefix(kv: KV, prefix: string) {
   for await (const k of keys) await kv.purge(k);
 }
 
-export const ctx = (): HandlerContext => ({
-  durable: 'kie-dispatcher-test',
-  log: silentLogger(),
-  working: () => undefined,
-  deliveryCount: 1,
-});
+/** The context the consumer of `subject` hands its handler (its durable from the topology). */
+export function ctx(
+  subject: SubjectOf<'kie-dispatcher'> = 'kie.task.submit.v1',
+  over: Partial<Omit<HandlerContext, 'durable'>> = {},
+): HandlerContext {
+  const def = consumers['kie-dispatcher'].find((c) => c.subject === subject)!;
+  return handlerContext(def.durable, over);
+}
 
 export function submitCommand(
   over: Partial<EventData<'kie.task.submit.v1'>> = {},

@@ -29,6 +29,7 @@ export const catalog = {
   'kie.credits.recovered.v1': e.creditsRecovered,
   'notify.video.sent.v1': e.videoSent,
   'notify.video.undeliverable.v1': e.videoUndeliverable,
+  'telegram.update.received.v1': e.telegramUpdateReceived,
 } as const;
 
 export type Catalog = typeof catalog;

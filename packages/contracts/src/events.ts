@@ -238,3 +238,17 @@ export const videoUndeliverable = z.object({
   chatId: telegramId,
   reason: z.string().min(1).max(500),
 });
+
+// ---- telegram -------------------------------------------------------------------------
+
+/**
+ * A Telegram update fetched by bot-gateway's long polling, stored before the offset moves on
+ * (getUpdates with offset = update_id + 1 confirms it to Telegram), so a crash of the gateway
+ * loses none. Produced and consumed by bot-gateway. `update` is the Bot API Update object as
+ * received (https://core.telegram.org/bots/api#update); grammY checks the rest.
+ */
+export const telegramUpdateReceived = z.object({
+  /** The bot that fetched it: a gateway handles only its own bot's updates. */
+  botId: telegramId,
+  update: z.looseObject({ update_id: z.number().int().nonnegative() }),
+});

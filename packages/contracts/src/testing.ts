@@ -101,6 +101,10 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
   'kie.credits.recovered.v1': { account: 'main', credits: 2000, threshold: 500 },
   'notify.video.sent.v1': { orderId, jobId, chatId: chat.chatId, messageId: 501 },
   'notify.video.undeliverable.v1': { orderId, jobId, chatId: chat.chatId, reason: 'Forbidden: bot was blocked by the user' },
+  'telegram.update.received.v1': {
+    botId: 7000000001,
+    update: { update_id: 42, message: { message_id: 1, date: 1700000000, chat: { id: 1, type: 'private' }, text: '/start' } },
+  },
 };
 
 /** Broken examples per subject: each must be rejected by the subject's schema. */
@@ -145,4 +149,9 @@ export const invalidFixtures: { [S in Subject]: unknown[] } = {
   'kie.credits.recovered.v1': [{ account: 'main', threshold: 500 }],
   'notify.video.sent.v1': [{ ...validFixtures['notify.video.sent.v1'], messageId: 1.5 }],
   'notify.video.undeliverable.v1': [{ ...validFixtures['notify.video.undeliverable.v1'], reason: '' }],
+  'telegram.update.received.v1': [
+    { botId: 7000000001, update: { message: {} } },
+    { botId: 7000000001, update: { update_id: -1 } },
+    { update: { update_id: 1 } },
+  ],
 };

@@ -8,6 +8,8 @@ export const streams = {
   JOBS: { subjects: ['jobs.>'] },
   KIE: { subjects: ['kie.*.*.*'] },
   NOTIFY: { subjects: ['notify.>'] },
+  /** bot-gateway, polling mode: each fetched Telegram update, before its offset is confirmed. */
+  UPDATES: { subjects: ['telegram.>'] },
   DEAD: { subjects: ['dead.>'] },
 } as const;
 
@@ -30,6 +32,8 @@ export function streamOf(subject: Subject): StreamName {
       return 'KIE';
     case 'notify':
       return 'NOTIFY';
+    case 'telegram':
+      return 'UPDATES';
   }
 }
 
@@ -115,8 +119,9 @@ export const consumers = {
     consumer('notifier-credits-low', 'kie.credits.low.v1'),
     consumer('notifier-credits-recovered', 'kie.credits.recovered.v1'),
   ],
-  // Its input is Telegram, not JetStream.
-  'bot-gateway': [],
+  // Polling mode: the updates it fetched and stored itself (webhook mode starts no consumer).
+  // The ack wait covers a Confirm whose order publish is retried for a few seconds.
+  'bot-gateway': [consumer('bot-gateway-update-received', 'telegram.update.received.v1', 10, 60)],
 } as const satisfies Record<ServiceName, readonly ConsumerDef[]>;
 
 /** The consumers (durable + subject, as literal types) of one service. */

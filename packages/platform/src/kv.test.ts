@@ -72,7 +72,21 @@ describe('kvMutate', () => {
 
   it('writes nothing when change returns null', async () => {
     const key = `${prefix}none`;
-    expect(await kvMutate(kv, key, { empty: () => ({ n: 0 }), change: () => ({ next: null, result: 'kept' }) })).toBe('kept');
+    expect(
+      await kvMutate(kv, key, { empty: () => ({ n: 0 }), change: () => ({ next: null, result: 'kept' }) }),
+    ).toBe('kept');
     expect(await kv.get(key)).toBeNull();
+  });
+
+  it('takes a null empty value, then reads the stored one', async () => {
+    const key = `${prefix}nullable`;
+    const step = () =>
+      kvMutate<{ n: number } | null, number>(kv, key, {
+        empty: () => null,
+        change: (v) => ({ next: { n: (v?.n ?? 0) + 1 }, result: v?.n ?? 0 }),
+      });
+    expect(await step()).toBe(0);
+    expect(await step()).toBe(1);
+    expect((await kv.get(key))!.json<{ n: number }>().n).toBe(2);
   });
 });

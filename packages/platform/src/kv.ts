@@ -37,7 +37,10 @@ export async function kvCompareAndSet(
 }
 
 export interface KvMutateOptions<T, R> {
-  /** The value of a key never written (or deleted); stored values are merged over it. */
+  /**
+   * The value of a key never written (or deleted); stored values are merged over it. May be
+   * null when "nothing yet" is itself a state (a token bucket not started).
+   */
   empty: () => T;
   /** The new value, or null to leave the entry as it is; `result` is what the caller gets. */
   change: (value: T) => Promise<{ next: T | null; result: R }> | { next: T | null; result: R };
@@ -51,11 +54,15 @@ export interface KvMutateOptions<T, R> {
  * short random pause, so racing replicas spread out). Returns what `change` decided on the
  * winning try.
  */
-export async function kvMutate<T extends object, R>(kv: KV, key: string, o: KvMutateOptions<T, R>): Promise<R> {
+export async function kvMutate<T extends object | null, R>(
+  kv: KV,
+  key: string,
+  o: KvMutateOptions<T, R>,
+): Promise<R> {
   const maxTries = o.maxTries ?? 20;
   for (let i = 0; i < maxTries; i++) {
     const e = await kv.get(key);
-    const value = e && e.operation === 'PUT' ? { ...o.empty(), ...e.json<Partial<T>>() } : o.empty();
+    const value = e && e.operation === 'PUT' ? ({ ...o.empty(), ...e.json<Partial<T>>() } as T) : o.empty();
     const { next, result } = await o.change(value);
     if (!next) return result;
     if (await kvCompareAndSet(kv, key, JSON.stringify(next), e?.revision ?? null)) return result;

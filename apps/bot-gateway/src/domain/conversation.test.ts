@@ -146,10 +146,12 @@ describe('happy paths', () => {
     expect(step(s, press({ action: 'confirm', draftId: 'd1' })).effect!.order.locale).toBe('en');
   });
 
-  it('a double confirm places one order: the second press is outdated', () => {
+  it('a double confirm places one order: the second press says it is already taken', () => {
     const first = step(at('confirm'), press({ action: 'confirm', draftId: 'd1' }));
+    expect(first.session.placed).toEqual({ draftId: 'd1', orderId: drafts.confirm.orderId });
     const second = step(first.session, press({ action: 'confirm', draftId: 'd1' }));
-    expect(second.answer).toEqual({ type: 'outdated' });
+    expect(second.answer).toEqual({ type: 'alreadyPlaced' });
+    expect(second.effect).toBeUndefined();
     expectUnchanged(first.session, second);
     expect(second.replies).toEqual([]);
   });

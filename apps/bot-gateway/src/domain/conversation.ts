@@ -51,6 +51,8 @@ export type Reply =
 export type ButtonAnswer =
   | { type: 'ok' }
   | { type: 'outdated' }
+  /** Confirm of a draft whose order was already published. */
+  | { type: 'alreadyPlaced' }
   | { type: 'locked'; count: VideoCount; total: number };
 
 export type Effect = { type: 'placeOrder'; order: EventData<'orders.order.placed.v1'> };
@@ -158,6 +160,9 @@ const outdated = (session: Session): Outcome => ({ session, replies: [], answer:
 
 function onButton(session: Session, data: CallbackData | null, chat: Chat): Outcome {
   const d = session.draft;
+  // Confirm pressed again after its order went out (the first press may have looked lost).
+  if (data?.action === 'confirm' && session.placed?.draftId === data.draftId && d?.id !== data.draftId)
+    return { session, replies: [], answer: { type: 'alreadyPlaced' } };
   // A button of another draft (finished, cancelled, replaced by a new photo) or a forged one.
   if (!data || !d || d.id !== data.draftId) return outdated(session);
   const ok = (o: Omit<Outcome, 'answer'>): Outcome => ({ ...o, answer: { type: 'ok' } });
@@ -222,7 +227,7 @@ function onButton(session: Session, data: CallbackData | null, chat: Chat): Outc
         creditsPerVideo: d.creditsPerVideo,
       };
       return {
-        session: withDraft(session, null),
+        session: { ...withDraft(session, null), placed: { draftId: d.id, orderId: d.orderId } },
         replies: [{ type: 'orderSent', orderId: d.orderId, count: d.count }],
         answer: { type: 'ok' },
         effect: { type: 'placeOrder', order },

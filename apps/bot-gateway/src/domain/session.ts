@@ -38,6 +38,11 @@ export const sessionSchema = z.object({
   v: z.literal(1),
   locale,
   draft: draftSchema.nullable(),
+  /**
+   * The draft whose order was published last: a Confirm pressed again on its summary is
+   * answered "already taken" instead of "outdated". Optional, so older sessions still parse.
+   */
+  placed: z.object({ draftId: z.string().min(1).max(16), orderId: z.string().min(8).max(128) }).optional(),
 });
 
 export type Draft = z.infer<typeof draftSchema>;

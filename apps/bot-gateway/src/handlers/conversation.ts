@@ -5,6 +5,7 @@ import { pickLocale } from '@neurocards/i18n';
 import type { Logger, Publish } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photo-store';
 import type { OfferSource } from '../adapters/model-offer';
+import { publishUntilAcked } from '../adapters/publish-retry';
 import type { BillingClient } from '../adapters/rpc-clients';
 import type { SessionStore } from '../adapters/session-store';
 import { decodeCallback } from '../domain/callback-data';
@@ -12,6 +13,7 @@ import { welcomeGrantId } from '../domain/commands';
 import { transition, type Effect, type Input, type Outcome, type Reply } from '../domain/conversation';
 import { newSession, type Session } from '../domain/session';
 import type { T } from '../i18n';
+import { TemporaryFailure } from './guard';
 import { classifyMessage } from './input';
 import { renderAnswer, renderReply, type Facts } from './render';
 
@@ -26,20 +28,29 @@ export interface ConversationDeps {
   log: Logger;
   welcomeCredits: number;
   supportContact?: string | undefined;
+  /**
+   * How long an order publish is retried before the seller is told to press again
+   * (the session is then unchanged, so the next press publishes the same order id).
+   */
+  orderAckDeadlineMs?: number;
   /** Ids of a new draft; tests may pin them. */
   newIds?: () => { draftId: string; orderId: string };
 }
 
 /** Re-reads after a lost compare-and-set; more than a couple means something is wrong. */
 const MAX_ATTEMPTS = 5;
+/** A few seconds: a NATS restart fits, and the seller still connects the answer to the press. */
+const ORDER_ACK_DEADLINE_MS = 8000;
 
 const defaultIds = () => ({ draftId: randomBytes(6).toString('base64url'), orderId: randomUUID() });
 
 /**
  * Wires Telegram messages and button presses to the conversation state machine:
  * load session → decide (pure) → effect → compare-and-set save → reply.
- * The effect (publishing the order) runs before the save: it is idempotent by event id,
- * so if the save loses a race and the decision is re-made, nothing is published twice.
+ * The effect (publishing the order) runs before the save: it is idempotent by event id
+ * (derived from the draft's orderId), so if the save loses a race and the decision is
+ * re-made, or the seller presses again after a failed publish, nothing is published twice.
+ * A failure anywhere before the save changes nothing: the guard tells the seller to repeat.
  */
 export function conversationComposer(deps: ConversationDeps): Composer<Context> {
   const log = deps.log.child({ module: 'conversation' });
@@ -94,7 +105,15 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
           correlationId: orderId,
           data: effect.order,
         });
-        await deps.publish(event);
+        try {
+          await publishUntilAcked(deps.publish, event, {
+            deadlineMs: deps.orderAckDeadlineMs ?? ORDER_ACK_DEADLINE_MS,
+            onRetry: (attempt, err) => log.warn({ err, orderId, attempt }, 'order publish not acknowledged; retrying'),
+          });
+        } catch (err) {
+          // The session is saved only after this: the draft stays at Confirm for the next press.
+          throw new TemporaryFailure(`order ${orderId} not acknowledged`, { cause: err });
+        }
         log.info(
           {
             orderId,

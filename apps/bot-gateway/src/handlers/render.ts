@@ -131,6 +131,8 @@ export function renderAnswer(t: T, locale: Locale, a: ButtonAnswer): { text?: st
       return {};
     case 'outdated':
       return { text: t(locale, 'buttonOutdated') };
+    case 'alreadyPlaced':
+      return { text: t(locale, 'orderAlreadyTaken') };
     case 'locked':
       return { text: t(locale, 'countLockedAlert', { count: a.count, total: a.total }), show_alert: true };
   }

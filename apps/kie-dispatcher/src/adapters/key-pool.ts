@@ -1,4 +1,4 @@
-import type { KV } from '@neurocards/platform';
+import { kvMutate, type KV, type KvMutateOptions } from '@neurocards/platform';
 import {
   block,
   blockKey,
@@ -12,7 +12,6 @@ import {
 } from '../domain/keys';
 import { takeTokens, type Bucket } from '../domain/poll-schedule';
 import { releaseSlot, takeKeySlot } from '../domain/slots';
-import { isConflict } from './kv-cas';
 
 export interface KeyRef {
   name: string;
@@ -91,8 +90,6 @@ export interface KeyPoolOptions {
   prefix?: string;
 }
 
-const MAX_CAS_TRIES = 20;
-
 export function createKeyPool(o: KeyPoolOptions): KeyPool {
   const { kv, prefix = 'key.' } = o;
   const refs: KeyRef[] = [...(o.keys ?? (o.names ?? []).map((name) => ({ name, account: name })))];
@@ -119,41 +116,14 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
     return a;
   };
 
-  const read = async <T>(key: string, empty: () => T): Promise<{ value: T; revision: number | null }> => {
+  const read = async <T>(key: string, empty: () => T): Promise<T> => {
     const e = await kv.get(key);
-    if (!e) return { value: empty(), revision: null };
-    if (e.operation !== 'PUT') return { value: empty(), revision: e.revision };
-    return { value: { ...empty(), ...e.json<Partial<T>>() }, revision: e.revision };
+    return e && e.operation === 'PUT' ? { ...empty(), ...e.json<Partial<T>>() } : empty();
   };
 
-  /**
-   * Read–modify–write with optimistic concurrency. `change` returns the new value, or null
-   * to leave the entry as it is. Returns what `change` decided on the winning try.
-   */
-  const mutate = async <T, R>(
-    key: string,
-    empty: () => T,
-    change: (v: T) => Promise<{ next: T | null; result: R }> | { next: T | null; result: R },
-  ): Promise<R> => {
-    for (let i = 0; i < MAX_CAS_TRIES; i++) {
-      const { value, revision } = await read(key, empty);
-      const { next, result } = await change(value);
-      if (!next) return result;
-      const payload = JSON.stringify(next);
-      try {
-        if (revision === null) await kv.create(key, payload);
-        else await kv.update(key, payload, revision);
-        return result;
-      } catch (err) {
-        if (!isConflict(err)) throw err;
-        // Another replica wrote in between: read again and re-decide on fresh state.
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * (i + 1)));
-      }
-    }
-    throw new Error(`kie_keys: gave up after ${MAX_CAS_TRIES} conflicting writes on ${key}`);
-  };
-  const mutateAccount = <R>(account: string, change: Parameters<typeof mutate<AccountState, R>>[2]) =>
-    mutate<AccountState, R>(accountKey(account), emptyAccountState, change);
+  // Revision-checked read–modify–write: replicas never overwrite each other's slots.
+  const mutateAccount = <R>(account: string, change: KvMutateOptions<AccountState, R>['change']) =>
+    kvMutate<AccountState, R>(kv, accountKey(account), { empty: emptyAccountState, change });
 
   return {
     names,
@@ -165,7 +135,7 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
         accounts.map(async (name) => ({
           name,
           keys: keysOf(name),
-          state: (await read(accountKey(name), emptyAccountState)).value,
+          state: await read(accountKey(name), emptyAccountState),
         })),
       );
     },
@@ -183,14 +153,13 @@ export function createKeyPool(o: KeyPoolOptions): KeyPool {
     },
     takePollTokens(key, want, now) {
       if (want <= 0) return Promise.resolve(0);
-      return mutate<Bucket | null, number>(
-        pollKeyOf(key),
-        () => null,
-        (b) => {
+      return kvMutate<Bucket | null, number>(kv, pollKeyOf(key), {
+        empty: () => null,
+        change: (b) => {
           const t = takeTokens(b, now, pollsPerSecond, want);
           return { next: t.granted > 0 ? t.bucket : null, result: t.granted };
         },
-      );
+      });
     },
     async coolDown(key, until, reason = 'usage cap reached (433)') {
       await mutateAccount(accountFor(key), (s) => {

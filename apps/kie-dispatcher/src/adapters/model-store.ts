@@ -1,5 +1,5 @@
 import { MODEL_OFFER_KEY, modelOffer, type ModelOffer } from '@neurocards/contracts';
-import type { KV } from '@neurocards/platform';
+import { kvMutate, type KV } from '@neurocards/platform';
 import {
   buildOffer,
   isOffered,
@@ -7,7 +7,6 @@ import {
   setEnabled,
   type Availability,
 } from '../domain/availability';
-import { casUpdate } from './kv-cas';
 
 /**
  * The `kie_models` KV bucket: `availability` (which model runs on which account, admins'
@@ -57,29 +56,22 @@ export function createModelStore(o: {
     read,
     publishOffer,
     async markUnavailable(model, account, refusal, now) {
-      const r = await casUpdate<Availability, { newly: boolean }>(
-        o.kv,
-        availabilityKey,
-        () => ({}),
-        (a) => {
+      const r = await kvMutate<Availability, { newly: boolean }>(o.kv, availabilityKey, {
+        empty: () => ({}),
+        change: (a) => {
           const m = markUnavailable(a, model, account, { ...refusal, at: now });
           return { next: m.newly ? m.next : null, result: { newly: m.newly } };
         },
-      );
+      });
       const a = await read();
       if (r.newly) await publishOffer(now);
       return { newly: r.newly, stillOffered: isOffered(a, model, o.accounts), epoch: a[model]?.epoch ?? 0 };
     },
     async set(model, enabled, now) {
-      await casUpdate<Availability, void>(
-        o.kv,
-        availabilityKey,
-        () => ({}),
-        (a) => ({
-          next: setEnabled(a, model, enabled),
-          result: undefined,
-        }),
-      );
+      await kvMutate<Availability, void>(o.kv, availabilityKey, {
+        empty: () => ({}),
+        change: (a) => ({ next: setEnabled(a, model, enabled), result: undefined }),
+      });
       await publishOffer(now);
       return isOffered(await read(), model, o.accounts);
     },

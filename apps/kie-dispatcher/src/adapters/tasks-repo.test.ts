@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connectPostgres, migrate, transaction } from '@neurocards/platform';
-import { createTestDatabase } from '@neurocards/platform/testing';
+import { migrate, transaction } from '@neurocards/platform';
+import { createTestSchema } from '@neurocards/platform/testing';
 import { createSubmitConsumer } from '../handlers/submit-consumer';
 import { ctx, setupInfra, submitCommand } from '../../test/testing';
 import { migrations, SCHEMA } from './migrations';
@@ -25,10 +25,10 @@ const lease = 60_000;
 
 describe('migration to the catalogue', () => {
   it('reads tasks sent before it as Sora 2; rows not sent yet go out as the default model', async () => {
-    const db = await createTestDatabase('kie_legacy');
-    const sql = connectPostgres({ url: db.url, schema: SCHEMA, log: env.log });
+    // The schema as it was before the catalogue (migrations 1–2).
+    const db = await createTestSchema(SCHEMA, migrations.slice(0, 2));
+    const { sql } = db;
     try {
-      await migrate(sql, SCHEMA, migrations.slice(0, 2), env.log);
       const photo = sql.json({ objectKey: 'p', mimeType: 'image/jpeg', sizeBytes: 1, fileUniqueId: 'u' });
       await sql`
         insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, state, attempt, not_before, create_sent_at, task_id)
@@ -42,8 +42,7 @@ describe('migration to the catalogue', () => {
       });
       expect(await getTask(sql, 'waiting')).toMatchObject({ model: null, duration: null, nFrames: '10' });
     } finally {
-      await sql.end({ timeout: 2 });
-      await db.drop();
+      await db.close();
     }
   });
 });

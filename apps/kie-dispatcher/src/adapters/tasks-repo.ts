@@ -341,7 +341,10 @@ export async function dropUpload(sql: Sql, objectKey: string): Promise<void> {
 }
 
 export async function queueDepth(sql: Sql): Promise<number> {
-  const [r] = await sql`select count(*)::int as n from tasks where state = 'queued'`;
+  // A row claimed by a replica but not yet sent to KIE (uploading, or waiting a moment for
+  // a slot) still waits in the queue for the seller and the operator.
+  const [r] =
+    await sql`select count(*)::int as n from tasks where state = 'queued' or (state = 'submitting' and create_sent_at is null)`;
   return (r?.n as number) ?? 0;
 }
 

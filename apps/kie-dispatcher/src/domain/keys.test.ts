@@ -6,7 +6,6 @@ import {
   coolDown,
   emptyKeyState,
   health,
-  parseSubmitRate,
   rankKeys,
   unanswered,
   type KeyState,
@@ -110,16 +109,4 @@ describe('capacity and ranking', () => {
     expect(allBlocked([{ state: blocked }, { state: coolDown(emptyKeyState(), now + 5) }], now)).toBe(false);
     expect(health(blocked, now + 1).state).toBe('ok');
   });
-});
-
-describe('parseSubmitRate', () => {
-  it.each([
-    ['20/10s', { limit: 20, windowMs: 10_000 }],
-    ['5/500ms', { limit: 5, windowMs: 500 }],
-    ['100/1m', { limit: 100, windowMs: 60_000 }],
-  ])('%s', (text, expected) => expect(parseSubmitRate(text)).toEqual(expected));
-
-  it.each(['20', '20/s', '0/10s', 'x/10s'])('rejects %s', (text) =>
-    expect(() => parseSubmitRate(text)).toThrow(),
-  );
 });

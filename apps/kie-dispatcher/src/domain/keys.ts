@@ -213,6 +213,15 @@ export function liftAccountBlock(s: AccountState, now: number): { state: Account
   return { state: { ...s, blockedUntil: null, blockedCode: null, blockedReason: null }, lifted: true };
 }
 
+/** What ranking keys weighs: the limits, the time, and keys a failover must not use. */
+export interface RankOptions {
+  now: number;
+  rate: SubmitRate;
+  maxInFlight: number;
+  parallel?: number;
+  exclude?: readonly string[];
+}
+
 export interface AccountCandidate {
   account: string;
   state: AccountState;
@@ -230,14 +239,7 @@ export interface AccountCandidate {
  */
 export function rankAccountKeys(
   accounts: readonly AccountCandidate[],
-  opts: {
-    now: number;
-    rate: SubmitRate;
-    maxInFlight: number;
-    parallel?: number;
-    exclude?: readonly string[];
-    allowAccount?: (account: string) => boolean;
-  },
+  opts: RankOptions & { allowAccount?: (account: string) => boolean },
 ): string[] {
   const out: Array<{ key: string; cap: number; acctCap: number; open: number; inFlight: number }> = [];
   for (const a of accounts) {
@@ -313,16 +315,7 @@ export interface Candidate {
  * the keys and the emptiest window fills first. Excluded keys (a billing failover must use
  * another key) are skipped.
  */
-export function rankKeys(
-  keys: readonly Candidate[],
-  opts: {
-    now: number;
-    rate: SubmitRate;
-    maxInFlight: number;
-    parallel?: number;
-    exclude?: readonly string[];
-  },
-): string[] {
+export function rankKeys(keys: readonly Candidate[], opts: RankOptions): string[] {
   return keys
     .filter((k) => !(opts.exclude ?? []).includes(k.name))
     .map((k) => ({
@@ -338,15 +331,4 @@ export function rankKeys(
 /** True when every key is blocked for billing: admins must act, nothing will get through. */
 export function allBlocked(keys: readonly { state: KeyState }[], now: number): boolean {
   return keys.length > 0 && keys.every((k) => health(k.state, now).state === 'blocked');
-}
-
-/** Parses `20/10s` (also `20/10000ms`, `100/1m`). */
-export function parseSubmitRate(text: string): SubmitRate {
-  const m = /^(\d+)\s*\/\s*(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text.trim());
-  if (!m) throw new Error(`expected a rate like 20/10s, got "${text}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000 }[m[3] as 'ms' | 's' | 'm'];
-  const limit = Number(m[1]);
-  const windowMs = Math.round(Number(m[2]) * unit);
-  if (limit < 1 || windowMs < 1) throw new Error(`rate must be positive, got "${text}"`);
-  return { limit, windowMs };
 }

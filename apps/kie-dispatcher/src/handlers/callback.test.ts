@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { transaction } from '@neurocards/platform';
 import { claimForSubmit, getTask, markCreateSent, markRunning } from '../adapters/tasks-repo';
 import {
+  ctx,
   manualClock,
   outboxFor,
   setupInfra,
@@ -32,7 +33,7 @@ function build(hmacKey?: string) {
 async function runningJob(taskId: string, token: string, over: Parameters<typeof submitCommand>[0] = {}) {
   const { d } = build();
   const cmd = submitCommand(over);
-  await d.submitHandler(cmd, { durable: 'kie-dispatcher-task-submit', log: env.log, working: () => undefined, deliveryCount: 1 });
+  await d.handlers['kie.task.submit.v1'](cmd, ctx('kie.task.submit.v1', { log: env.log }));
   // Claim exactly this job: later rows of other tests stay queued.
   let mine = false;
   while (!mine) {

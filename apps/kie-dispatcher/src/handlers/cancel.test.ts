@@ -40,10 +40,10 @@ describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
   it('cancels a queued job: the submission loop never takes it', async () => {
     const { d } = build();
     const cmd = submitCommand();
-    await d.submitHandler(cmd, ctx());
+    await d.handlers['kie.task.submit.v1'](cmd, ctx());
     const failed = videoFailed(cmd.data.jobId, cmd.data.orderId);
-    await d.videoFailedHandler(failed, ctx());
-    await d.videoFailedHandler(failed, ctx());
+    await d.handlers['jobs.video.failed.v1'](failed, ctx('jobs.video.failed.v1'));
+    await d.handlers['jobs.video.failed.v1'](failed, ctx('jobs.video.failed.v1'));
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'cancelled', attempt: 1 });
     await d.submitter.tick();
     await d.submitter.idle();
@@ -60,7 +60,10 @@ describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
     const { d, app } = build();
     const token = randomUUID();
     const cmd = await insertRunning(env.sql, { keyName: 'k1', taskId: 'task-cx', token, now: clock.now() });
-    await d.videoFailedHandler(videoFailed(cmd.data.jobId, cmd.data.orderId), ctx());
+    await d.handlers['jobs.video.failed.v1'](
+      videoFailed(cmd.data.jobId, cmd.data.orderId),
+      ctx('jobs.video.failed.v1'),
+    );
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'cancelled' });
     const res = await app.inject({
       method: 'POST',
@@ -83,7 +86,10 @@ describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
     const token = randomUUID();
     const cmd = await insertRunning(env.sql, { keyName: 'k1', taskId: 'task-done', token, now: clock.now() });
     await app.inject({ method: 'POST', url: `/kie/callback/${token}`, payload: successBody('task-done') });
-    await d.videoFailedHandler(videoFailed(cmd.data.jobId, cmd.data.orderId), ctx());
+    await d.handlers['jobs.video.failed.v1'](
+      videoFailed(cmd.data.jobId, cmd.data.orderId),
+      ctx('jobs.video.failed.v1'),
+    );
     expect(await getTask(env.sql, cmd.data.jobId)).toMatchObject({ state: 'succeeded' });
     const events = await outboxFor(env.sql, cmd.data.orderId);
     expect(events.map((e) => e.id)).toEqual([deterministicId('kie.task.succeeded.v1', cmd.data.jobId)]);
@@ -92,8 +98,11 @@ describe('jobs.video.failed.v1 cancels the job’s KIE work', () => {
   it('a submit command arriving after the cancel is not queued', async () => {
     const { d } = build();
     const cmd = submitCommand();
-    await d.videoFailedHandler(videoFailed(cmd.data.jobId, cmd.data.orderId), ctx());
-    await d.submitHandler(cmd, ctx());
+    await d.handlers['jobs.video.failed.v1'](
+      videoFailed(cmd.data.jobId, cmd.data.orderId),
+      ctx('jobs.video.failed.v1'),
+    );
+    await d.handlers['kie.task.submit.v1'](cmd, ctx());
     expect((await getTask(env.sql, cmd.data.jobId))?.state ?? 'none').not.toBe('queued');
   });
 });

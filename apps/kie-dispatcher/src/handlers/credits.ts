@@ -1,10 +1,9 @@
 import { createEvent, deterministicId, type Envelope } from '@neurocards/contracts';
-import { enqueue, transaction, type KV, type Logger, type Sql } from '@neurocards/platform';
+import { enqueue, kvMutate, transaction, type KV, type Logger, type Sql } from '@neurocards/platform';
 import { Gauge, type Registry } from 'prom-client';
 import type { ApiKey } from '../config';
 import type { KeyPool } from '../adapters/key-pool';
 import type { KieClient } from '../adapters/kie-client';
-import { casUpdate } from '../adapters/kv-cas';
 import { crossing, emptyCreditState, liftDecision, type CreditState } from '../domain/credits';
 import { health, keyHealth } from '../domain/keys';
 
@@ -76,27 +75,29 @@ export function createCreditMonitor(d: CreditMonitorDeps): CreditMonitor {
     gauge?.set({ account }, credits);
     const blockedUntil =
       state && health(state.state, now).state === 'blocked' ? state.state.blockedUntil : null;
-    const { alert, lift } = await casUpdate<CreditState, { alert: Envelope | null; lift: boolean }>(
+    const { alert, lift } = await kvMutate<CreditState, { alert: Envelope | null; lift: boolean }>(
       d.kv,
       entry(account),
-      emptyCreditState,
-      (s) => {
-        const c = crossing(s, credits, d.threshold, now);
-        const l = liftDecision(s, credits, blockedUntil);
-        const event = c.alert
-          ? createEvent({
-              subject: c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
-              id: deterministicId(
-                c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
-                account,
-                c.next.seq,
-              ),
-              correlationId: `kie-account:${account}`,
-              causationId: null,
-              data: { account, credits, threshold: d.threshold! },
-            })
-          : null;
-        return { next: { ...c.next, atBlock: l.atBlock }, result: { alert: event, lift: l.lift } };
+      {
+        empty: emptyCreditState,
+        change: (s) => {
+          const c = crossing(s, credits, d.threshold, now);
+          const l = liftDecision(s, credits, blockedUntil);
+          const event = c.alert
+            ? createEvent({
+                subject: c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
+                id: deterministicId(
+                  c.alert === 'low' ? 'kie.credits.low.v1' : 'kie.credits.recovered.v1',
+                  account,
+                  c.next.seq,
+                ),
+                correlationId: `kie-account:${account}`,
+                causationId: null,
+                data: { account, credits, threshold: d.threshold! },
+              })
+            : null;
+          return { next: { ...c.next, atBlock: l.atBlock }, result: { alert: event, lift: l.lift } };
+        },
       },
     );
     if (alert) {

@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, type Runtime } from '@neurocards/platform';
+import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
+import { startTelegramSim, type SimMessage, type SimUser, type TelegramSim } from '@neurocards/sandbox';
+import { loadConfig } from './config';
+import { createGateway } from './gateway';
+import { t } from './i18n';
+
+/**
+ * Issue 7, "lost updates in polling mode": a gateway SIGKILLed after fetching a batch and
+ * before handling it must lose none of it. The first gateway is a child process whose
+ * handling hangs; it is killed once Telegram (the simulator) has been told the batch is
+ * confirmed (a getUpdates with a higher offset). A fresh gateway then answers every update,
+ * once.
+ */
+
+let sim: TelegramSim;
+let rt: Runtime | null = null;
+let child: ChildProcess | null = null;
+const durable = uniqueName('gw_crash_updates');
+const childScript = fileURLToPath(new URL('../test/polling-child.ts', import.meta.url));
+
+const isHelp = (m: SimMessage) => m.text?.startsWith(t('en', 'help').slice(0, 20)) ?? false;
+const isNothingToCancel = (m: SimMessage) => m.text === t('en', 'nothingToCancel');
+
+function startChild(): Promise<ChildProcess> {
+  const c = spawn(process.execPath, ['--import', 'tsx', childScript], {
+    env: {
+      ...process.env,
+      NATS_URL: TEST_NATS_URL,
+      BOT_TOKEN: sim.token,
+      TELEGRAM_API_ROOT: sim.apiRoot,
+      UPDATES_DURABLE: durable,
+      STALL_HANDLING: '1',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    c.once('error', reject);
+    c.once('exit', (code) => reject(new Error(`gateway child exited early (${code})`)));
+    c.stdout!.on('data', (b: Buffer) => {
+      if (b.toString().includes('ready')) resolve(c);
+    });
+  });
+}
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+beforeAll(async () => {
+  // Its own bot id: other suites store their bots' updates in the same UPDATES stream.
+  sim = await startTelegramSim({ token: `${7_200_000_000 + Math.floor(Math.random() * 1e8)}:AAH-crash-test-token` });
+}, 30_000);
+
+afterAll(async () => {
+  child?.kill('SIGKILL');
+  await rt?.jsm.consumers.delete('UPDATES', durable).catch(() => undefined);
+  await rt?.shutdown.run('test done');
+  await sim?.close();
+});
+
+describe('polling mode across a crash', () => {
+  it('updates fetched by a gateway killed before handling them are each handled once after the restart', async () => {
+    child = await startChild();
+    const users: SimUser[] = [0, 1, 2].map((i) => ({
+      userId: 820_000_000 + i * 1000 + Math.floor(Math.random() * 1000),
+      firstName: 'Seller',
+      languageCode: 'en',
+    }));
+    const sent: number[] = [];
+    for (const user of users) sent.push((await sim.userSends(user, { text: '/help' })).updateId);
+    // A second update of the first chat: its answer must come after the first one's.
+    sent.push((await sim.userSends(users[0]!, { text: '/cancel' })).updateId);
+    const last = Math.max(...sent);
+
+    // The batch is confirmed to Telegram (a getUpdates with a higher offset): only the
+    // gateway has it now. Then the gateway dies without having answered any of it.
+    await waitUntil(
+      () => sim.apiCalls().some((c) => c.method === 'getUpdates' && Number(c.params.offset ?? 0) > last),
+      'the batch to be confirmed',
+    );
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    child = null;
+    for (const user of users) expect(sim.botMessages(user.userId)).toEqual([]);
+
+    rt = await createRuntime({
+      service: 'bot-gateway',
+      config: { NATS_URL: TEST_NATS_URL, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+      httpPort: 0,
+      handleSignals: false,
+    });
+    const config = loadConfig({
+      BOT_TOKEN: sim.token,
+      TELEGRAM_API_ROOT: sim.apiRoot,
+      BOT_MODE: 'polling',
+      NATS_URL: TEST_NATS_URL,
+    });
+    const gateway = await createGateway(config, rt, { updatesDurable: durable, updatesAckWaitSeconds: 2 });
+    await rt.start();
+    await gateway.start();
+
+    for (const user of users) await sim.waitForBotMessage(user.userId, isHelp, 30_000);
+    await sim.waitForBotMessage(users[0]!.userId, isNothingToCancel, 30_000);
+    // A marker after everything: once it is answered, any repeat of the batch would have been too.
+    for (const user of users) {
+      await sim.userSends(user, { text: '/cancel' });
+      await waitUntil(
+        () => sim.botMessages(user.userId).filter(isNothingToCancel).length === (user === users[0] ? 2 : 1),
+        'the marker answer',
+      );
+    }
+    for (const user of users) expect(sim.botMessages(user.userId).filter(isHelp)).toHaveLength(1);
+    const first = sim.botMessages(users[0]!.userId).map((m) => (isHelp(m) ? 'help' : 'cancel'));
+    expect(first).toEqual(['help', 'cancel', 'cancel']);
+  }, 90_000);
+});
