@@ -1,7 +1,7 @@
 import type { SimMessage, TelegramSim } from '@neurocards/sandbox';
 import { PRODUCT_JPEG } from '../src/seller';
 import type { Rng } from './rng';
-import { gatewayText, notifierText } from './texts';
+import { gatewayText, isGatewayFailure, notifierText } from './texts';
 
 export type Count = 1 | 3 | 5;
 export interface PlannedOrder {
@@ -110,12 +110,11 @@ export async function runSeller(
       const fresh = tg.botMessages(plan.userId).filter((m) => m.messageId > mark);
       const reply = fresh.findLast(expect);
       let outcome: Outcome | undefined = reply ? 'ok' : undefined;
-      if (!outcome && fresh.some((m) => gatewayText(m.text) === 'internalError')) outcome = 'error';
+      if (!outcome && fresh.some((m) => isGatewayFailure(m.text))) outcome = 'error';
       if (!outcome && callbackQueryId) {
         const answer = tg.callbackAnswers().find((a) => a.callbackQueryId === callbackQueryId);
-        const kind = gatewayText(answer?.text);
-        if (kind === 'internalError') outcome = 'error';
-        else if (kind === 'buttonOutdated') outcome = 'outdated';
+        if (isGatewayFailure(answer?.text)) outcome = 'error';
+        else if (gatewayText(answer?.text) === 'buttonOutdated') outcome = 'outdated';
       }
       if (!outcome && Date.now() > until) outcome = 'unanswered';
       if (outcome) {
@@ -172,7 +171,10 @@ export async function runSeller(
     if (count === 0) return false;
     const summary = await persist(press(askCount, new RegExp(`^${count}$`))(hasButton(CONFIRM)));
     if (!summary) return false;
-    const sent = await persist(press(summary, CONFIRM)((m) => gatewayText(m.text) === 'orderSent'));
+    // "Already taken into work" answers a repeated Confirm whose first answer got lost.
+    const acknowledged = (m: SimMessage) =>
+      ['orderSent', 'orderAlreadyTaken'].includes(gatewayText(m.text) ?? '');
+    const sent = await persist(press(summary, CONFIRM)(acknowledged));
     if (sent) return true;
     // No acknowledgement, yet the order may have been placed: a person waits for the
     // confirmation the bot promised before ordering again.

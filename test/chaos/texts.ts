@@ -34,9 +34,22 @@ function patterns(app: string, keys: readonly string[]): Array<{ key: string; re
   return out;
 }
 
-const gateway = patterns('bot-gateway', ['orderSent', 'internalError', 'buttonOutdated']);
+// internalError: the gateway's failure text before `temporaryFailure` replaced it; a missing key is skipped.
+const gateway = patterns('bot-gateway', [
+  'orderSent',
+  'orderAlreadyTaken',
+  'temporaryFailure',
+  'internalError',
+  'buttonOutdated',
+]);
 
-/** The gateway's reply keys a text matches (orderSent, internalError, buttonOutdated). */
+/** The gateway's "that did not work, try again" answers. */
+export const isGatewayFailure = (text: string | undefined) => {
+  const key = gatewayText(text);
+  return key === 'temporaryFailure' || key === 'internalError';
+};
+
+/** The gateway reply key a text matches (orderSent, orderAlreadyTaken, temporaryFailure, buttonOutdated…). */
 export function gatewayText(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
   return gateway.find((p) => p.re.test(text))?.key;
