@@ -33,6 +33,18 @@ const PG_PORT = env('CHAOS_PG_PORT', 5440);
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 
+/** What to stop at the end, newest first: services, connections, then the private servers. */
+const cleanup: Array<() => Promise<unknown>> = [];
+async function cleanUp() {
+  for (const c of cleanup.splice(0)) await c().catch(() => undefined);
+}
+// Ctrl-C (or CI's timeout) must not leave private PostgreSQL, NATS or services behind.
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.once(sig, () => {
+    say(`[chaos] ${sig}: stopping`);
+    void cleanUp().then(() => process.exit(130));
+  });
+
 async function main(): Promise<number> {
   const started = Date.now();
   say(`[chaos] seed ${seed} — re-run with: CHAOS_SEED=${seed} pnpm test:chaos`);
@@ -60,7 +72,10 @@ async function main(): Promise<number> {
   const pg = await startPostgres({ port: PG_PORT, dir: path.join(work, 'pg') });
   const nats = await startNats({ port: NATS_PORT, dir: path.join(work, 'nats') });
   say(`[chaos] private PostgreSQL ${pg.url}, NATS ${nats.url}; service logs: ${logFile}`);
-  const cleanup: Array<() => Promise<unknown>> = [() => nats.stop(), () => pg.stop()];
+  cleanup.push(
+    () => nats.stop(),
+    () => pg.stop(),
+  );
   try {
     const product = await startProduct({
       natsUrl: nats.url,
@@ -164,7 +179,7 @@ async function main(): Promise<number> {
     );
     return failed === 0 ? 0 : 1;
   } finally {
-    for (const c of cleanup) await c().catch(() => undefined);
+    await cleanUp();
   }
 }
 
