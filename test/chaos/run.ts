@@ -21,14 +21,13 @@ import { startNats, startPostgres } from './servers';
 import { settle } from './settle';
 import { connectSql, takeSnapshot } from './state';
 
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-const seed = env('CHAOS_SEED', Date.now() % 1_000_000);
-const SELLERS = env('CHAOS_SELLERS', 60);
-const MIN_VIDEOS = env('CHAOS_MIN_VIDEOS', 200);
-const ANSWER_TIMEOUT_MS = env('CHAOS_ANSWER_TIMEOUT_MS', 60_000);
-const SETTLE_MS = env('CHAOS_SETTLE_MS', 360_000);
-const NATS_PORT = env('CHAOS_NATS_PORT', 4310);
-const PG_PORT = env('CHAOS_PG_PORT', 5440);
+const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
+const SELLERS = Number(process.env.CHAOS_SELLERS ?? 60);
+const MIN_VIDEOS = Number(process.env.CHAOS_MIN_VIDEOS ?? 200);
+const ANSWER_TIMEOUT_MS = Number(process.env.CHAOS_ANSWER_TIMEOUT_MS ?? 60_000);
+const SETTLE_MS = Number(process.env.CHAOS_SETTLE_MS ?? 360_000);
+const NATS_PORT = Number(process.env.CHAOS_NATS_PORT ?? 4310);
+const PG_PORT = Number(process.env.CHAOS_PG_PORT ?? 5440);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const elapsed = (t0: number) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
