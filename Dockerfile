@@ -11,6 +11,8 @@ WORKDIR /src
 RUN npm install -g pnpm@10.34.8
 # `pnpm fetch` needs only the lockfile, so this layer survives source-only changes.
 COPY pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
+# The patched dependencies (pnpm-workspace.yaml patchedDependencies) are part of the lockfile.
+COPY patches ./patches
 RUN pnpm fetch
 COPY . .
 RUN pnpm install --offline --frozen-lockfile && bash scripts/deploy.sh /out

@@ -98,7 +98,6 @@ beforeAll(async () => {
   const wrapDedup = (real: UpdateDedup): UpdateDedup => ({
     claim: (id, update) =>
       claimsFail ? Promise.reject(new Error('TIMEOUT: bot_updates did not answer')) : real.claim(id, update),
-    release: (id) => real.release(id),
   });
   const wrapPublish =
     (real: Publish): Publish =>

@@ -20,7 +20,7 @@ let sim: TelegramSim;
 let rt: Runtime | null = null;
 let child: ChildProcess | null = null;
 const durable = uniqueName('gw_crash_updates');
-const childScript = fileURLToPath(new URL('../test/polling-child.ts', import.meta.url));
+const childScript = fileURLToPath(new URL('../test/gateway-child.ts', import.meta.url));
 
 const isHelp = (m: SimMessage) => m.text?.startsWith(t('en', 'help').slice(0, 20)) ?? false;
 const isNothingToCancel = (m: SimMessage) => m.text === t('en', 'nothingToCancel');

@@ -1,4 +1,4 @@
-import type { Bot } from 'grammy';
+import { BotError, type Bot } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import { consumers, streamOf } from '@neurocards/contracts';
 import {
@@ -52,6 +52,8 @@ export interface GatewayOptions {
   wrapDedup?: (real: UpdateDedup) => UpdateDedup;
   wrapPublish?: (real: Publish) => Publish;
   orderAckDeadlineMs?: number;
+  /** Tests: a short update-claim lease, so a claim left by a killed gateway expires quickly. */
+  updateLeaseMs?: number;
 }
 
 /**
@@ -79,7 +81,7 @@ export async function createGateway(
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
     ...(opts.botInfo ? { botInfo: opts.botInfo } : {}),
-    dedup: (opts.wrapDedup ?? ((d) => d))(createUpdateDedup(updatesKv)),
+    dedup: (opts.wrapDedup ?? ((d) => d))(createUpdateDedup(updatesKv, opts.updateLeaseMs ? { leaseMs: opts.updateLeaseMs } : {})),
     t,
     log,
     mode: config.BOT_MODE,
@@ -158,8 +160,11 @@ export async function createGateway(
         handler: async (event) => {
           // Stored by another bot (a changed token, or tests sharing NATS): not ours to answer.
           if (event.data.botId !== botId) return;
-          // The guard answers every failure it can; what still throws is redelivered.
-          await bot.handleUpdate(event.data.update as unknown as Update);
+          // The guard answers every failure it can; what still throws is redelivered (an update
+          // another delivery is handling is an UpdateBusy: nak'ed with a delay, not parked).
+          await bot.handleUpdate(event.data.update as unknown as Update).catch((err: unknown) => {
+            throw err instanceof BotError ? err.error : err;
+          });
         },
       });
       poller = startUpdatePoller({

@@ -16,3 +16,5 @@ export * from './shutdown';
 export * from './runtime';
 export * from './dead';
 export * from './main';
+export * from './crash-guard';
+export * from './startup';

@@ -19,6 +19,7 @@ import { startOutboxRelay, type OutboxRelay } from './outbox';
 import { connectPostgres, migrate, type Migration, type Sql } from './postgres';
 import { createPublisher, type Publish } from './publish';
 import { createShutdown, onSignals, type Shutdown } from './shutdown';
+import { startStartupHealth, waitFor } from './startup';
 
 /** The variables every service reads (platform `commonEnv`), as its parsed config has them. */
 export interface CommonConfig {
@@ -99,19 +100,34 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
   const shutdown = createShutdown(log);
   let ready = false;
 
-  const nc = await connectNats(NATS_URL, opts.service, log);
-  const jsm = await jetstreamManager(nc);
-  await provisionStreams(jsm, NATS_REPLICAS);
-  const js = jetstream(nc);
-  const publish = createPublisher(js);
-
+  // Until start(), the port answers /healthz 200 and /readyz 503: the service is alive and
+  // waiting for NATS and PostgreSQL, which may start after it or be restarting.
+  const early = opts.httpPort > 0 ? await startStartupHealth(opts.httpPort, log) : { close: async () => undefined };
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
   let sql: Sql | null = null;
   let outbox: OutboxRelay | null = null;
-  if (opts.database) {
-    const { url, schema, migrations, poolSize } = opts.database;
-    sql = connectPostgres({ url, schema, log, ...(poolSize ? { max: poolSize } : {}) });
-    await migrate(sql, schema, migrations, log);
-    outbox = await startOutboxRelay({ sql, schema, publish, log, metrics });
+  let publish: Publish;
+  let js: JetStreamClient;
+  try {
+    // Waits for NATS itself (waitOnFirstConnect, retried forever).
+    nc = await connectNats(NATS_URL, opts.service, log);
+    jsm = await jetstreamManager(nc);
+    await provisionStreams(jsm, NATS_REPLICAS);
+    js = jetstream(nc);
+    publish = createPublisher(js);
+
+    if (opts.database) {
+      const { url, schema, migrations, poolSize } = opts.database;
+      const db = connectPostgres({ url, schema, log, ...(poolSize ? { max: poolSize } : {}) });
+      sql = db;
+      // The first query connects: PostgreSQL down or "starting up" is waited out with back-off.
+      await waitFor('postgres', () => migrate(db, schema, migrations, log), log);
+      outbox = await startOutboxRelay({ sql: db, schema, publish, log, metrics });
+    }
+  } catch (err) {
+    await early.close();
+    throw err;
   }
 
   const http = buildHttpServer({ log, metrics, isReady: () => ready && !shutdown.stopping });
@@ -160,6 +176,7 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
       return started;
     },
     async start() {
+      await early.close();
       await http.listen({ host: '0.0.0.0', port: opts.httpPort });
       ready = true;
       log.info({ port: opts.httpPort }, `${opts.service} started`);

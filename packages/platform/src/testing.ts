@@ -81,3 +81,54 @@ export type TestSchema = Awaited<ReturnType<typeof createTestSchema>>;
 export function handlerContext(durable: string, over: Partial<Omit<HandlerContext, 'durable'>> = {}): HandlerContext {
   return { durable, log: silentLogger(), working: () => undefined, deliveryCount: 1, ...over };
 }
+
+/** A PostgreSQL cluster of its own that a test may stop, crash and start again. */
+export interface PrivatePostgres {
+  /** URL of its `postgres` database. */
+  url: string;
+  /** Starts the server; with `wait: false` it returns at once and connections meet "starting up" for a moment. */
+  start(opts?: { wait?: boolean }): Promise<void>;
+  /** `immediate` is a crash: no checkpoint, every connection cut. */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+/**
+ * Creates a throwaway cluster with `initdb` (binaries from PG_BIN or the PATH) on a free
+ * port, in a temp directory, started. As root, the binaries run as the `postgres` user,
+ * since PostgreSQL refuses to run as root.
+ */
+export async function privatePostgres(): Promise<PrivatePostgres> {
+  const { execFile } = await import('node:child_process');
+  const { mkdtemp, rm, chown } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const run = (cmd: string, args: string[]) =>
+    new Promise<void>((resolve, reject) => {
+      const bin = process.env.PG_BIN ? join(process.env.PG_BIN, cmd) : cmd;
+      const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+      execFile(file, argv, (err, _out, stderr) => (err ? reject(new Error(`${cmd} failed: ${stderr || err.message}`)) : resolve()));
+    });
+  const dir = await mkdtemp(join(tmpdir(), 'neurocards-pg-'));
+  if (process.getuid?.() === 0) {
+    const uid = await new Promise<number>((resolve, reject) =>
+      execFile('id', ['-u', 'postgres'], (err, out) => (err ? reject(err) : resolve(Number(out.trim())))),
+    );
+    await chown(dir, uid, uid);
+  }
+  const port = await freePort();
+  const data = join(dir, 'data');
+  await run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync']);
+  const pg: PrivatePostgres = {
+    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    start: ({ wait = true } = {}) =>
+      run('pg_ctl', ['-D', data, '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', join(dir, 'log'), wait ? '-w' : '-W', 'start']),
+    stop: (mode = 'fast') => run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']),
+    async destroy() {
+      await pg.stop('immediate').catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  await pg.start();
+  return pg;
+}

@@ -1,8 +1,8 @@
 import type { Context, MiddlewareFn } from 'grammy';
 import { pickLocale } from '@neurocards/i18n';
-import type { Logger } from '@neurocards/platform';
+import { TransientError, type Logger } from '@neurocards/platform';
 import { loggableError } from '../adapters/telegram-errors';
-import type { UpdateDedup } from '../adapters/update-dedup';
+import type { Claim, Lease, UpdateDedup } from '../adapters/update-dedup';
 import type { T } from '../i18n';
 import type { InFlight } from './in-flight';
 
@@ -32,9 +32,25 @@ export class TemporaryFailure extends Error {
 }
 
 /**
- * First middleware: drops repeated updates (claim by update_id) and contains failures.
- * The claim is inside the try: a de-duplication store that times out is a failure the
- * seller hears about, not one that is only logged (issue 7, "lost order").
+ * Another delivery of this update is being handled right now (its lease is fresh). The
+ * delivery fails without a word to the seller, so it comes again later: answering it would
+ * lose the update if the holder then died (webhook: 500, Telegram redelivers; polling: the
+ * UPDATES message is nak'ed with a delay). Once the holder finished, the repeat is skipped.
+ */
+export class UpdateBusy extends TransientError {
+  constructor(updateId: number) {
+    super(`update ${updateId} is being handled by another delivery`, BUSY_RETRY_MS);
+    this.name = 'UpdateBusy';
+  }
+}
+const BUSY_RETRY_MS = 5000;
+
+/**
+ * First middleware: drops repeated updates (a leased claim by update_id, see update-dedup.ts)
+ * and contains failures. The claim is inside the try: a de-duplication store that times out
+ * is a failure the seller hears about, not one that is only logged (issue 7, "lost order").
+ * A process killed mid-handling leaves its claim `processing`; once the lease runs out, the
+ * redelivery takes it over.
  */
 export function guard(deps: GuardDeps): MiddlewareFn<Context> {
   const log = deps.log.child({ module: 'updates' });
@@ -42,29 +58,42 @@ export function guard(deps: GuardDeps): MiddlewareFn<Context> {
   return (ctx, next) =>
     track(async () => {
       const updateId = ctx.update.update_id;
-      let claimed = false;
+      let lease: Lease | null = null;
       try {
+        let claim: Claim;
         try {
-          claimed = await deps.dedup.claim(updateId, ctx.update);
+          claim = await deps.dedup.claim(updateId, ctx.update);
         } catch (err) {
           throw new TemporaryFailure('update de-duplication unavailable', { cause: err });
         }
-        if (!claimed) {
+        if (claim.kind === 'duplicate') {
           log.info({ updateId }, 'duplicate update skipped');
           return;
         }
+        if (claim.kind === 'busy') {
+          log.info({ updateId }, 'update is being handled by another delivery; retry later');
+          throw new UpdateBusy(updateId);
+        }
+        lease = claim.lease;
         await next();
       } catch (err) {
+        if (err instanceof UpdateBusy) throw err;
         log.error({ err: loggableError(err), updateId, chatId: ctx.chat?.id }, 'update handling failed');
-        if (claimed)
-          await deps.dedup
-            .release(updateId)
+        if (lease)
+          await lease
+            .release()
             .catch((e: unknown) => log.warn({ err: loggableError(e), updateId }, 'release failed'));
         if (deps.rethrow && !(err instanceof TemporaryFailure)) throw err;
         await tellUser(ctx, deps.t).catch((e: unknown) =>
           log.warn({ err: loggableError(e), updateId }, 'could not report the failure'),
         );
+        return;
       }
+      // Handled. A failed mark leaves the claim to expire: a later redelivery is handled again,
+      // which the handlers' own idempotency makes safe (design §6).
+      await lease
+        ?.done()
+        .catch((e: unknown) => log.warn({ err: loggableError(e), updateId }, 'could not mark the update done'));
     });
 }
 

@@ -4,7 +4,7 @@ import type { Update, UserFromGetMe } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { openKv } from '@neurocards/platform';
-import { connectTestNats, silentLogger, uniqueName } from '@neurocards/platform/testing';
+import { connectTestNats, eventually, silentLogger, uniqueName } from '@neurocards/platform/testing';
 import { createUpdateDedup } from '../adapters/update-dedup';
 import { t } from '../i18n';
 import { guard } from './guard';
@@ -46,13 +46,13 @@ const update = (id: number): Update => ({
 });
 
 /** A bot with the real guard (de-dup in NATS) whose only handler records what it saw. */
-async function setup(opts: { failFirst?: boolean } = {}) {
+async function setup(opts: { failFirst?: boolean; hold?: Promise<void> } = {}) {
   const kv = await openKv(nc, 'bot_updates', 1);
   const bot = new Bot('1:test', { botInfo });
   const seen: number[] = [];
   let fail = opts.failFirst ?? false;
   bot.use(
-    guard({ dedup: createUpdateDedup(kv, `${uniqueName('wh')}.`), t, log: silentLogger(), rethrow: true }),
+    guard({ dedup: createUpdateDedup(kv, { prefix: `${uniqueName('wh')}.` }), t, log: silentLogger(), rethrow: true }),
   );
   bot.use(async (ctx) => {
     if (fail) {
@@ -60,6 +60,7 @@ async function setup(opts: { failFirst?: boolean } = {}) {
       throw new Error('boom');
     }
     seen.push(ctx.update.update_id);
+    await opts.hold;
   });
   const app = Fastify();
   registerWebhookRoute(app, bot, 'right-secret', silentLogger());
@@ -87,9 +88,22 @@ describe('POST /telegram/webhook', () => {
     const { app, seen, post } = await setup();
     expect((await post(update(10), 'right-secret')).statusCode).toBe(200);
     expect((await post(update(10), 'right-secret')).statusCode).toBe(200);
-    const parallel = await Promise.all([post(update(11), 'right-secret'), post(update(11), 'right-secret')]);
-    expect(parallel.map((r) => r.statusCode)).toEqual([200, 200]);
-    expect(seen).toEqual([10, 11]);
+    expect(seen).toEqual([10]);
+    await app.close();
+  });
+
+  it('handles two concurrent deliveries once; the one that found it busy is redelivered and skipped', async () => {
+    let finish!: () => void;
+    const hold = new Promise<void>((r) => (finish = r));
+    const { app, seen, post } = await setup({ hold });
+    const first = post(update(11), 'right-secret');
+    await eventually(() => seen.length === 1);
+    // While the first is alive: refused (500), so Telegram keeps it until the first is done.
+    expect((await post(update(11), 'right-secret')).statusCode).toBe(500);
+    finish();
+    expect((await first).statusCode).toBe(200);
+    expect((await post(update(11), 'right-secret')).statusCode).toBe(200);
+    expect(seen).toEqual([11]);
     await app.close();
   });
 

@@ -3,25 +3,33 @@ import type { Sql } from '@neurocards/platform';
 /**
  * The delivery log: one row per message key, so no message is sent twice.
  *
- * Protocol, per message:
- *   1. `claim` commits a 'sending' row with a lease (its own short transaction, so a
- *      concurrent redelivery of the same event sees it and backs off);
+ * Protocol, per message (design §6, "Delivery log and crashed sends"):
+ *   1. `claim` commits a 'sending' row with a short lease held by this attempt (its own
+ *      short transaction, so a concurrent redelivery of the same event sees it and backs
+ *      off); the attempt renews the lease (`heartbeat`) for as long as it runs;
  *   2. the message goes to Telegram;
  *   3. `markSent` flips the row to 'sent' with Telegram's message_id, in the caller's
  *      transaction (for a video, together with the outbox write of notify.video.sent);
+ *      the caller retries it until it commits, since the message id is in its hand;
  *      or `markUndeliverable` closes it for good, likewise in the caller's transaction
  *      (for a video, with notify.video.undeliverable, so the orchestrator refunds it).
  *
- * The remaining at-least-once window: if the process dies (or Postgres is unreachable)
- * after Telegram accepted the message and before step 3 commits, the row stays 'sending'
- * and, once its lease ends, a redelivery sends the message again. Telegram offers no
- * idempotency key for sendMessage/sendVideo, so this window cannot be closed on our side;
- * it is one request long, and a duplicate there is a repeated message, never a lost one.
- * The same holds for a send that times out after Telegram got it: the claim is released
- * and the retry may repeat the message.
+ * So a 'sending' row whose lease lapsed belongs to a process that died between 1 and 3
+ * (or failed to release its claim): Telegram may or may not have the message. Its next
+ * claim is a takeover (`Claim.takeover`), resolved by the deliverer: a video is re-sent
+ * (a duplicate video is better than none), a status message older than a minute is
+ * marked sent without re-sending (`markAssumedSent`). Telegram offers no idempotency key
+ * for sendMessage/sendVideo, so this window cannot be closed on our side.
  */
 export type Claim =
-  | { state: 'claimed'; attempts: number }
+  | {
+      state: 'claimed';
+      attempts: number;
+      /** The row was left 'sending' by an attempt that is gone (lease lapsed, never released). */
+      takeover: boolean;
+      /** Since the message was first claimed. */
+      ageMs: number;
+    }
   | { state: 'done'; status: 'sent' | 'undeliverable'; messageId: number | null }
   /** Another worker holds the lease (a concurrent redelivery): retry after `retryInMs`. */
   | { state: 'busy'; retryInMs: number };
@@ -31,12 +39,20 @@ export interface ClaimRequest {
   eventId: string;
   purpose: string;
   chatId: number;
+  /** This attempt, so only it renews the lease. */
+  holder: string;
 }
 
 export interface DeliveryLog {
+  /** How long a claim lasts without a heartbeat. */
+  readonly leaseMs: number;
   claim(req: ClaimRequest): Promise<Claim>;
+  /** Renews the lease while `holder` still holds the row; false when it does not. */
+  heartbeat(key: string, holder: string): Promise<boolean>;
   /** Inside the caller's transaction: the message is in the chat. */
   markSent(tx: Sql, key: string, messageId: number, via?: 'url' | 'upload'): Promise<boolean>;
+  /** Inside the caller's transaction: a crashed attempt's stale status message counts as sent. */
+  markAssumedSent(tx: Sql, key: string, reason: string): Promise<boolean>;
   /**
    * Inside the caller's transaction (for a video, together with the outbox write of
    * notify.video.undeliverable): Telegram will never take it; the key is closed so
@@ -48,28 +64,35 @@ export interface DeliveryLog {
 }
 
 /**
- * Longer than one attempt can hold a claim: a rate-limit wait (TELEGRAM_MAX_WAIT), a
- * download and an upload of 50 MB (TELEGRAM_TIMEOUT each). A crash during an attempt
- * delays the retry by at most this.
+ * A live attempt renews its claim every third of this (the deliverer's heartbeat), so it
+ * only has to outlast two missed heartbeats; a crashed attempt's message is taken over
+ * this long after its last heartbeat, not minutes later.
  */
-export const DEFAULT_LEASE_MS = 4 * 60_000;
+export const DEFAULT_LEASE_MS = 15_000;
 
 export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): DeliveryLog {
   const lease = leaseMs / 1000;
   return {
-    async claim({ key, eventId, purpose, chatId }) {
-      const claimed = await sql<{ attempts: number }[]>`
-        insert into deliveries (message_key, event_id, purpose, chat_id, status, claimed_until)
-        values (${key}, ${eventId}, ${purpose}, ${chatId}, 'sending', now() + ${lease} * interval '1 second')
+    leaseMs,
+    async claim({ key, eventId, purpose, chatId, holder }) {
+      // `prev` sees the row as it was before this statement: a lapsed, unreleased lease there
+      // is what a crashed attempt leaves.
+      const claimed = await sql<{ attempts: number; takeover: boolean; ageMs: number }[]>`
+        with prev as (select claimed_until from deliveries where message_key = ${key})
+        insert into deliveries (message_key, event_id, purpose, chat_id, status, claimed_until, claimed_by)
+        values (${key}, ${eventId}, ${purpose}, ${chatId}, 'sending', now() + ${lease} * interval '1 second', ${holder})
         on conflict (message_key) do update
           set claimed_until = excluded.claimed_until,
+              claimed_by = excluded.claimed_by,
               attempts = deliveries.attempts + 1,
               event_id = excluded.event_id,
               updated_at = now()
           where deliveries.status = 'sending'
             and (deliveries.claimed_until is null or deliveries.claimed_until < now())
-        returning attempts`;
-      if (claimed[0]) return { state: 'claimed', attempts: claimed[0].attempts };
+        returning attempts,
+                  coalesce((select claimed_until is not null from prev), false) as takeover,
+                  floor(extract(epoch from (now() - created_at)) * 1000)::float8 as "ageMs"`;
+      if (claimed[0]) return { state: 'claimed', ...claimed[0] };
       const [row] = await sql<{ status: string; messageId: string | null; retryInMs: number | null }[]>`
         select status, telegram_message_id as "messageId",
                ceil(extract(epoch from (claimed_until - now())) * 1000)::int as "retryInMs"
@@ -82,11 +105,28 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
       return { state: 'busy', retryInMs: Math.max(0, row.retryInMs ?? 0) };
     },
 
+    async heartbeat(key, holder) {
+      const rows = await sql`
+        update deliveries set claimed_until = now() + ${lease} * interval '1 second'
+        where message_key = ${key} and status = 'sending' and claimed_by = ${holder} and claimed_until is not null
+        returning 1`;
+      return rows.length > 0;
+    },
+
     async markSent(tx, key, messageId, via) {
       const rows = await tx`
         update deliveries
         set status = 'sent', telegram_message_id = ${messageId}, sent_via = ${via ?? null},
             claimed_until = null, last_error = null, updated_at = now()
+        where message_key = ${key} and status = 'sending'
+        returning 1`;
+      return rows.length > 0;
+    },
+
+    async markAssumedSent(tx, key, reason) {
+      const rows = await tx`
+        update deliveries
+        set status = 'sent', sent_via = 'assumed', claimed_until = null, last_error = ${reason.slice(0, 1000)}, updated_at = now()
         where message_key = ${key} and status = 'sending'
         returning 1`;
       return rows.length > 0;

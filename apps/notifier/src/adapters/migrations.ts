@@ -33,4 +33,18 @@ create table deliveries (
 create index deliveries_by_chat on deliveries (chat_id, created_at);
 `,
   },
+  {
+    version: 2,
+    name: 'delivery heartbeat and assumed sends',
+    up: `
+-- The attempt that holds a 'sending' row: only it renews the lease (a heartbeat).
+alter table deliveries add column claimed_by text;
+-- A status message a crashed worker may have sent and that is over a minute old is
+-- marked sent without re-sending it (design §6): sent, with no message id, via 'assumed'.
+alter table deliveries drop constraint deliveries_check;
+alter table deliveries add constraint deliveries_sent_has_message
+  check (case when status = 'sent' then telegram_message_id is not null or sent_via = 'assumed'
+              else telegram_message_id is null end);
+`,
+  },
 ];

@@ -1,4 +1,5 @@
-import { PermanentError, TransientError, transaction, type Logger, type Sql } from '@neurocards/platform';
+import { randomUUID } from 'node:crypto';
+import { isWaitable, PermanentError, TransientError, transaction, type Logger, type Sql } from '@neurocards/platform';
 import type { DeliveryLog } from '../adapters/delivery-log';
 import { RateLimitedError, type SendScheduler } from '../adapters/scheduler';
 import { SendFailedError, type TelegramSender } from '../adapters/telegram';
@@ -6,6 +7,12 @@ import type { Outbound } from '../domain/messages';
 import { videoUndeliverableReason } from '../domain/telegram-errors';
 
 export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
+
+/**
+ * A status message a crashed attempt may have sent is not re-sent once it is this old
+ * (design §6): stale news twice is worse than once missing; a video is always re-sent.
+ */
+export const STALE_STATUS_MS = 60_000;
 
 /** Runs in the transaction that records the message as sent (e.g. an outbox write). */
 export type OnSent = (tx: Sql, sent: { messageId: number; via: 'url' | 'upload' | 'text' }) => Promise<void>;
@@ -32,6 +39,8 @@ export interface DelivererDeps {
   deliveryLog: DeliveryLog;
   sender: TelegramSender;
   scheduler: SendScheduler;
+  /** Longest pause between attempts to record a send (PostgreSQL unreachable). */
+  recordRetryMaxMs?: number;
 }
 
 /** Shorthand for a message that is fully known up front. */
@@ -61,24 +70,53 @@ export const request = (
  * - rejected (Telegram refused our request) → PermanentError: parked in DEAD for a person;
  *   except for a video, which is undeliverable then (domain/telegram-errors
  *   `videoUndeliverableReason`): a parked video would hold the seller's credit.
+ * Around the send (design §6, "Delivery log and crashed sends"): the claim is a short lease
+ * renewed by a heartbeat while this attempt runs; once Telegram took the message, recording
+ * it is retried until it commits. A row left 'sending' by a crashed attempt is taken over:
+ * a video is sent again, a status message older than STALE_STATUS_MS is marked sent unsent.
  */
-export function createDeliverer({ sql, deliveryLog, sender, scheduler }: DelivererDeps): Deliver {
+export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRetryMaxMs = 5000 }: DelivererDeps): Deliver {
   return async (req) => {
     const { key, purpose, chatId } = req;
     const log = req.log.child({ key, purpose, chatId });
-    const claim = await deliveryLog.claim({ key, eventId: req.eventId, purpose, chatId });
+    const holder = randomUUID();
+    const claim = await deliveryLog.claim({ key, eventId: req.eventId, purpose, chatId, holder });
     if (claim.state === 'done') {
       log.info({ status: claim.status }, 'already handled; nothing to send');
       return 'already-done';
     }
     if (claim.state === 'busy') {
-      // Come back when the lease ends (the other worker crashed) but at least every 30 s, so
-      // the duplicate is acked soon after the other worker finishes; 10 deliveries x 30 s
-      // outlast the lease.
-      const delay = Math.min(30_000, Math.max(1000, claim.retryInMs));
+      // Come back when the lease ends (its holder crashed and stopped renewing it), so the
+      // duplicate is acked soon after the other worker finishes.
+      const delay = Math.min(deliveryLog.leaseMs, Math.max(1000, claim.retryInMs));
       throw new TransientError(`message ${key} is being sent by another worker`, delay);
     }
 
+    if (claim.takeover) {
+      // The attempt before this one died after claiming: Telegram may have the message.
+      if (purpose !== 'video' && !req.onSent && claim.ageMs > STALE_STATUS_MS) {
+        const reason = 'taken over from a crashed attempt; stale status message not re-sent';
+        await transaction(sql, (tx) => deliveryLog.markAssumedSent(tx, key, reason));
+        log.warn({ ageMs: claim.ageMs, attempts: claim.attempts }, reason);
+        return 'already-done';
+      }
+      log.warn({ ageMs: claim.ageMs, attempts: claim.attempts }, 'taken over from a crashed attempt; sending again');
+    }
+
+    // Renews the claim while this attempt lives (a crash stops it, so the lease lapses soon).
+    const heartbeat = setInterval(() => {
+      deliveryLog.heartbeat(key, holder).catch((err: unknown) => log.debug({ err }, 'delivery heartbeat failed'));
+    }, deliveryLog.leaseMs / 3);
+    heartbeat.unref?.();
+    try {
+      return await attempt(req, log);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  async function attempt(req: DeliverRequest, log: Logger): Promise<DeliveryOutcome> {
+    const { key, purpose, chatId } = req;
     let sent: { messageId: number; via: 'url' | 'upload' | 'text' };
     try {
       const msg = await req.build();
@@ -123,16 +161,36 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler }: Deliver
       throw err;
     }
 
-    // The at-least-once window (see adapters/delivery-log.ts): Telegram has the message, the log does not yet.
-    const recorded = await transaction(sql, async (tx) => {
-      const first = await deliveryLog.markSent(tx, key, sent.messageId, sent.via === 'text' ? undefined : sent.via);
-      if (first) await req.onSent?.(tx, sent);
-      return first;
-    });
+    // Telegram has the message and its id is in hand: record it (with the follow-up event,
+    // e.g. notify.video.sent, in the same transaction) until that commits. Giving up here
+    // would leave the row 'sending' and the message would be sent again; only a crash may.
+    const recorded = await recordUntilDone(log, sent.messageId, () =>
+      transaction(sql, async (tx) => {
+        const first = await deliveryLog.markSent(tx, key, sent.messageId, sent.via === 'text' ? undefined : sent.via);
+        if (first) await req.onSent?.(tx, sent);
+        return first;
+      }),
+    );
     if (!recorded) log.warn({ messageId: sent.messageId }, 'sent, but another worker had recorded this message already');
     else log.info({ messageId: sent.messageId, via: sent.via }, 'message sent');
     return 'sent';
-  };
+  }
+
+  async function recordUntilDone(log: Logger, messageId: number, record: () => Promise<boolean>): Promise<boolean> {
+    let delay = 200;
+    for (let n = 1; ; n++) {
+      try {
+        return await record();
+      } catch (err) {
+        // PostgreSQL down or restarting: wait for it. Anything else is a bug of ours, still
+        // retried (loudly): the alternative is the message sent twice.
+        const level = isWaitable(err) ? 'warn' : 'error';
+        log[level]({ err, attempt: n, messageId, retryInMs: delay }, 'sent, but recording it failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(recordRetryMaxMs, delay * 2);
+      }
+    }
+  }
 }
 
 /** Why the message can never be sent, or null if the failure is of another kind. */

@@ -263,7 +263,7 @@ describe('video ready', () => {
 
   it('a message another worker is sending right now is left to it', async () => {
     const d = data('jobs.video.ready.v1');
-    const claim = await createDeliveryLog(sql).claim({ key: `job:${d.jobId}:video`, eventId: 'x', purpose: 'video', chatId: d.chatId });
+    const claim = await createDeliveryLog(sql).claim({ key: `job:${d.jobId}:video`, eventId: 'x', purpose: 'video', chatId: d.chatId, holder: 'other' });
     expect(claim.state).toBe('claimed');
     await expect(run('jobs.video.ready.v1', event('jobs.video.ready.v1', d))).rejects.toBeInstanceOf(TransientError);
     expect(tg.to(d.chatId)).toHaveLength(0);
@@ -271,9 +271,55 @@ describe('video ready', () => {
 
   it('a claim whose lease ran out (crashed worker) is taken over', async () => {
     const d = data('jobs.video.ready.v1');
-    await createDeliveryLog(sql, 1).claim({ key: `job:${d.jobId}:video`, eventId: 'x', purpose: 'video', chatId: d.chatId });
+    await createDeliveryLog(sql, 1).claim({ key: `job:${d.jobId}:video`, eventId: 'x', purpose: 'video', chatId: d.chatId, holder: 'crashed' });
     await sql`update deliveries set claimed_until = now() - interval '1 second' where message_key = ${`job:${d.jobId}:video`}`;
     await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d));
+    expect(tg.to(d.chatId)).toHaveLength(1);
+  });
+});
+
+describe('a crashed attempt (a "sending" row nobody renews)', () => {
+  /** What a process killed between claim and record leaves: its heartbeat stopped `heartbeatAgo` ago. */
+  const crashedRow = async (key: string, purpose: string, chatId: number, createdAgo: string) => {
+    await createDeliveryLog(sql).claim({ key, eventId: 'x', purpose, chatId, holder: 'crashed' });
+    await sql`update deliveries set claimed_until = now() - interval '1 second', created_at = now() - ${createdAgo}::interval
+              where message_key = ${key}`;
+  };
+
+  it('holds the message only for a short lease, not minutes', async () => {
+    const d = data('jobs.video.ready.v1');
+    await createDeliveryLog(sql).claim({ key: `job:${d.jobId}:video`, eventId: 'x', purpose: 'video', chatId: d.chatId, holder: 'crashed' });
+    const err = await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as TransientError).retryAfterMs).toBeLessThanOrEqual(15_000);
+    const [lease] = await sql<{ s: number }[]>`
+      select extract(epoch from claimed_until - now())::float8 as s from deliveries where message_key = ${`job:${d.jobId}:video`}`;
+    expect(lease!.s).toBeLessThanOrEqual(15);
+  });
+
+  it('a video is sent again and recorded with its sent event, once', async () => {
+    const d = data('jobs.video.ready.v1');
+    await crashedRow(`job:${d.jobId}:video`, 'video', d.chatId, '5 minutes');
+    const e = event('jobs.video.ready.v1', d);
+    await run('jobs.video.ready.v1', e);
+    await run('jobs.video.ready.v1', e);
+    expect(tg.to(d.chatId)).toHaveLength(1);
+    expect(await row(`job:${d.jobId}:video`)).toMatchObject({ status: 'sent' });
+    expect(await outboxSent(d.jobId)).toHaveLength(1);
+  });
+
+  it('a status message older than a minute is marked sent without sending it', async () => {
+    const d = data('jobs.generation.started.v1');
+    await crashedRow(`order:${d.orderId}:generation-started`, 'generation-started', d.chatId, '2 minutes');
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', d));
+    expect(tg.to(d.chatId)).toHaveLength(0);
+    expect(await row(`order:${d.orderId}:generation-started`)).toMatchObject({ status: 'sent', sent_via: 'assumed' });
+  });
+
+  it('a status message under a minute old is sent again', async () => {
+    const d = data('jobs.generation.started.v1');
+    await crashedRow(`order:${d.orderId}:generation-started`, 'generation-started', d.chatId, '10 seconds');
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', d));
     expect(tg.to(d.chatId)).toHaveLength(1);
   });
 });
