@@ -42,7 +42,7 @@ const tg = await startTelegramSim({
   knownUsers: DEMO_USERS.map((userId) => ({ userId })),
 });
 // Two KIE accounts, three keys: limits and credits are per account, so the product sees a shared
-// window on `main` and a spare account to fall back to. Sora 2 is gone since 2026-09-24 (design §4).
+// window on `main` and a spare account to fall back to. Sora 2 is gone since 2026-09-24 (docs/design.md §4).
 const KIE_ACCOUNTS = { main: ['sandbox-key-1', 'sandbox-key-2'], spare: ['sandbox-key-3'] };
 const kie = await startKieSim({
   port: Number(env.SANDBOX_KIE_PORT ?? 8091),

@@ -1,12 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime, openKv, type Runtime } from '@neurocards/platform';
+import { openKv, type Runtime } from '@neurocards/platform';
 import { eventually, freePort, TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type SimUser, type TelegramSim } from '@neurocards/sandbox';
 import { loadConfig } from './config';
 import { createGateway } from './gateway';
 import { t } from './i18n';
+import { createTestRuntime, startGatewayChild } from '../test/support';
 
 /**
  * Issue 7, "a crash at any line loses no update": a gateway SIGKILLed after claiming an
@@ -17,7 +17,6 @@ import { t } from './i18n';
 
 const SECRET = 'sim_claim-crash-secret';
 const LEASE_MS = 2000;
-const childScript = fileURLToPath(new URL('../test/gateway-child.ts', import.meta.url));
 const isHelp = (m: SimMessage) => m.text?.startsWith(t('en', 'help').slice(0, 20)) ?? false;
 const isNothingToCancel = (m: SimMessage) => m.text === t('en', 'nothingToCancel');
 
@@ -37,19 +36,8 @@ afterEach(async () => {
   sim = null;
 });
 
-function startChild(env: Record<string, string>): Promise<ChildProcess> {
-  const c = spawn(process.execPath, ['--import', 'tsx', childScript], {
-    env: { ...process.env, NATS_URL: TEST_NATS_URL, STALL_HANDLING: 'after-claim', ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    c.once('error', reject);
-    c.once('exit', (code) => reject(new Error(`gateway child exited early (${code})`)));
-    c.stdout!.on('data', (b: Buffer) => {
-      if (b.toString().includes('ready')) resolve(c);
-    });
-  });
-}
+const startChild = (env: Record<string, string>): Promise<ChildProcess> =>
+  startGatewayChild({ NATS_URL: TEST_NATS_URL, STALL_HANDLING: 'after-claim', ...env });
 
 async function kill(c: ChildProcess): Promise<void> {
   const exited = new Promise((r) => c.once('exit', r));
@@ -77,14 +65,7 @@ const seller = (base: number): SimUser => ({
   languageCode: 'en',
 });
 
-async function newRuntime(httpPort: number): Promise<Runtime> {
-  return createRuntime({
-    service: 'bot-gateway',
-    config: { NATS_URL: TEST_NATS_URL, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
-    httpPort,
-    handleSignals: false,
-  });
-}
+const newRuntime = (httpPort: number): Promise<Runtime> => createTestRuntime(TEST_NATS_URL, httpPort);
 
 /** After the restart: the update was answered once, and a later redelivery changes nothing. */
 async function expectAnsweredOnce(s: TelegramSim, user: SimUser, updateId: number): Promise<void> {

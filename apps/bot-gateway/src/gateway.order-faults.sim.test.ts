@@ -1,14 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliverPolicy } from '@nats-io/jetstream';
-import { decodeEvent, type AnyEvent } from '@neurocards/contracts';
-import { createRuntime, type Publish, type Runtime } from '@neurocards/platform';
+import type { AnyEvent } from '@neurocards/contracts';
+import type { Publish, Runtime } from '@neurocards/platform';
 import { uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type SimUser, type TelegramSim } from '@neurocards/sandbox';
 import type { UpdateDedup } from './adapters/update-dedup';
-import { loadConfig } from './config';
-import { createGateway } from './gateway';
 import { t } from './i18n';
-import { offeredModel, png, putTestOffer, serveTestBilling, startPrivateNats } from '../test/support';
+import {
+  offeredModel,
+  placedOrdersOf,
+  png,
+  putTestOffer,
+  serveTestBilling,
+  startPrivateNats,
+  startTestGateway,
+} from '../test/support';
 
 /**
  * Issue 7, "lost order": a Confirm must never vanish. The gateway (polling mode) runs on a
@@ -38,23 +43,7 @@ const hasButton = (re: RegExp) => (m: SimMessage) => buttonData(m).some((d) => r
 const button = (m: SimMessage, re: RegExp) => buttonData(m).find((d) => re.test(d))!;
 const textIs = (text: string) => (m: SimMessage) => m.text === text;
 
-async function ordersOf(userId: number): Promise<AnyEvent[]> {
-  const c = await rt.js.consumers.get('ORDERS', {
-    filter_subjects: 'orders.order.placed.v1',
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: startedAt,
-  });
-  const out: AnyEvent[] = [];
-  const info = await c.info(true);
-  if (info.num_pending === 0) return out;
-  const iter = await c.fetch({ max_messages: info.num_pending, expires: 5000 });
-  for await (const m of iter) {
-    const e = decodeEvent(m.subject, m.data);
-    if (e.type === 'orders.order.placed.v1' && e.data.userId === userId) out.push(e);
-    if (m.info.pending === 0) break;
-  }
-  return out;
-}
+const ordersOf = (userId: number): Promise<AnyEvent[]> => placedOrdersOf(rt, startedAt, userId);
 
 /** Photo → UGC → Skip → 1 video: the summary with its Confirm button. */
 async function toSummary(user: SimUser): Promise<SimMessage> {
@@ -81,20 +70,7 @@ async function settle(user: SimUser): Promise<void> {
 beforeAll(async () => {
   nats = await startPrivateNats();
   sim = await startTelegramSim();
-  rt = await createRuntime({
-    service: 'bot-gateway',
-    config: { NATS_URL: nats.url, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
-    httpPort: 0,
-    handleSignals: false,
-  });
-  const config = loadConfig({
-    BOT_TOKEN: sim.token,
-    TELEGRAM_API_ROOT: sim.apiRoot,
-    BOT_MODE: 'polling',
-    NATS_URL: nats.url,
-  });
   const offerKey = uniqueName('offer');
-  await putTestOffer(rt.nc, offerKey, [offeredModel({ creditsPerVideo: 1 })]);
   const wrapDedup = (real: UpdateDedup): UpdateDedup => ({
     claim: (id, update) =>
       claimsFail ? Promise.reject(new Error('TIMEOUT: bot_updates did not answer')) : real.claim(id, update),
@@ -109,9 +85,14 @@ beforeAll(async () => {
       }
       return real(event);
     };
-  const gateway = await createGateway(config, rt, { offerKey, wrapDedup, wrapPublish });
-  await rt.start();
-  await gateway.start();
+  rt = await startTestGateway({
+    sim,
+    natsUrl: nats.url,
+    options: async (r) => {
+      await putTestOffer(r.nc, offerKey, [offeredModel({ creditsPerVideo: 1 })]);
+      return { offerKey, wrapDedup, wrapPublish };
+    },
+  });
   billing = serveTestBilling(rt.nc, ourUsers, 5);
 }, 60_000);
 

@@ -1,12 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, type Runtime } from '@neurocards/platform';
+import type { Runtime } from '@neurocards/platform';
 import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type SimUser, type TelegramSim } from '@neurocards/sandbox';
-import { loadConfig } from './config';
-import { createGateway } from './gateway';
 import { t } from './i18n';
+import { startGatewayChild, startTestGateway } from '../test/support';
 
 /**
  * Issue 7, "lost updates in polling mode": a gateway SIGKILLed after fetching a batch and
@@ -20,31 +18,18 @@ let sim: TelegramSim;
 let rt: Runtime | null = null;
 let child: ChildProcess | null = null;
 const durable = uniqueName('gw_crash_updates');
-const childScript = fileURLToPath(new URL('../test/gateway-child.ts', import.meta.url));
 
 const isHelp = (m: SimMessage) => m.text?.startsWith(t('en', 'help').slice(0, 20)) ?? false;
 const isNothingToCancel = (m: SimMessage) => m.text === t('en', 'nothingToCancel');
 
-function startChild(): Promise<ChildProcess> {
-  const c = spawn(process.execPath, ['--import', 'tsx', childScript], {
-    env: {
-      ...process.env,
-      NATS_URL: TEST_NATS_URL,
-      BOT_TOKEN: sim.token,
-      TELEGRAM_API_ROOT: sim.apiRoot,
-      UPDATES_DURABLE: durable,
-      STALL_HANDLING: '1',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+const startChild = (): Promise<ChildProcess> =>
+  startGatewayChild({
+    NATS_URL: TEST_NATS_URL,
+    BOT_TOKEN: sim.token,
+    TELEGRAM_API_ROOT: sim.apiRoot,
+    UPDATES_DURABLE: durable,
+    STALL_HANDLING: '1',
   });
-  return new Promise((resolve, reject) => {
-    c.once('error', reject);
-    c.once('exit', (code) => reject(new Error(`gateway child exited early (${code})`)));
-    c.stdout!.on('data', (b: Buffer) => {
-      if (b.toString().includes('ready')) resolve(c);
-    });
-  });
-}
 
 async function waitUntil(cond: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -92,21 +77,11 @@ describe('polling mode across a crash', () => {
     child = null;
     for (const user of users) expect(sim.botMessages(user.userId)).toEqual([]);
 
-    rt = await createRuntime({
-      service: 'bot-gateway',
-      config: { NATS_URL: TEST_NATS_URL, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
-      httpPort: 0,
-      handleSignals: false,
+    rt = await startTestGateway({
+      sim,
+      natsUrl: TEST_NATS_URL,
+      options: () => ({ updatesDurable: durable, updatesAckWaitSeconds: 2 }),
     });
-    const config = loadConfig({
-      BOT_TOKEN: sim.token,
-      TELEGRAM_API_ROOT: sim.apiRoot,
-      BOT_MODE: 'polling',
-      NATS_URL: TEST_NATS_URL,
-    });
-    const gateway = await createGateway(config, rt, { updatesDurable: durable, updatesAckWaitSeconds: 2 });
-    await rt.start();
-    await gateway.start();
 
     for (const user of users) await sim.waitForBotMessage(user.userId, isHelp, 30_000);
     await sim.waitForBotMessage(users[0]!.userId, isNothingToCancel, 30_000);

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DeliverPolicy } from '@nats-io/jetstream';
-import { decodeEvent, type AnyEvent } from '@neurocards/contracts';
-import { createRuntime, openObjectStore, type Runtime } from '@neurocards/platform';
+import type { AnyEvent } from '@neurocards/contracts';
+import { openObjectStore, type Runtime } from '@neurocards/platform';
 import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type TelegramSim } from '@neurocards/sandbox';
-import { loadConfig } from './config';
-import { createGateway } from './gateway';
 import { t } from './i18n';
-import { offeredModel, png, putTestOffer, serveTestBilling } from '../test/support';
+import { offeredModel, placedOrdersOf, png, putTestOffer, serveTestBilling, startTestGateway } from '../test/support';
 
 /**
  * The real bot (polling mode, real NATS, real KV and object store) driven through the
@@ -34,50 +31,25 @@ const hasButton = (re: RegExp) => (m: SimMessage) => buttonData(m).some((d) => r
 const button = (m: SimMessage, re: RegExp) => buttonData(m).find((d) => re.test(d))!;
 
 /** Every `orders.order.placed.v1` of one user since the test began, read with an ordered consumer. */
-async function ordersOf(userId: number): Promise<AnyEvent[]> {
-  const c = await rt.js.consumers.get('ORDERS', {
-    filter_subjects: 'orders.order.placed.v1',
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: startedAt,
-  });
-  const out: AnyEvent[] = [];
-  const info = await c.info(true);
-  if (info.num_pending === 0) return out;
-  const iter = await c.fetch({ max_messages: info.num_pending, expires: 5000 });
-  for await (const m of iter) {
-    const e = decodeEvent(m.subject, m.data);
-    if (e.type === 'orders.order.placed.v1' && e.data.userId === userId) out.push(e);
-    if (m.info.pending === 0) break;
-  }
-  return out;
-}
+const ordersOf = (userId: number): Promise<AnyEvent[]> => placedOrdersOf(rt, startedAt, userId);
 
 beforeAll(async () => {
   // Its own bot id and UPDATES durable: other suites store their bots' updates in the same stream.
   sim = await startTelegramSim({ token: `${7_100_000_000 + Math.floor(Math.random() * 1e8)}:AAH-sim-test-token` });
-  rt = await createRuntime({
-    service: 'bot-gateway',
-    config: { NATS_URL: TEST_NATS_URL, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
-    httpPort: 0,
-    handleSignals: false,
-  });
-  const config = loadConfig({
-    BOT_TOKEN: sim.token,
-    TELEGRAM_API_ROOT: sim.apiRoot,
-    BOT_MODE: 'polling',
-    NATS_URL: TEST_NATS_URL,
-    ADMIN_TG_IDS: String(admin.userId),
-    WELCOME_CREDITS: '2',
-  });
   // Kling at 1 credit first (the default), Veo dearer: the balance of 3 buys 1 or 3 videos.
   const offerKey = uniqueName('offer');
-  await putTestOffer(rt.nc, offerKey, [
-    offeredModel({ creditsPerVideo: 1 }),
-    offeredModel({ id: 'veo3_fast', label: 'Veo 3.1 Fast', family: 'veo', creditsPerVideo: 3, durations: [8], defaultDuration: 8 }),
-  ]);
-  const gateway = await createGateway(config, rt, { offerKey, updatesDurable });
-  await rt.start();
-  await gateway.start();
+  rt = await startTestGateway({
+    sim,
+    natsUrl: TEST_NATS_URL,
+    env: { ADMIN_TG_IDS: String(admin.userId), WELCOME_CREDITS: '2' },
+    options: async (r) => {
+      await putTestOffer(r.nc, offerKey, [
+        offeredModel({ creditsPerVideo: 1 }),
+        offeredModel({ id: 'veo3_fast', label: 'Veo 3.1 Fast', family: 'veo', creditsPerVideo: 3, durations: [8], defaultDuration: 8 }),
+      ]);
+      return { offerKey, updatesDurable };
+    },
+  });
   billing = serveTestBilling(rt.nc, ourUsers, 3);
 }, 30_000);
 

@@ -1,7 +1,12 @@
 import { deflateSync } from 'node:zlib';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import type { ModelOffer } from '@neurocards/contracts';
-import { openKv } from '@neurocards/platform';
+import { decodeEvent, type AnyEvent, type ModelOffer } from '@neurocards/contracts';
+import { createRuntime, openKv, type Runtime } from '@neurocards/platform';
+import { loadConfig } from '../src/config';
+import { createGateway, type GatewayOptions } from '../src/gateway';
 
 /**
  * A stand-in for billing (`billing.balance.get`, `billing.credits.grant`) with an in-memory
@@ -148,4 +153,75 @@ export async function startPrivateNats(): Promise<{
   };
   await start();
   return { url: `nats://127.0.0.1:${port}`, start, stop, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** A runtime for a gateway under test: no signal handlers, logs silent unless TEST_LOG_LEVEL says otherwise. */
+export function createTestRuntime(natsUrl: string, httpPort = 0): Promise<Runtime> {
+  return createRuntime({
+    service: 'bot-gateway',
+    config: { NATS_URL: natsUrl, NATS_REPLICAS: 1, LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent' },
+    httpPort,
+    handleSignals: false,
+  });
+}
+
+/**
+ * The real gateway in polling mode against a Telegram simulator, started on a fresh runtime.
+ * `env` adds config variables; `options` builds the gateway options once the runtime is
+ * connected (a test may put its offer in KV there first).
+ */
+export async function startTestGateway(opts: {
+  sim: { token: string; apiRoot: string };
+  natsUrl: string;
+  env?: Record<string, string>;
+  options?: (rt: Runtime) => GatewayOptions | Promise<GatewayOptions>;
+}): Promise<Runtime> {
+  const rt = await createTestRuntime(opts.natsUrl);
+  const config = loadConfig({
+    BOT_TOKEN: opts.sim.token,
+    TELEGRAM_API_ROOT: opts.sim.apiRoot,
+    BOT_MODE: 'polling',
+    NATS_URL: opts.natsUrl,
+    ...opts.env,
+  });
+  const gateway = await createGateway(config, rt, await (opts.options?.(rt) ?? {}));
+  await rt.start();
+  await gateway.start();
+  return rt;
+}
+
+const gatewayChildScript = fileURLToPath(new URL('./gateway-child.ts', import.meta.url));
+
+/** Spawns test/gateway-child.ts with `env` over this process's and resolves once it says it is ready. */
+export function startGatewayChild(env: Record<string, string>): Promise<ChildProcess> {
+  const c = spawn(process.execPath, ['--import', 'tsx', gatewayChildScript], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    c.once('error', reject);
+    c.once('exit', (code) => reject(new Error(`gateway child exited early (${code})`)));
+    c.stdout!.on('data', (b: Buffer) => {
+      if (b.toString().includes('ready')) resolve(c);
+    });
+  });
+}
+
+/** Every `orders.order.placed.v1` of one user since `startedAt`, read with an ordered consumer. */
+export async function placedOrdersOf(rt: Runtime, startedAt: string, userId: number): Promise<AnyEvent[]> {
+  const c = await rt.js.consumers.get('ORDERS', {
+    filter_subjects: 'orders.order.placed.v1',
+    deliver_policy: DeliverPolicy.StartTime,
+    opt_start_time: startedAt,
+  });
+  const out: AnyEvent[] = [];
+  const info = await c.info(true);
+  if (info.num_pending === 0) return out;
+  const iter = await c.fetch({ max_messages: info.num_pending, expires: 5000 });
+  for await (const m of iter) {
+    const e = decodeEvent(m.subject, m.data);
+    if (e.type === 'orders.order.placed.v1' && e.data.userId === userId) out.push(e);
+    if (m.info.pending === 0) break;
+  }
+  return out;
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config';
 
 describe('loadConfig', () => {
-  it('applies design §3 defaults', () => {
+  it('applies docs/design.md §3 defaults', () => {
     const c = loadConfig({ KIE_API_KEYS: 'sk-aaa,sk-bbb' });
     // A key without an account is its own account.
     expect(c.KIE_API_KEYS).toEqual([
@@ -11,7 +11,7 @@ describe('loadConfig', () => {
     ]);
     expect(c.KIE_BASE_URL).toBe('https://api.kie.ai');
     expect(c.KIE_UPLOAD_BASE_URL).toBe('https://kieai.redpandaai.co');
-    // Sora 2 is withdrawn (design §4): the default offer is Veo 3.1 Fast, then Kling 3.0.
+    // Sora 2 is withdrawn (docs/design.md §4): the default offer is Veo 3.1 Fast, then Kling 3.0.
     expect(c.models).toEqual(['veo3_fast', 'kling-3.0/video']);
     expect(c.prices).toEqual({ veo3_fast: 1, 'kling-3.0/video': 1 });
     expect(c.KIE_CREDIT_ALERT).toBeUndefined();

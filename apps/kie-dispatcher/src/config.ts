@@ -51,7 +51,7 @@ export const apiKeys = z.string().transform((text, ctx) => {
   return keys;
 });
 
-/** kie-dispatcher's environment (design §3). */
+/** kie-dispatcher's environment (docs/design.md §3). */
 export const schema = z.object({
   // NATS_URL, NATS_REPLICAS, LOG_LEVEL
   ...commonEnv,
@@ -152,7 +152,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const { KIE_CALLBACK_BASE_URL, KIE_MODELS, KIE_MODEL, KIE_MODEL_PRICES, ...c } = parseEnv(schema, env);
   const models = parseModels(KIE_MODELS, KIE_MODEL);
   const prices = parsePrices(KIE_MODEL_PRICES, models);
-  // HTTP_PORT, else 8083 (design §3).
+  // HTTP_PORT, else 8083 (docs/design.md §3).
   const port = httpPort('kie-dispatcher', env);
   const callbackBaseUrl = (KIE_CALLBACK_BASE_URL ?? c.PUBLIC_BASE_URL ?? `http://127.0.0.1:${port}`).replace(
     /\/+$/,

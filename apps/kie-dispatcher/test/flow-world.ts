@@ -1,7 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Envelope } from '@neurocards/contracts';
 import { eventually, freePort } from '@neurocards/platform/testing';
-// The KIE simulator (design §5).
+// The KIE simulator (docs/design.md §5).
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from '../src/adapters/kie-client';
 import type { Dispatcher, DispatcherConfig, DispatcherDeps } from '../src/dispatcher';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from './config';
 
 describe('loadConfig', () => {
-  it('has the defaults of design §3', () => {
+  it('has the defaults of docs/design.md §3', () => {
     const c = loadConfig({});
     expect(c).toMatchObject({
       OPENAI_BASE_URL: 'https://api.openai.com/v1',

@@ -4,7 +4,7 @@ import { commonEnv, databaseEnv, duration, httpPort, parseEnv } from '@neurocard
 export const schema = z.object({
   ...commonEnv,
   ...databaseEnv,
-  /** Without it the prompt step uses the templates' built-in prompts (design §3). */
+  /** Without it the prompt step uses the templates' built-in prompts (docs/design.md §3). */
   OPENAI_API_KEY: z.string().optional(),
   /** OpenAI API root; the sandbox points it at its simulator. */
   OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),

@@ -12,14 +12,14 @@ export type TemplateId = z.infer<typeof templateId>;
 export const videoCount = z.union([z.literal(1), z.literal(3), z.literal(5)]);
 export type VideoCount = z.infer<typeof videoCount>;
 
-/** Max length of the seller's wishes / own prompt (design §1, step 4). */
+/** Max length of the seller's wishes / own prompt (docs/design.md §1, step 4). */
 export const WISHES_MAX_LENGTH = 1000;
-/** Max accepted photo size (design §1, step 2). */
+/** Max accepted photo size (docs/design.md §1, step 2). */
 export const PHOTO_MAX_BYTES = 10 * 1024 * 1024;
 export const PHOTO_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
 
 /**
- * Final failure classes of one video (design §1, table). `rate_limited` and `transient`
+ * Final failure classes of one video (docs/design.md §1, table). `rate_limited` and `transient`
  * never reach a job's outcome: the dispatcher retries them and ends in `exhausted`.
  * `undeliverable`: the video was made but Telegram cannot take it for this chat (the bot
  * is blocked, the chat is gone, the result URL expired); the credit is refunded.
@@ -28,7 +28,7 @@ export const failureClass = z.enum(['user_violation', 'billing', 'config', 'exha
 export type FailureClass = z.infer<typeof failureClass>;
 
 /**
- * Every class the KIE error classifier can produce, retriable ones included (design §1):
+ * Every class the KIE error classifier can produce, retriable ones included (docs/design.md §1):
  * `config` is our own configuration (a withdrawn model, a rejected parameter, a feature
  * disabled for the account), never the seller's fault; `key_capped` is one key's own
  * usage cap (433), retried at once on another key of the account.

@@ -1,6 +1,6 @@
 import type { Subject } from './catalog';
 
-/** JetStream streams (design §2). Replicas come from config: 1 locally, 3 in production. */
+/** JetStream streams (docs/design.md §2). Replicas come from config: 1 locally, 3 in production. */
 export const streams = {
   ORDERS: { subjects: ['orders.>'] },
   // Four-token subjects only: the three-token request/reply subjects stay out of the stream.
@@ -68,7 +68,7 @@ export const SERVICES = ['billing', 'orchestrator', 'kie-dispatcher', 'notifier'
 
 export type ServiceName = (typeof SERVICES)[number];
 
-/** Each service's HTTP port when `HTTP_PORT` is not set (design §3). */
+/** Each service's HTTP port when `HTTP_PORT` is not set (docs/design.md §3). */
 export const DEFAULT_PORTS = {
   'bot-gateway': 8080,
   billing: 8081,
@@ -131,7 +131,7 @@ export type SubjectOf<N extends ServiceName> = ConsumerOf<N>['subject'];
 /** The durable consumer names of one service. */
 export type DurableOf<N extends ServiceName> = ConsumerOf<N>['durable'];
 
-/** KV buckets and object stores (design §2). */
+/** KV buckets and object stores (docs/design.md §2). */
 export const buckets = {
   /** bot-gateway: one conversation state per chat. */
   bot_sessions: { kind: 'kv', history: 1, ttlSeconds: 7 * 24 * 3600 },

@@ -1,6 +1,6 @@
 /**
  * `pnpm start`: the five services as separate processes, configured only by the
- * environment (design §3). Production-like: it starts no simulators and no databases.
+ * environment (docs/design.md §3). Production-like: it starts no simulators and no databases.
  * A service that crashes is restarted with back-off; SIGTERM/SIGINT stop all of them.
  * Built itself (`dist/start.js`): the root `start` script runs the build first, which
  * refreshes this file and the services' bundles when their sources changed.

@@ -93,7 +93,7 @@ export const idList = () =>
 
 export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info');
 
-/** Variables every service reads (design §3). */
+/** Variables every service reads (docs/design.md §3). */
 export const commonEnv = {
   /** NATS server(s), comma-separated. */
   NATS_URL: z.string().default('nats://127.0.0.1:4222'),

@@ -1,5 +1,5 @@
 /**
- * KIE accounts and their keys. Limits are per account (design §4; "Getting Started with KIE API",
+ * KIE accounts and their keys. Limits are per account (docs/design.md §4; "Getting Started with KIE API",
  * https://docs.kie.ai/ — https://docs.kie.ai/apidoc/docs-site/764533/1973359m0.md in its llms.txt:
  * 20 new generation requests per 10 s per account, excess answered 429 and not queued; typically
  * 100+ running tasks), one credit balance per account for all models and keys

@@ -36,7 +36,7 @@ const num = (v: unknown, fallback: number): number => (v === undefined ? fallbac
 
 // https://docs.kie.ai/market/sora2/sora-2-image-to-video (and its text-to-video / pro siblings):
 // prompt ≤ 10,000 chars, image_urls [1], aspect_ratio portrait|landscape, n_frames "10"|"15",
-// remove_watermark. Sora 2 was withdrawn by OpenAI on 2026-09-24 (design §4); the sim keeps it so a
+// remove_watermark. Sora 2 was withdrawn by OpenAI on 2026-09-24 (docs/design.md §4); the sim keeps it so a
 // test can withdraw it and see KIE's unknown-model answer.
 const SORA_FIELDS = {
   prompt: PROMPT(10_000),

@@ -8,6 +8,7 @@ import type { Endpoint } from './core.js';
 import { registerKieRoutes } from './routes.js';
 import type { Upload } from './routes.js';
 import { stateAt } from './tasks.js';
+import type { Task } from './tasks.js';
 import type { KieBehavior } from './types.js';
 import type { AccountStats, KeyCaps } from './accounts.js';
 import { MODELS } from './models.js';
@@ -68,21 +69,12 @@ export interface KieSim {
 }
 
 /** A task as the sim recorded it, with the exact request body, for e2e assertions on request shapes. */
-export interface KieSimTask {
-  taskId: string;
-  family: Family;
-  account: string;
-  key: string;
-  model: string;
-  prompt: string;
-  imageUrls: string[];
-  callBackUrl?: string;
+export interface KieSimTask extends Pick<Task, 'taskId' | 'family' | 'account' | 'key' | 'model' | 'prompt' | 'imageUrls' | 'callBackUrl' | 'cost'> {
   state: string;
   /** The body as received, parsed (Market: { model, callBackUrl?, input }; Veo: the generate body). */
   param: unknown;
   /** Market: body.input; Veo: the whole body. */
   input: Record<string, unknown>;
-  cost: number;
 }
 
 export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {

@@ -1,26 +1,14 @@
-import Fastify from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listen } from '../shared/http.js';
 import { startKieSim } from './sim.js';
 import type { KieSim } from './sim.js';
-import { createTask, kie, taskBody } from './test-helpers.js';
+import { createTask, kie, taskBody, startCallbackHook } from './test-helpers.js';
+import type { CallbackHook } from './test-helpers.js';
 import type { KieRecord } from './types.js';
 
-interface Received {
-  headers: IncomingHttpHeaders;
-  body: { code: number; msg: string; data: KieRecord };
-}
-let received: Received[] = [];
-let hookUrl = '';
-const hook = Fastify();
-hook.post('/kie/callback/:token', async (req) => {
-  received.push({ headers: req.headers, body: req.body as Received['body'] });
-  return { ok: true };
-});
+let hook: CallbackHook<KieRecord>;
 beforeAll(async () => {
-  hookUrl = `${await listen(hook)}/kie/callback/t1`;
+  hook = await startCallbackHook<KieRecord>('t1');
 });
 afterAll(async () => hook.close());
 
@@ -40,8 +28,8 @@ describe('task lifecycle', () => {
   afterAll(async () => sim.close());
 
   it('moves a task to success, with resultJson as a JSON string, and posts a signed callback', async () => {
-    received = [];
-    const created = await createTask(sim, 'key-a', taskBody({ callBackUrl: hookUrl }));
+    hook.received.length = 0;
+    const created = await createTask(sim, 'key-a', taskBody({ callBackUrl: hook.url }));
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ code: 200, msg: 'success' });
     const taskId = created.body.data?.taskId ?? '';
@@ -51,7 +39,7 @@ describe('task lifecycle', () => {
     expect(early.body.data.resultJson).toBe('');
     expect(JSON.parse(early.body.data.param)).toMatchObject({ model: 'sora-2-image-to-video', input: { aspect_ratio: 'portrait' } });
 
-    await until(() => received.length === 1);
+    await until(() => hook.received.length === 1);
     const final = await kie<KieRecord>(sim, 'GET', `/api/v1/jobs/recordInfo?taskId=${taskId}`, 'key-a');
     expect(final.body.data).toMatchObject({ taskId, state: 'success', failCode: '', failMsg: '', progress: 100 });
     expect(typeof final.body.data.completeTime).toBe('number');
@@ -61,7 +49,7 @@ describe('task lifecycle', () => {
     expect(video.headers.get('content-type')).toBe('video/mp4');
     expect(new Uint8Array(await video.arrayBuffer())).toEqual(sim.videoBytes);
 
-    const cb = received[0];
+    const cb = hook.received[0];
     expect(cb?.body).toEqual({ code: 200, msg: expect.any(String), data: final.body.data });
     const ts = String(cb?.headers['x-webhook-timestamp']);
     const expected = createHmac('sha256', 'hmac-secret').update(`${taskId}.${ts}`).digest('base64');
@@ -70,12 +58,12 @@ describe('task lifecycle', () => {
   });
 
   it('ends a task in fail without a content reason when told (transient)', async () => {
-    received = [];
+    hook.received.length = 0;
     sim.setBehavior({ taskFailNext: 1 });
-    const created = await createTask(sim, 'key-a', taskBody({ callBackUrl: hookUrl }));
-    await until(() => received.length === 1);
-    expect(received[0]?.body.data).toMatchObject({ taskId: created.body.data?.taskId, state: 'fail', failCode: '500' });
-    expect(received[0]?.body.data.failMsg).not.toMatch(/content|moderation/i);
+    const created = await createTask(sim, 'key-a', taskBody({ callBackUrl: hook.url }));
+    await until(() => hook.received.length === 1);
+    expect(hook.received[0]?.body.data).toMatchObject({ taskId: created.body.data?.taskId, state: 'fail', failCode: '500' });
+    expect(hook.received[0]?.body.data.failMsg).not.toMatch(/content|moderation/i);
   });
 
   it('refuses content either at createTask (422) or as a failed task', async () => {
@@ -84,24 +72,24 @@ describe('task lifecycle', () => {
     expect(refused.status).toBe(422);
     expect(refused.body.code).toBe(422);
 
-    received = [];
+    hook.received.length = 0;
     sim.setBehavior({ refusalMode: 'task', refusalMarker: 'NOPE' });
-    const created = await createTask(sim, 'key-a', taskBody({ prompt: 'NOPE', callBackUrl: hookUrl }));
+    const created = await createTask(sim, 'key-a', taskBody({ prompt: 'NOPE', callBackUrl: hook.url }));
     expect(created.body.code).toBe(200);
-    await until(() => received.length === 1);
-    expect(received[0]?.body.data.state).toBe('fail');
-    expect(received[0]?.body.data.failMsg).toMatch(/content polic/i);
+    await until(() => hook.received.length === 1);
+    expect(hook.received[0]?.body.data.state).toBe('fail');
+    expect(hook.received[0]?.body.data.failMsg).toMatch(/content polic/i);
   });
 
   it('sends duplicate callbacks, loses callbacks, and survives an unreachable callback URL', async () => {
-    received = [];
+    hook.received.length = 0;
     sim.setBehavior({ duplicateCallbacks: 2, refusalMarker: 'FORBIDDEN' });
-    await createTask(sim, 'key-b', taskBody({ callBackUrl: hookUrl }));
-    await until(() => received.length === 3);
-    expect(new Set(received.map((r) => r.body.data.taskId)).size).toBe(1);
+    await createTask(sim, 'key-b', taskBody({ callBackUrl: hook.url }));
+    await until(() => hook.received.length === 3);
+    expect(new Set(hook.received.map((r) => r.body.data.taskId)).size).toBe(1);
 
     sim.setBehavior({ duplicateCallbacks: 0, lostCallbackRate: 1 });
-    const lost = await createTask(sim, 'key-b', taskBody({ callBackUrl: hookUrl }));
+    const lost = await createTask(sim, 'key-b', taskBody({ callBackUrl: hook.url }));
     sim.setBehavior({ lostCallbackRate: 0 });
     const dead = await createTask(sim, 'key-b', taskBody({ callBackUrl: 'http://127.0.0.1:1/kie/callback/x' }));
     await until(() => sim.callbacks().some((c) => c.taskId === dead.body.data?.taskId));

@@ -1,3 +1,6 @@
+import Fastify from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
+import { listen } from '../shared/http.js';
 import type { KieSim } from './sim.js';
 
 export const IMAGE_URL = 'https://files.example/product.jpg';
@@ -32,3 +35,26 @@ export async function kie<T = unknown>(sim: KieSim, method: 'GET' | 'POST', path
 
 export const createTask = (sim: KieSim, key: string, body: unknown = taskBody()): Promise<KieAnswer<{ taskId: string } | null>> =>
   kie<{ taskId: string } | null>(sim, 'POST', '/api/v1/jobs/createTask', key, body);
+
+export interface ReceivedCallback<T> {
+  headers: IncomingHttpHeaders;
+  body: { code: number; msg: string; data: T };
+}
+
+/** A local HTTP endpoint that records every KIE callback POSTed to it, so tests can assert what the sim sent. */
+export interface CallbackHook<T> {
+  url: string;
+  received: Array<ReceivedCallback<T>>;
+  close(): Promise<void>;
+}
+
+export async function startCallbackHook<T>(token: string): Promise<CallbackHook<T>> {
+  const received: Array<ReceivedCallback<T>> = [];
+  const app = Fastify();
+  app.post('/kie/callback/:token', async (req) => {
+    received.push({ headers: req.headers, body: req.body as ReceivedCallback<T>['body'] });
+    return { ok: true };
+  });
+  const url = `${await listen(app)}/kie/callback/${token}`;
+  return { url, received, close: () => app.close() };
+}

@@ -1,12 +1,12 @@
 import type { Migration } from '@neurocards/platform';
 
-/** The Postgres schema billing owns (design §2). */
+/** The Postgres schema billing owns (docs/design.md §2). */
 export const SCHEMA = 'billing';
 
 /**
  * Versioned, append-only list: never edit an applied migration, add a new version.
  *
- * Money model (design §2): `balance = granted − captured − held`, kept as running totals on
+ * Money model (docs/design.md §2): `balance = granted − captured − held`, kept as running totals on
  * `accounts` next to the append-only `ledger` that explains them. The account row is the
  * lock for everything a user owns, so every change to a user's credits is serialised.
  */

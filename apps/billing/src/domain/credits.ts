@@ -1,5 +1,5 @@
 /**
- * The credits arithmetic, pure. Two-phase ledger (design §2): a hold reserves
+ * The credits arithmetic, pure. Two-phase ledger (docs/design.md §2): a hold reserves
  * `count × creditsPerVideo` at order time; each video then either captures its price
  * (delivered) or releases it (failed).
  * `balance = granted − captured − held` and none of the four ever goes negative.
@@ -93,7 +93,7 @@ export type ReservationDecision =
   | { kind: 'reject'; requested: number; balance: number; reason: 'insufficient_credits' };
 
 /**
- * Order time: hold the price of every video (`count × perVideo`), or nothing (design §1,
+ * Order time: hold the price of every video (`count × perVideo`), or nothing (docs/design.md §1,
  * step 6). `perVideo` is 1 for orders placed before models had prices.
  */
 export function decideReservation(t: Totals, count: number, perVideo = 1): ReservationDecision {

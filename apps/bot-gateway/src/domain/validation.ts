@@ -52,7 +52,7 @@ export type WishesCheck =
   | { ok: false; reason: 'empty' }
   | { ok: false; reason: 'too_long'; length: number };
 
-/** Wishes / own prompt: trimmed, non-empty, at most 1,000 characters (design §1, step 4). */
+/** Wishes / own prompt: trimmed, non-empty, at most 1,000 characters (docs/design.md §1, step 4). */
 export function checkWishes(text: string): WishesCheck {
   const wishes = text.trim();
   if (wishes.length === 0) return { ok: false, reason: 'empty' };

@@ -90,7 +90,7 @@ export function guard(deps: GuardDeps): MiddlewareFn<Context> {
         return;
       }
       // Handled. A failed mark leaves the claim to expire: a later redelivery is handled again,
-      // which the handlers' own idempotency makes safe (design §6).
+      // which the handlers' own idempotency makes safe (docs/design.md §6).
       await lease
         ?.done()
         .catch((e: unknown) => log.warn({ err: loggableError(e), updateId }, 'could not mark the update done'));

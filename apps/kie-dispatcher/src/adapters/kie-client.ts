@@ -49,7 +49,7 @@ const uploadData = z.looseObject({ downloadUrl: z.url() });
 const createData = z.looseObject({ taskId: z.string().min(1) });
 
 /**
- * KIE Market API over undici (design §4). Auth is `Bearer <key>`; the key never appears in
+ * KIE Market API over undici (docs/design.md §4). Auth is `Bearer <key>`; the key never appears in
  * a URL, a log line or an error message. Every answer is read for both the HTTP status and
  * the body `code`, because KIE reports many errors as HTTP 200 with an error code inside.
  */

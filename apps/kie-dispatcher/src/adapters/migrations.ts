@@ -87,7 +87,7 @@ create table cancelled_jobs (
     version: 3,
     name: 'model and length per task',
     up: `
--- The model catalogue (design §4): each task carries its model and length in seconds,
+-- The model catalogue (docs/design.md §4): each task carries its model and length in seconds,
 -- resolved when the command is stored (defaults applied); the request is built from them at
 -- submission. n_frames stays for rows from before, which run as the default model.
 alter table tasks add column model text;

@@ -2,7 +2,7 @@ import type { ModelOffer } from '@neurocards/contracts';
 import { modelRow } from './models';
 
 /**
- * Which models run where (design §1 `config`): a model KIE refused with a configuration
+ * Which models run where (docs/design.md §1 `config`): a model KIE refused with a configuration
  * error is unavailable on that account until an admin turns it back on; an admin may stop
  * offering a model. Pure; the model store keeps it in the `kie_models` KV bucket.
  */

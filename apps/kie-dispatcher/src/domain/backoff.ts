@@ -1,7 +1,7 @@
 import type { FailureClass, KieErrorClass } from '@neurocards/contracts';
 import { assertNever } from './classify';
 
-/** Attempts per job in all (design §1): the third failure ends the job. */
+/** Attempts per job in all (docs/design.md §1): the third failure ends the job. */
 export const MAX_ATTEMPTS = 3;
 
 /** Back-off before the next attempt, by the class of the failure and the attempt that failed. */

@@ -22,7 +22,7 @@ describe('classify: HTTP status and body code', () => {
     [402, null, 'billing', 402],
     [200, 402, 'billing', 402],
     [400, 402, 'billing', 402],
-    // 433 is one key's own cap (design §1): cool that key, retry on another at once.
+    // 433 is one key's own cap (docs/design.md §1): cool that key, retry on another at once.
     [433, null, 'key_capped', 433],
     [200, 433, 'key_capped', 433],
     // 505 feature disabled for the account: our configuration, never the seller's.

@@ -28,7 +28,7 @@ export interface Classified {
 }
 
 /**
- * Every KIE answer and what it means (design §1, §4). Codes come as the HTTP status and/or
+ * Every KIE answer and what it means (docs/design.md §1, §4). Codes come as the HTTP status and/or
  * the body `code` (see `effectiveCode`); a 422 is read by its message.
  *
  * | code | class | why |

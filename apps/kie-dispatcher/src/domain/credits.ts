@@ -1,5 +1,5 @@
 /**
- * An account's KIE credit balance and its alert state (design §3 KIE_CREDIT_ALERT). Pure:
+ * An account's KIE credit balance and its alert state (docs/design.md §3 KIE_CREDIT_ALERT). Pure:
  * the credit monitor keeps it in KV and enqueues the alert it decides.
  */
 export interface CreditState {

@@ -2,7 +2,7 @@
  * Limits shared by every replica through the `kie_keys` KV bucket, and the pure decisions
  * over them: may this key submit now, which key takes the next task.
  *
- * KIE's limits are per ACCOUNT (design §4): one credit balance, 20 new tasks per 10 s and
+ * KIE's limits are per ACCOUNT (docs/design.md §4): one credit balance, 20 new tasks per 10 s and
  * ~100 running tasks, whatever key of the account sends them. So the rate window, the
  * unanswered calls, a 429 cool-down and a 402 block live in one entry per account
  * (`KeyState` below, the account's limiter), and each key of it carries its own flags in

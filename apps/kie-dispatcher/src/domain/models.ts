@@ -2,7 +2,7 @@ import type { AspectRatio } from '@neurocards/contracts';
 import type { KieFailure } from './classify';
 
 /**
- * The model catalogue (design §4): one row per KIE model we can run, pure data and builders.
+ * The model catalogue (docs/design.md §4): one row per KIE model we can run, pure data and builders.
  * A row knows its API family, how to build the exact request body from (prompt, photo URL,
  * orientation, seconds), the lengths and orientations it allows, and whether it has sound.
  * How to read a task's status is per family (`readMarketRecord` / `readVeoRecord`). Nothing
@@ -151,7 +151,7 @@ const rows: ModelRow[] = [
   },
   {
     // https://docs.kie.ai/market/sora2/sora-2-image-to-video — withdrawn by OpenAI on
-    // 2026-09-24 (design §4); kept for accounts where it still answers, never the default.
+    // 2026-09-24 (docs/design.md §4); kept for accounts where it still answers, never the default.
     id: 'sora-2-image-to-video',
     family: 'market',
     label: 'Sora 2',

@@ -1,6 +1,6 @@
 /**
  * When to ask KIE about a running task again. Sora 2 takes ~2–5 min for 10 s of video
- * (design §4), so early polls are cheap insurance against a lost callback on a fast task,
+ * (docs/design.md §4), so early polls are cheap insurance against a lost callback on a fast task,
  * and later ones back off to 15–30 s; KIE allows ≤ 10 polls/s per key.
  */
 export function nextPollDelayMs(ageMs: number): number {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { readMarketRecord, type RecordOutcome } from './models';
 
 /**
- * The task record KIE returns from recordInfo and POSTs to the callBackUrl (design §4).
+ * The task record KIE returns from recordInfo and POSTs to the callBackUrl (docs/design.md §4).
  * Only the fields we act on are read; everything else passes.
  */
 export const taskRecord = z.looseObject({

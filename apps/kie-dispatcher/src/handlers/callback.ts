@@ -18,7 +18,7 @@ export interface CallbackDeps {
   hmacKey?: string | undefined;
 }
 
-/** `base64(HMAC-SHA256(taskId + "." + timestamp, key))` (design §4). */
+/** `base64(HMAC-SHA256(taskId + "." + timestamp, key))` (docs/design.md §4). */
 export function webhookSignature(taskId: string, timestamp: string, key: string): string {
   return createHmac('sha256', key).update(`${taskId}.${timestamp}`).digest('base64');
 }

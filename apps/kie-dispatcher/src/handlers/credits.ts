@@ -33,7 +33,7 @@ export interface CreditMonitor {
 }
 
 /**
- * KIE credit monitoring (design §1, §3): each account's balance from `GET /api/v1/chat/credit`
+ * KIE credit monitoring (docs/design.md §1, §3): each account's balance from `GET /api/v1/chat/credit`
  * every KIE_CREDIT_CHECK_INTERVAL and right after a 402, as the `kie_account_credits` gauge.
  * Crossing KIE_CREDIT_ALERT downwards alerts once (`kie.credits.low.v1`), back up once
  * (`kie.credits.recovered.v1`): the crossing state is in KV (revision-checked), so replicas

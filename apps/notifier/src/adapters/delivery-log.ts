@@ -3,7 +3,7 @@ import type { Sql } from '@neurocards/platform';
 /**
  * The delivery log: one row per message key, so no message is sent twice.
  *
- * Protocol, per message (design §6, "Delivery log and crashed sends"):
+ * Protocol, per message (docs/design.md §6, "Delivery log and crashed sends"):
  *   1. `claim` commits a 'sending' row with a short lease held by this attempt (its own
  *      short transaction, so a concurrent redelivery of the same event sees it and backs
  *      off); the attempt renews the lease (`heartbeat`) for as long as it runs;

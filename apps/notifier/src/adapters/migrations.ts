@@ -1,6 +1,6 @@
 import type { Migration } from '@neurocards/platform';
 
-/** The Postgres schema the notifier owns (design §2: the delivery log). */
+/** The Postgres schema the notifier owns (docs/design.md §2: the delivery log). */
 export const SCHEMA = 'notifier';
 
 /** Versioned, append-only: never edit an applied migration, add a new version. */
@@ -40,7 +40,7 @@ create index deliveries_by_chat on deliveries (chat_id, created_at);
 -- The attempt that holds a 'sending' row: only it renews the lease (a heartbeat).
 alter table deliveries add column claimed_by text;
 -- A status message a crashed worker may have sent and that is over a minute old is
--- marked sent without re-sending it (design §6): sent, with no message id, via 'assumed'.
+-- marked sent without re-sending it (docs/design.md §6): sent, with no message id, via 'assumed'.
 alter table deliveries drop constraint deliveries_check;
 alter table deliveries add constraint deliveries_sent_has_message
   check (case when status = 'sent' then telegram_message_id is not null or sent_via = 'assumed'

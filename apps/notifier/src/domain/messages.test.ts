@@ -83,7 +83,7 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expired: { ru: 'не удалось сгенерировать это видео, кредит вернулся', en: 'could not generate this video; the credit is back' },
     undeliverable: { ru: 'не удалось доставить его в этот чат, кредит вернулся', en: 'could not deliver it to this chat; the credit is back' },
   };
-  it.each(Object.keys(expected) as FailureClass[])('video failed (%s): the design §1 message', (reason) => {
+  it.each(Object.keys(expected) as FailureClass[])('video failed (%s): the docs/design.md §1 message', (reason) => {
     const d = { ...fx('jobs.video.failed.v1', locale), reason, index: 1, count: 3 as const };
     const msg = m.videoFailed(d, SUPPORT);
     expect(msg.key).toBe(`job:${d.jobId}:failed`);

@@ -7,7 +7,7 @@ import { t } from './texts';
  * Every message has a `key` that names the thing the user must see exactly once; the
  * delivery log claims it before sending. Keys name the business entity (order, job,
  * grant) rather than only the event id, so a producer that re-emits the same fact under
- * a new event id still cannot make the bot say it twice (design §1: "Generation started"
+ * a new event id still cannot make the bot say it twice (docs/design.md §1: "Generation started"
  * once per order; one video message per job).
  */
 export type Purpose =
@@ -99,7 +99,7 @@ function failureText(locale: Locale, reason: FailureClass, params: { index: numb
     case 'user_violation':
       return t(locale, 'videoFailedUserViolation', params);
     // Our own configuration (a withdrawn model, a rejected parameter): never the seller's
-    // fault, so the same "temporarily unavailable" as an account problem (design §1).
+    // fault, so the same "temporarily unavailable" as an account problem (docs/design.md §1).
     case 'billing':
     case 'config':
       return params.support ? t(locale, 'videoFailedBilling', params) : t(locale, 'videoFailedBillingNoContact', params);

@@ -10,7 +10,7 @@ export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
 
 /**
  * A status message a crashed attempt may have sent is not re-sent once it is this old
- * (design §6): stale news twice is worse than once missing; a video is always re-sent.
+ * (docs/design.md §6): stale news twice is worse than once missing; a video is always re-sent.
  */
 export const STALE_STATUS_MS = 60_000;
 
@@ -70,7 +70,7 @@ export const request = (
  * - rejected (Telegram refused our request) → PermanentError: parked in DEAD for a person;
  *   except for a video, which is undeliverable then (domain/telegram-errors
  *   `videoUndeliverableReason`): a parked video would hold the seller's credit.
- * Around the send (design §6, "Delivery log and crashed sends"): the claim is a short lease
+ * Around the send (docs/design.md §6, "Delivery log and crashed sends"): the claim is a short lease
  * renewed by a heartbeat while this attempt runs; once Telegram took the message, recording
  * it is retried until it commits. A row left 'sending' by a crashed attempt is taken over:
  * a video is sent again, a status message older than STALE_STATUS_MS is marked sent unsent.

@@ -1,6 +1,6 @@
 import type { Migration } from '@neurocards/platform';
 
-/** The Postgres schema the orchestrator owns (design §2). */
+/** The Postgres schema the orchestrator owns (docs/design.md §2). */
 export const SCHEMA = 'orchestrator';
 
 /**

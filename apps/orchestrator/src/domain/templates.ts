@@ -6,7 +6,7 @@ import type { Locale, TemplateId } from '@neurocards/contracts';
  * meaningfully, so a prompt in the database can be traced to the text that made it.
  */
 
-/** KIE rejects prompts above 10,000 characters (design §4). */
+/** KIE rejects prompts above 10,000 characters (docs/design.md §4). */
 export const PROMPT_MAX_LENGTH = 10_000;
 
 export interface PromptContext {
