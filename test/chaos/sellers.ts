@@ -58,7 +58,8 @@ export function planSellers(
   return plans;
 }
 
-export type Outcome = 'ok' | 'error' | 'outdated' | 'unanswered';
+/** unanswered: no message and no answer to the button within the bound; other: a reply, but not the next step. */
+export type Outcome = 'ok' | 'error' | 'outdated' | 'other' | 'unanswered';
 export interface UpdateRecord {
   userId: number;
   /** What the seller did: photo, text, or the label of the pressed button. */
@@ -116,6 +117,13 @@ export async function runSeller(
         if (isGatewayFailure(answer?.text)) outcome = 'error';
         else if (gatewayText(answer?.text) === 'buttonOutdated') outcome = 'outdated';
       }
+      // Any other reply of the gateway (e.g. "please use the buttons" to a repeated message):
+      // answered, just not the step the seller expected; they start the order over.
+      if (
+        !outcome &&
+        fresh.some((m) => m.kind === 'text' && !notifierText(m.text) && !isGatewayFailure(m.text))
+      )
+        outcome = 'other';
       if (!outcome && Date.now() > until) outcome = 'unanswered';
       if (outcome) {
         res.updates.push({ userId: plan.userId, what, at, outcome, waitedMs: Date.now() - at });
@@ -137,7 +145,7 @@ export async function runSeller(
     for (let attempt = 1; attempt <= 4 && !opts.stop(); attempt++) {
       const r = await run();
       if (r.outcome === 'ok') return r.reply!;
-      if (r.outcome === 'outdated') return null;
+      if (r.outcome === 'outdated' || r.outcome === 'other') return null;
       await sleep(rng.int(2000, 6000));
     }
     return null;
