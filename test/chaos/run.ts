@@ -24,7 +24,7 @@ import { connectSql, takeSnapshot } from './state';
 const seed = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);
 const SELLERS = Number(process.env.CHAOS_SELLERS ?? 60);
 const MIN_VIDEOS = Number(process.env.CHAOS_MIN_VIDEOS ?? 200);
-const ANSWER_TIMEOUT_MS = Number(process.env.CHAOS_ANSWER_TIMEOUT_MS ?? 60_000);
+const ANSWER_TIMEOUT_MS = Number(process.env.CHAOS_ANSWER_TIMEOUT_MS ?? 90_000);
 const SETTLE_MS = Number(process.env.CHAOS_SETTLE_MS ?? 360_000);
 const NATS_PORT = Number(process.env.CHAOS_NATS_PORT ?? 4310);
 const PG_PORT = Number(process.env.CHAOS_PG_PORT ?? 5440);
