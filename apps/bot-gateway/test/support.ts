@@ -5,6 +5,7 @@ import { DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decodeEvent, type AnyEvent, type ModelOffer } from '@neurocards/contracts';
 import { createRuntime, openKv, type Runtime } from '@neurocards/platform';
+import type { Update } from 'grammy/types';
 import { loadConfig } from '../src/config';
 import { createGateway, type GatewayOptions } from '../src/gateway';
 
@@ -225,3 +226,15 @@ export async function placedOrdersOf(rt: Runtime, startedAt: string, userId: num
   }
   return out;
 }
+
+/** A private-chat text update with id `id`, as Telegram delivers it to a webhook. */
+export const textUpdate = (id: number): Update => ({
+  update_id: id,
+  message: {
+    message_id: 1,
+    date: 0,
+    chat: { id: 5, type: 'private', first_name: 'A' },
+    from: { id: 5, is_bot: false, first_name: 'A' },
+    text: 'hi',
+  },
+});

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Bot } from 'grammy';
-import type { Update, UserFromGetMe } from 'grammy/types';
+import type { UserFromGetMe } from 'grammy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { buildHttpServer, createMetrics, openKv } from '@neurocards/platform';
@@ -9,6 +9,7 @@ import { createUpdateDedup, type UpdateDedup } from '../adapters/update-dedup';
 import { t } from '../i18n';
 import { guard } from './guard';
 import { registerWebhookRoute, WEBHOOK_PATH } from './webhook';
+import { textUpdate } from '../../test/support';
 
 /**
  * Hostile input on `POST /telegram/webhook` (issue 7): whatever arrives, the answer is a
@@ -58,16 +59,7 @@ async function setup() {
   return { app, seen, claims: () => claims };
 }
 
-const update = (id: number): Update => ({
-  update_id: id,
-  message: {
-    message_id: 1,
-    date: 0,
-    chat: { id: 5, type: 'private', first_name: 'A' },
-    from: { id: 5, is_bot: false, first_name: 'A' },
-    text: 'hi',
-  },
-});
+const update = textUpdate;
 
 /** Header-safe text (what an HTTP client can send at all). */
 const headerText = fc.string({ unit: 'grapheme-ascii', maxLength: 300 });

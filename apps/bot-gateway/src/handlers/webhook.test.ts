@@ -9,6 +9,7 @@ import { createUpdateDedup } from '../adapters/update-dedup';
 import { t } from '../i18n';
 import { guard } from './guard';
 import { registerWebhookRoute, WEBHOOK_PATH } from './webhook';
+import { textUpdate } from '../../test/support';
 
 const botInfo: UserFromGetMe = {
   id: 1,
@@ -34,16 +35,7 @@ afterAll(async () => {
   await nc.drain();
 });
 
-const update = (id: number): Update => ({
-  update_id: id,
-  message: {
-    message_id: 1,
-    date: 0,
-    chat: { id: 5, type: 'private', first_name: 'A' },
-    from: { id: 5, is_bot: false, first_name: 'A' },
-    text: 'hi',
-  },
-});
+const update = textUpdate;
 
 /** A bot with the real guard (de-dup in NATS) whose only handler records what it saw. */
 async function setup(opts: { failFirst?: boolean; hold?: Promise<void> } = {}) {
