@@ -8,20 +8,12 @@ import {
 } from '@neurocards/contracts';
 import type { CallbackData } from './callback-data';
 import { transition, type Chat, type Input, type Outcome } from './conversation';
+import { offeredModel } from '../../test/support';
 import type { OfferedModel } from './offer';
 import { newSession, type Draft, type DraftStep, type Session } from './session';
 
-const kling: OfferedModel = {
-  id: 'kling-3.0/video',
-  label: 'Kling 3.0',
-  family: 'market',
-  creditsPerVideo: 2,
-  durations: [5, 10],
-  defaultDuration: 5,
-  aspectRatios: ['portrait', 'landscape'],
-  sound: true,
-};
-const veo: OfferedModel = {
+const kling = offeredModel({ creditsPerVideo: 2 });
+const veo = offeredModel({
   id: 'veo3_fast',
   label: 'Veo 3.1 Fast',
   family: 'veo',
@@ -29,8 +21,7 @@ const veo: OfferedModel = {
   durations: [8],
   defaultDuration: 8,
   aspectRatios: ['landscape', 'portrait'],
-  sound: true,
-};
+});
 const chat: Chat = { userId: 777, chatId: 777, offer: [kling, veo] };
 const klingSpec = { model: 'kling-3.0/video', aspectRatio: 'portrait', duration: 5 } as const;
 const photo: PhotoRef = {
