@@ -4,7 +4,7 @@ import type { Runtime } from '@neurocards/platform';
 import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type SimUser, type TelegramSim } from '@neurocards/sandbox';
 import { t } from './i18n';
-import { startGatewayChild, startTestGateway } from '../test/support';
+import { offeredModel, png, putTestOffer, startGatewayChild, startTestGateway } from '../test/support';
 
 /**
  * Issue 7, "lost updates in polling mode": a gateway SIGKILLed after fetching a batch and
@@ -21,6 +21,7 @@ const durable = uniqueName('gw_crash_updates');
 
 const isHelp = (m: SimMessage) => m.text?.startsWith(t('en', 'help').slice(0, 20)) ?? false;
 const isNothingToCancel = (m: SimMessage) => m.text === t('en', 'nothingToCancel');
+const buttons = (m: SimMessage) => m.replyMarkup?.inline_keyboard.flat().map((b) => b.callback_data ?? '') ?? [];
 
 const startChild = (): Promise<ChildProcess> =>
   startGatewayChild({
@@ -96,5 +97,59 @@ describe('polling mode across a crash', () => {
     for (const user of users) expect(sim.botMessages(user.userId).filter(isHelp)).toHaveLength(1);
     const first = sim.botMessages(users[0]!.userId).map((m) => (isHelp(m) ? 'help' : 'cancel'));
     expect(first).toEqual(['help', 'cancel', 'cancel']);
+  }, 90_000);
+
+  it('a button press replayed after the crash is answered even though Telegram refuses its late callback answer', async () => {
+    // Chaos finding: the dead gateway had already answered the press (or ~15 s had passed), so the
+    // replay's answerCallbackQuery got 400 "query is too old"; that failed the whole update,
+    // which was replayed until parked, and the seller never got the next step.
+    await rt?.shutdown.run('previous test done');
+    rt = null;
+    const user: SimUser = { userId: 830_000_000 + Math.floor(Math.random() * 1e6), firstName: 'Seller', languageCode: 'en' };
+    const offerKey = uniqueName('offer');
+    const first = await startTestGateway({
+      sim,
+      natsUrl: TEST_NATS_URL,
+      options: async (r) => {
+        await putTestOffer(r.nc, offerKey, [offeredModel()]);
+        return { updatesDurable: durable, offerKey };
+      },
+    });
+    await sim.userSends(user, { photo: { bytes: png() } });
+    const askTemplate = await sim.waitForBotMessage(user.userId, (m) => buttons(m).length > 1, 30_000);
+    await first.shutdown.run('phase 1 done');
+    const before = sim.botMessages(user.userId).length;
+
+    child = await startChild();
+    const press = await sim.userPresses(user, askTemplate.messageId, buttons(askTemplate)[0]!);
+    await waitUntil(
+      () => sim.apiCalls().some((c) => c.method === 'getUpdates' && Number(c.params.offset ?? 0) > press.updateId),
+      'the press to be confirmed',
+    );
+    // The dying process answered the query before it could do anything else.
+    const answered = await fetch(`${sim.apiRoot}/bot${sim.token}/answerCallbackQuery`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ callback_query_id: press.callbackQueryId }),
+    });
+    expect(answered.status).toBe(200);
+    const exited = new Promise((r) => child!.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    child = null;
+
+    rt = await startTestGateway({
+      sim,
+      natsUrl: TEST_NATS_URL,
+      options: () => ({ updatesDurable: durable, updatesAckWaitSeconds: 2, offerKey }),
+    });
+    // The next step arrives (the wishes question), not "temporary problem, press again".
+    const next = await sim.waitForBotMessage(
+      user.userId,
+      (m) => m.messageId > askTemplate.messageId && m.text !== undefined,
+      30_000,
+    );
+    expect(next.text).not.toBe(t('en', 'temporaryFailure'));
+    expect(sim.botMessages(user.userId).length).toBe(before + 1);
   }, 90_000);
 });

@@ -28,3 +28,25 @@ function named(name: string, message: string): Error {
   e.name = name;
   return e;
 }
+
+/**
+ * Answers a button press, tolerating a press Telegram no longer accepts an answer for.
+ * Telegram gives ~15 s to answer a callback query; an update handled again after a crash
+ * (polling mode stores updates and replays them, docs/design.md §6) is often older, and
+ * `answerCallbackQuery` then fails with 400 "query is too old". The answer is only the
+ * spinner and toast: the seller still gets the reply message, so a 400 here must not fail
+ * the update (it would be replayed until parked, with no reply ever sent).
+ * https://core.telegram.org/bots/api#answercallbackquery
+ */
+export async function answerCallbackQuietly(
+  ctx: { answerCallbackQuery(other?: { text?: string; show_alert?: boolean }): Promise<unknown> },
+  answer?: { text?: string; show_alert?: boolean },
+): Promise<boolean> {
+  try {
+    await ctx.answerCallbackQuery(answer);
+    return true;
+  } catch (err) {
+    if (err instanceof GrammyError && err.error_code === 400) return false;
+    throw err;
+  }
+}

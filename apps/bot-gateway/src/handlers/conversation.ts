@@ -6,6 +6,7 @@ import type { Logger, Publish } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photo-store';
 import type { OfferSource } from '../adapters/model-offer';
 import { publishUntilAcked } from '../adapters/publish-retry';
+import { answerCallbackQuietly } from '../adapters/telegram-errors';
 import type { BillingClient } from '../adapters/rpc-clients';
 import type { SessionStore } from '../adapters/session-store';
 import { decodeCallback } from '../domain/callback-data';
@@ -60,7 +61,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
   c.on('callback_query:data', (ctx) =>
     handle(ctx, { kind: 'button', data: decodeCallback(ctx.callbackQuery.data) }),
   );
-  c.on('callback_query', (ctx) => ctx.answerCallbackQuery());
+  c.on('callback_query', (ctx) => answerCallbackQuietly(ctx));
 
   c.on('message', async (ctx) => {
     const incoming = classifyMessage(ctx.message, ctx.me.username);
@@ -133,7 +134,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
 
   async function respond(ctx: Context, out: Outcome): Promise<void> {
     const locale = out.session.locale;
-    if (out.answer) await ctx.answerCallbackQuery(renderAnswer(deps.t, locale, out.answer));
+    if (out.answer) await answerCallbackQuietly(ctx, renderAnswer(deps.t, locale, out.answer));
     for (const reply of out.replies) {
       const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
       await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
