@@ -110,8 +110,9 @@ export const consumers = {
     consumer('notifier-credits-rejected', 'billing.credits.rejected.v1'),
     consumer('notifier-credits-granted', 'billing.credits.granted.v1'),
     consumer('notifier-generation-started', 'jobs.generation.started.v1'),
-    // sendVideo of a large file can take a while.
-    consumer('notifier-video-ready', 'jobs.video.ready.v1', 10, 120),
+    // A slow sendVideo is kept alive by working() heartbeats; a short ack wait lets another
+    // replica take over a crashed one's videos in seconds (docs/design.md §2.5).
+    consumer('notifier-video-ready', 'jobs.video.ready.v1'),
     consumer('notifier-video-failed', 'jobs.video.failed.v1'),
     consumer('notifier-order-completed', 'jobs.order.completed.v1'),
     consumer('notifier-key-blocked', 'kie.key.blocked.v1'),
