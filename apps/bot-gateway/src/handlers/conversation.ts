@@ -134,7 +134,13 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
 
   async function respond(ctx: Context, out: Outcome): Promise<void> {
     const locale = out.session.locale;
-    if (out.answer) await answerCallbackQuietly(ctx, renderAnswer(deps.t, locale, out.answer));
+    if (out.answer) {
+      const answer = renderAnswer(deps.t, locale, out.answer);
+      // Too late for a toast (a press replayed after a crash): a message carries what the
+      // toast would have said, so the press is never left without a word.
+      const toasted = await answerCallbackQuietly(ctx, answer);
+      if (!toasted && answer.text && out.replies.length === 0) await ctx.reply(answer.text);
+    }
     for (const reply of out.replies) {
       const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
       await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
