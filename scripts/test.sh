@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The test command: PostgreSQL + NATS up, dependencies from the lockfile, then typecheck,
-# lint, unit/integration tests of every package and the end-to-end suite.
+# lint, unit/integration tests of every package and the end-to-end suite, then the chaos
+# suite with two seeds (test/chaos/README.md: each run starts its own private PostgreSQL
+# and NATS servers, injects crashes and outages, and prints its invariant report).
 set -euo pipefail
 export TURBO_TELEMETRY_DISABLED=1
 cd "$(dirname "$0")/.."
@@ -8,3 +10,5 @@ bash scripts/services.sh
 bash scripts/ensure-pnpm.sh
 pnpm install --frozen-lockfile
 pnpm test
+CHAOS_SEED=1 pnpm test:chaos
+CHAOS_SEED=2 pnpm test:chaos

@@ -1,28 +1,16 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ensureDatabase } from '@neurocards/platform';
+import { postgresBinary } from '@neurocards/platform/testing';
 
 const run = promisify(execFile);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** PostgreSQL refuses to run as root: as root, its commands run as the `postgres` user. */
 const asRoot = process.getuid?.() === 0;
-
-/** initdb/pg_ctl from PATH, else Debian's versioned directory (CI installs postgresql there). */
-function pgBin(name: 'initdb' | 'pg_ctl'): string {
-  for (const dir of (process.env.PATH ?? '').split(':'))
-    if (dir && existsSync(path.join(dir, name))) return name;
-  const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
-  for (const v of versions) {
-    const bin = path.join(root, v, 'bin', name);
-    if (existsSync(bin)) return bin;
-  }
-  throw new Error(`${name} not found on PATH or in ${root}/*/bin`);
-}
 
 /** nats-server from PATH, else where Debian's package puts it (/usr/sbin is not on every user's PATH). */
 function natsBin(): string {
@@ -33,8 +21,8 @@ function natsBin(): string {
 
 async function pg(cmd: 'initdb' | 'pg_ctl', args: string[]) {
   const [file, argv] = asRoot
-    ? ['runuser', ['-u', 'postgres', '--', pgBin(cmd), ...args]]
-    : [pgBin(cmd), args];
+    ? ['runuser', ['-u', 'postgres', '--', postgresBinary(cmd), ...args]]
+    : [postgresBinary(cmd), args];
   return run(file, argv, { maxBuffer: 1 << 20 });
 }
 

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { connect } from '@nats-io/transport-node';
 import type { HandlerContext } from './consumer';
@@ -94,7 +96,23 @@ export interface PrivatePostgres {
 }
 
 /**
- * Creates a throwaway cluster with `initdb` (binaries from PG_BIN or the PATH) on a free
+ * Where a PostgreSQL server binary is: PG_BIN if set, else the PATH, else Debian's versioned
+ * directory (`/usr/lib/postgresql/<major>/bin`, not on the PATH after `apt install postgresql`).
+ */
+export function postgresBinary(name: 'initdb' | 'pg_ctl'): string {
+  if (process.env.PG_BIN) return join(process.env.PG_BIN, name);
+  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(join(dir, name))) return name;
+  const root = '/usr/lib/postgresql';
+  const versions = existsSync(root) ? readdirSync(root).sort((a, b) => Number(b) - Number(a)) : [];
+  for (const v of versions) {
+    const bin = join(root, v, 'bin', name);
+    if (existsSync(bin)) return bin;
+  }
+  throw new Error(`${name} not found in PG_BIN, on the PATH or in ${root}/*/bin`);
+}
+
+/**
+ * Creates a throwaway cluster with `initdb` (see postgresBinary) on a free
  * port, in a temp directory, started. As root, the binaries run as the `postgres` user,
  * since PostgreSQL refuses to run as root.
  */
@@ -102,10 +120,9 @@ export async function privatePostgres(): Promise<PrivatePostgres> {
   const { execFile } = await import('node:child_process');
   const { mkdtemp, rm, chown } = await import('node:fs/promises');
   const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const run = (cmd: string, args: string[]) =>
+  const run = (cmd: 'initdb' | 'pg_ctl', args: string[]) =>
     new Promise<void>((resolve, reject) => {
-      const bin = process.env.PG_BIN ? join(process.env.PG_BIN, cmd) : cmd;
+      const bin = postgresBinary(cmd);
       const [file, argv] = process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
       execFile(file, argv, (err, _out, stderr) => (err ? reject(new Error(`${cmd} failed: ${stderr || err.message}`)) : resolve()));
     });
