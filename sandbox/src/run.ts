@@ -7,6 +7,7 @@
 import path from 'node:path';
 import { ensureDatabase, requestRpc } from '@neurocards/platform';
 import { connect } from '@nats-io/transport-node';
+import { DEFAULT_PORTS } from '@neurocards/contracts';
 import {
   REPO_ROOT,
   SERVICES,
@@ -77,7 +78,8 @@ const kie = await startKieSim({
 });
 const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
 
-const ports = Object.fromEntries(SERVICES.map((s, i) => [s, 8080 + i])) as Record<ServiceName, number>;
+// Each service on its documented port (docs/design.md §2.8), whatever the start order.
+const ports: Record<ServiceName, number> = { ...DEFAULT_PORTS };
 const services = launchServices({
   envOf: nats.envOf,
   ports,
