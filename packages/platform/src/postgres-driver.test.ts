@@ -2,6 +2,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import postgres from 'postgres';
 import { afterEach, describe, expect, it } from 'vitest';
+import { reapStuckStatements } from './postgres';
 import { TEST_DATABASE_URL } from './testing';
 
 /**
@@ -22,8 +23,8 @@ describe('postgres driver after a socket dies mid-write', () => {
     sql = null;
   });
 
-  it('the same connection reconnects and answers the next query', async () => {
-    sql = postgres({
+  const connect = () =>
+    postgres({
       host: url.hostname,
       port: Number(url.port || 5432),
       user: decodeURIComponent(url.username) || 'postgres',
@@ -39,6 +40,9 @@ describe('postgres driver after a socket dies mid-write', () => {
         return s;
       },
     });
+
+  it('the same connection reconnects and answers the next query', async () => {
+    sql = connect();
     expect(await sql`select 1 as one`).toEqual([{ one: 1 }]);
 
     // A small query's bytes wait for the next turn of the event loop (setImmediate) while
@@ -69,4 +73,104 @@ describe('postgres driver after a socket dies mid-write', () => {
     ]).catch((err: Error) => `failed: ${err.message}`);
     expect(next).toEqual({ three: 3 });
   }, 20_000);
+
+  it('a transaction whose connection died mid-way fails, and the pool then answers with parameters', async () => {
+    // The chaos suite's hang: the outbox relay's transaction lost its backend to a
+    // PostgreSQL restart between two statements; its next statement was written to a
+    // connection without a socket, and the reconnected connection then waited for good.
+    sql = connect();
+    const tx = sql.begin(async (t) => {
+      await t`select 1 as one`;
+      sockets.at(-1)!.destroy();
+      await new Promise((r) => setTimeout(r, 100));
+      await t`select ${2}::int as two`;
+    });
+    await expect(tx).rejects.toThrow();
+    const next = await Promise.race([
+      sql`select ${3}::int as three`.then((rows) => rows[0]),
+      new Promise((resolve) => setTimeout(() => resolve('hung'), 8000)),
+    ]).catch((err: Error) => `failed: ${err.message}`);
+    expect(next).toEqual({ three: 3 });
+  }, 20_000);
+
+  it('the reaper ends a backend left waiting mid-statement, and only that one', async () => {
+    // What a lost connection looks like from the server: startup done, then a Parse with no
+    // Sync after it, so the backend waits in ClientRead with the statement "active".
+    const app = `reaper_${process.pid}_${Date.now()}`;
+    const raw = tcpConnect(Number(url.port || 5432), url.hostname);
+    await once(raw, 'connect');
+    const closed = once(raw, 'close');
+    raw.on('error', () => undefined);
+    raw.write(
+      startupMessage({
+        user: decodeURIComponent(url.username) || 'postgres',
+        database: url.pathname.slice(1) || 'postgres',
+        application_name: app,
+      }),
+    );
+    await waitForReadyForQuery(raw);
+    raw.write(parseMessage('select 1'));
+
+    sql = connect();
+    const idle = postgres({
+      host: url.hostname,
+      port: Number(url.port || 5432),
+      user: decodeURIComponent(url.username) || 'postgres',
+      database: url.pathname.slice(1) || 'postgres',
+      max: 1,
+      connection: { application_name: app },
+      onnotice: () => undefined,
+    });
+    try {
+      await idle`select 1`; // an idle backend of the same application: never touched
+      let reaped: Awaited<ReturnType<typeof reapStuckStatements>> = [];
+      for (let i = 0; i < 50 && reaped.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        reaped = await reapStuckStatements(sql as never, app, 500);
+      }
+      expect(reaped).toHaveLength(1);
+      expect(reaped[0]!.query).toBe('select 1');
+      await closed;
+      expect(await idle`select 2 as two`).toEqual([{ two: 2 }]);
+    } finally {
+      raw.destroy();
+      await idle.end({ timeout: 1 });
+    }
+  }, 20_000);
 });
+
+/** A v3 StartupMessage (https://www.postgresql.org/docs/current/protocol-message-formats.html). */
+function startupMessage(params: Record<string, string>): Buffer {
+  const body = Buffer.concat([
+    ...Object.entries(params).flatMap(([k, v]) => [Buffer.from(`${k}\0`), Buffer.from(`${v}\0`)]),
+    Buffer.from([0]),
+  ]);
+  const head = Buffer.alloc(8);
+  head.writeInt32BE(8 + body.length, 0);
+  head.writeInt32BE(196608, 4);
+  return Buffer.concat([head, body]);
+}
+
+/** A Parse message for an unnamed statement without parameter types. */
+function parseMessage(query: string): Buffer {
+  const body = Buffer.concat([Buffer.from('\0'), Buffer.from(`${query}\0`), Buffer.from([0, 0])]);
+  const head = Buffer.alloc(5);
+  head.write('P', 0);
+  head.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+function waitForReadyForQuery(s: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = Buffer.alloc(0);
+    const onData = (b: Buffer) => {
+      seen = Buffer.concat([seen, b]);
+      // ReadyForQuery: 'Z', length 5, status.
+      if (seen.includes(Buffer.from([0x5a, 0, 0, 0, 5]))) {
+        s.off('data', onData);
+        resolve();
+      }
+    };
+    s.on('data', onData);
+  });
+}

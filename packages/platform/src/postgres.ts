@@ -112,3 +112,38 @@ export async function dropDatabase(url: string): Promise<void> {
     await admin.end({ timeout: 5 });
   }
 }
+
+/**
+ * How long a backend of ours may sit mid-statement waiting for the rest of it from us
+ * (`state = 'active'`, `wait_event = 'ClientRead'`) before the reaper ends it. A statement's
+ * messages arrive in microseconds; a minute means the client side lost them.
+ */
+export const STUCK_STATEMENT_AFTER_MS = 60_000;
+
+/**
+ * Ends this service's backends that wait for a statement's remaining messages from us for
+ * longer than `afterMs`, and reports them. The `postgres` driver, after a socket dies, can
+ * leave a connection that sent half a statement and never sends the rest (the chaos suite
+ * saw it after PostgreSQL restarts: billing's and kie-dispatcher's outbox relays waited on
+ * one for good, so their events were never published). Ending the backend closes the
+ * socket, so the driver fails the stuck statement, its caller retries, and the connection
+ * reconnects clean. A backend killed this way was doing nothing but waiting.
+ */
+export async function reapStuckStatements(
+  sql: Sql,
+  applicationName: string,
+  afterMs = STUCK_STATEMENT_AFTER_MS,
+): Promise<Array<{ pid: number; stuckSeconds: number; query: string }>> {
+  // Materialised first: pg_terminate_backend must only ever see the rows that qualify.
+  return sql<{ pid: number; stuckSeconds: number; query: string }[]>`
+    with stuck as materialized (
+      select pid, extract(epoch from now() - state_change)::int as stuck_seconds, left(query, 200) as query
+      from pg_stat_activity
+      where datname = current_database()
+        and application_name = ${applicationName}
+        and pid <> pg_backend_pid()
+        and state = 'active' and wait_event_type = 'Client' and wait_event = 'ClientRead'
+        and state_change < now() - ${afterMs / 1000} * interval '1 second'
+    )
+    select pid, stuck_seconds as "stuckSeconds", query from stuck where pg_terminate_backend(pid)`;
+}

@@ -16,7 +16,8 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import { connectNats, jetstream, jetstreamManager, provisionConsumers, provisionStreams } from './nats';
 import { startOutboxRelay, type OutboxRelay } from './outbox';
-import { connectPostgres, migrate, type Migration, type Sql } from './postgres';
+import { startLoop, type Loop } from './loop';
+import { connectPostgres, migrate, reapStuckStatements, STUCK_STATEMENT_AFTER_MS, type Migration, type Sql } from './postgres';
 import { createPublisher, type Publish } from './publish';
 import { createShutdown, onSignals, type Shutdown } from './shutdown';
 import { startStartupHealth, waitFor } from './startup';
@@ -109,6 +110,7 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
   let jsm: JetStreamManager;
   let sql: Sql | null = null;
   let outbox: OutboxRelay | null = null;
+  let reaper: Loop | null = null;
   let publish: Publish;
   let js: JetStreamClient;
   try {
@@ -129,6 +131,16 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
       // The first query connects: PostgreSQL down or "starting up" is waited out with back-off.
       await waitFor('postgres', () => migrate(db, schema, migrations, log), log);
       outbox = await startOutboxRelay({ sql: db, schema, publish, log, metrics });
+      reaper = startLoop({
+        name: 'stuck-statements',
+        intervalMs: STUCK_STATEMENT_AFTER_MS / 2,
+        log,
+        async tick() {
+          for (const s of await reapStuckStatements(db, schema))
+            log.error(s, 'ended a backend stuck mid-statement (a connection the driver lost track of)');
+          return false;
+        },
+      });
     }
   } catch (err) {
     await early.close();
@@ -199,6 +211,7 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
     }
   });
   shutdown.add('outbox', () => outbox?.stop());
+  shutdown.add('stuck-statement reaper', () => reaper?.stop());
   shutdown.add('http', () => http.close());
   shutdown.add('nats', () => nc.drain());
   shutdown.add('postgres', () => sql?.end({ timeout: 3 }));
