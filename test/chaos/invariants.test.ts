@@ -167,6 +167,28 @@ describe('chaos invariants', () => {
     ]);
   });
 
+  it('let pass a video re-sent because its notifier was killed while sending it (design §6), and only that', () => {
+    const s = cleanSnapshot();
+    const chat = s.chats.get(USER)!;
+    // Copy 3 reached the chat as the notifier died; the next notifier sent it again (6) and recorded that.
+    chat.push({ ...chat[2]!, messageId: 6, date: chat[2]!.date + 20 });
+    s.deliveries.find((d) => d.key === 'job:j1:video')!.messageId = 6;
+    const f = facts();
+    f.faults.push({
+      fault: { kind: 'kill', at: 3000, services: ['notifier'] },
+      startedAt: T0 + 3000,
+      endedAt: T0 + 3000,
+      injected: true,
+      note: '',
+    });
+    expect(failing(s, f)).toEqual([]);
+    // Without that kill, the same chat is a duplicate.
+    expect(failing(s)).toEqual([
+      'no video and no status message reached a chat twice',
+      'the reconciliation is clean',
+    ]);
+  });
+
   it('fail a hold left open and a balance that does not add up', () => {
     const s = cleanSnapshot();
     s.accounts[0]!.held = 1;

@@ -15,10 +15,12 @@ import type { Sql } from '@neurocards/platform';
  *      (for a video, with notify.video.undeliverable, so the orchestrator refunds it).
  *
  * So a 'sending' row whose lease lapsed belongs to a process that died between 1 and 3
- * (or failed to release its claim): Telegram may or may not have the message. Its next
- * claim is a takeover (`Claim.takeover`), resolved by the deliverer: a video is re-sent
- * (a duplicate video is better than none), a status message older than a minute is
- * marked sent without re-sending (`markAssumedSent`). Telegram offers no idempotency key
+ * (or failed to release its claim). Its next claim is a takeover (`Claim.takeover`). If the
+ * dead attempt never marked the send as started (`markSendStarted`, just before the call to
+ * Telegram, after any pacing wait), Telegram does not have the message and it is simply
+ * sent. Otherwise Telegram may or may not have it, and the deliverer resolves it: a video
+ * is re-sent (a duplicate video is better than none), a status message is marked sent
+ * without re-sending (`markAssumedSent`). Telegram offers no idempotency key
  * for sendMessage/sendVideo, so this window cannot be closed on our side.
  */
 export type Claim =
@@ -29,6 +31,11 @@ export type Claim =
       takeover: boolean;
       /** Since the message was first claimed. */
       ageMs: number;
+      /**
+       * Taken over from an attempt that had called Telegram (`markSendStarted`): Telegram
+       * may have the message. False on a takeover means the crashed attempt never sent it.
+       */
+      sendStarted: boolean;
     }
   | { state: 'done'; status: 'sent' | 'undeliverable'; messageId: number | null }
   /** Another worker holds the lease (a concurrent redelivery): retry after `retryInMs`. */
@@ -47,6 +54,11 @@ export interface DeliveryLog {
   /** How long a claim lasts without a heartbeat. */
   readonly leaseMs: number;
   claim(req: ClaimRequest): Promise<Claim>;
+  /**
+   * Just before calling Telegram: this attempt is about to send. Throws when it cannot be
+   * recorded, so no message leaves without the mark (a takeover relies on it).
+   */
+  markSendStarted(key: string, holder: string): Promise<void>;
   /** Renews the lease while `holder` still holds the row; false when it does not. */
   heartbeat(key: string, holder: string): Promise<boolean>;
   /** Inside the caller's transaction: the message is in the chat. */
@@ -77,8 +89,8 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
     async claim({ key, eventId, purpose, chatId, holder }) {
       // `prev` sees the row as it was before this statement: a lapsed, unreleased lease there
       // is what a crashed attempt leaves.
-      const claimed = await sql<{ attempts: number; takeover: boolean; ageMs: number }[]>`
-        with prev as (select claimed_until from deliveries where message_key = ${key})
+      const claimed = await sql<{ attempts: number; takeover: boolean; ageMs: number; sendStarted: boolean }[]>`
+        with prev as (select claimed_until, send_started_at from deliveries where message_key = ${key})
         insert into deliveries (message_key, event_id, purpose, chat_id, status, claimed_until, claimed_by)
         values (${key}, ${eventId}, ${purpose}, ${chatId}, 'sending', now() + ${lease} * interval '1 second', ${holder})
         on conflict (message_key) do update
@@ -86,11 +98,13 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
               claimed_by = excluded.claimed_by,
               attempts = deliveries.attempts + 1,
               event_id = excluded.event_id,
+              send_started_at = null,
               updated_at = now()
           where deliveries.status = 'sending'
             and (deliveries.claimed_until is null or deliveries.claimed_until < now())
         returning attempts,
                   coalesce((select claimed_until is not null from prev), false) as takeover,
+                  coalesce((select claimed_until is not null and send_started_at is not null from prev), false) as "sendStarted",
                   floor(extract(epoch from (now() - created_at)) * 1000)::float8 as "ageMs"`;
       if (claimed[0]) return { state: 'claimed', ...claimed[0] };
       const [row] = await sql<{ status: string; messageId: string | null; retryInMs: number | null }[]>`
@@ -103,6 +117,15 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
         return { state: 'done', status: row.status, messageId: row.messageId === null ? null : Number(row.messageId) };
       }
       return { state: 'busy', retryInMs: Math.max(0, row.retryInMs ?? 0) };
+    },
+
+    async markSendStarted(key, holder) {
+      const rows = await sql`
+        update deliveries set send_started_at = now()
+        where message_key = ${key} and status = 'sending' and claimed_by = ${holder}
+        returning 1`;
+      // Lost the claim (a lease lapsed under a stalled process): another attempt owns it now.
+      if (rows.length === 0) throw new Error(`delivery ${key} is no longer held by this attempt`);
     },
 
     async heartbeat(key, holder) {
@@ -144,7 +167,7 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
     async release(key, reason) {
       await sql`
         update deliveries
-        set claimed_until = null, last_error = ${reason.slice(0, 1000)}, updated_at = now()
+        set claimed_until = null, send_started_at = null, last_error = ${reason.slice(0, 1000)}, updated_at = now()
         where message_key = ${key} and status = 'sending'`;
     },
   };

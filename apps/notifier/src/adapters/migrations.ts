@@ -47,4 +47,14 @@ alter table deliveries add constraint deliveries_sent_has_message
               else telegram_message_id is null end);
 `,
   },
+  {
+    version: 3,
+    name: 'delivery send started',
+    up: `
+-- Set by an attempt just before it calls Telegram (after pacing), cleared by each new claim
+-- and by a release: a crashed attempt's row without it never reached Telegram, so taking
+-- it over sends the message with no risk of a duplicate (docs/design.md §6).
+alter table deliveries add column send_started_at timestamptz;
+`,
+  },
 ];

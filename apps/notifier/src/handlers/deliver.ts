@@ -8,12 +8,6 @@ import { videoUndeliverableReason } from '../domain/telegram-errors';
 
 export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
 
-/**
- * A status message a crashed attempt may have sent is not re-sent once it is this old
- * (docs/design.md §6): stale news twice is worse than once missing; a video is always re-sent.
- */
-export const STALE_STATUS_MS = 60_000;
-
 /** Runs in the transaction that records the message as sent (e.g. an outbox write). */
 export type OnSent = (tx: Sql, sent: { messageId: number; via: 'url' | 'upload' | 'text' }) => Promise<void>;
 /** Runs in the transaction that records the message as undeliverable (e.g. an outbox write). */
@@ -73,7 +67,8 @@ export const request = (
  * Around the send (docs/design.md §6, "Delivery log and crashed sends"): the claim is a short lease
  * renewed by a heartbeat while this attempt runs; once Telegram took the message, recording
  * it is retried until it commits. A row left 'sending' by a crashed attempt is taken over:
- * a video is sent again, a status message older than STALE_STATUS_MS is marked sent unsent.
+ * if that attempt never called Telegram the message is simply sent; if it did, a video is
+ * sent again and a status message is marked sent without re-sending it.
  */
 export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRetryMaxMs = 5000 }: DelivererDeps): Deliver {
   return async (req) => {
@@ -92,9 +87,9 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRet
       throw new TransientError(`message ${key} is being sent by another worker`, delay);
     }
 
-    if (claim.takeover) {
-      // The attempt before this one died after claiming: Telegram may have the message.
-      if (purpose !== 'video' && !req.onSent && claim.ageMs > STALE_STATUS_MS) {
+    if (claim.takeover && claim.sendStarted) {
+      // The attempt before this one died while calling Telegram: Telegram may have the message.
+      if (purpose !== 'video' && !req.onSent) {
         const reason = 'taken over from a crashed attempt; stale status message not re-sent';
         await transaction(sql, (tx) => deliveryLog.markAssumedSent(tx, key, reason));
         log.warn({ ageMs: claim.ageMs, attempts: claim.attempts }, reason);
@@ -109,18 +104,19 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRet
     }, deliveryLog.leaseMs / 3);
     heartbeat.unref?.();
     try {
-      return await attempt(req, log);
+      return await attempt(req, log, holder);
     } finally {
       clearInterval(heartbeat);
     }
   };
 
-  async function attempt(req: DeliverRequest, log: Logger): Promise<DeliveryOutcome> {
+  async function attempt(req: DeliverRequest, log: Logger, holder: string): Promise<DeliveryOutcome> {
     const { key, purpose, chatId } = req;
     let sent: { messageId: number; via: 'url' | 'upload' | 'text' };
     try {
       const msg = await req.build();
       sent = await scheduler.run(chatId, async () => {
+        await deliveryLog.markSendStarted(key, holder);
         if (msg.kind === 'video') return sender.sendVideo(msg.chatId, msg.videoUrl, msg.caption);
         const r = await sender.sendText(msg.chatId, msg.text);
         return { ...r, via: 'text' as const };
