@@ -1,9 +1,5 @@
 import { z } from 'zod';
 import { commonEnv, databaseEnv, duration, httpPort, idList, parseEnv, rate } from '@neurocards/platform';
-import { bucketRate } from './domain/token-bucket';
-
-/** `N/period`, e.g. `25/1s`: N messages per period, bursts of up to N. */
-const sendRate = (fallback: string) => rate(fallback).transform(bucketRate);
 
 export const schema = z.object({
   ...commonEnv,
@@ -17,12 +13,19 @@ export const schema = z.object({
   /** Shown where the user must reach a person (top-up, billing failures), e.g. `@neurocards_support`. */
   SUPPORT_CONTACT: z.string().trim().default(''),
   /**
-   * Telegram: "no more than 30 messages per second" overall. 25/1s keeps a margin for
-   * the bot-gateway, which talks through the same token.
+   * Telegram: "no more than 30 messages per second" overall, for the whole bot: every
+   * notifier replica and bot-gateway's replies share it (KV `telegram_budget`), so it must
+   * be the same in both services. 28 keeps a margin for the jitter between our clocks and
+   * Telegram's arrival times. Bursts of up to N.
    */
-  TELEGRAM_GLOBAL_RATE: sendRate('25/1s'),
-  /** Telegram: "avoid sending more than one message per second" in a chat. */
-  TELEGRAM_CHAT_RATE: sendRate('1/1s'),
+  TELEGRAM_GLOBAL_RATE: rate('28/1s'),
+  /** Telegram: "avoid sending more than one message per second" in a chat (shared, like the global one). */
+  TELEGRAM_CHAT_RATE: rate('1/1s'),
+  /**
+   * Messages of the global burst notifications leave free, so a seller who presses a
+   * button is answered at once while notifications use the rest (design §6).
+   */
+  TELEGRAM_REPLY_RESERVE: z.coerce.number().int().min(0).max(1000).default(8),
   /**
    * The longest a send waits in-process for a rate-limit slot (or a 429's retry_after).
    * Longer waits give the message back to JetStream (nak with that delay) instead of
