@@ -30,8 +30,10 @@ export const schema = z
      * Telegram's limits for the whole bot and per chat, shared with the notifier through KV
      * `telegram_budget`: set them the same in both services (see the notifier's config).
      */
-    TELEGRAM_GLOBAL_RATE: rate('28/1s'),
+    TELEGRAM_GLOBAL_RATE: rate('27/1s'),
     TELEGRAM_CHAT_RATE: rate('1/1s'),
+    /** Replies may go this many at once beyond the pacing (notifications never use it). */
+    TELEGRAM_REPLY_BURST: z.coerce.number().int().min(1).max(30).default(3),
   })
   .superRefine((c, ctx) => {
     if (c.BOT_MODE !== 'webhook') return;

@@ -92,7 +92,7 @@ export async function createGateway(
       kv: budgetKv,
       global: config.TELEGRAM_GLOBAL_RATE,
       chat: config.TELEGRAM_CHAT_RATE,
-      replyReserve: 0,
+      replyBurst: config.TELEGRAM_REPLY_BURST,
     }),
     inFlight,
     conversation: {

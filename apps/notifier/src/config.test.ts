@@ -9,8 +9,8 @@ describe('loadConfig', () => {
     expect(c.TELEGRAM_API_ROOT).toBe('https://api.telegram.org');
     expect(c.ADMIN_TG_IDS).toEqual([]);
     expect(c.SUPPORT_CONTACT).toBe('');
-    expect(c.TELEGRAM_GLOBAL_RATE).toEqual({ count: 28, periodMs: 1000 });
-    expect(c.TELEGRAM_REPLY_RESERVE).toBe(8);
+    expect(c.TELEGRAM_GLOBAL_RATE).toEqual({ count: 27, periodMs: 1000 });
+    expect(c.TELEGRAM_REPLY_BURST).toBe(3);
     expect(c.TELEGRAM_CHAT_RATE).toEqual({ count: 1, periodMs: 1000 });
     expect(c.TELEGRAM_MAX_WAIT).toBe(10_000);
     expect(c.HTTP_PORT).toBe(8084);

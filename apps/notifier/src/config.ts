@@ -15,17 +15,18 @@ export const schema = z.object({
   /**
    * Telegram: "no more than 30 messages per second" overall, for the whole bot: every
    * notifier replica and bot-gateway's replies share it (KV `telegram_budget`), so it must
-   * be the same in both services. 28 keeps a margin for the jitter between our clocks and
-   * Telegram's arrival times. Bursts of up to N.
+   * be the same in both services. Paced evenly, with bursts of TELEGRAM_REPLY_BURST on top:
+   * 27 + 3 keeps any one-second window at Telegram's 30.
    */
-  TELEGRAM_GLOBAL_RATE: rate('28/1s'),
+  TELEGRAM_GLOBAL_RATE: rate('27/1s'),
   /** Telegram: "avoid sending more than one message per second" in a chat (shared, like the global one). */
   TELEGRAM_CHAT_RATE: rate('1/1s'),
   /**
-   * Messages of the global burst notifications leave free, so a seller who presses a
-   * button is answered at once while notifications use the rest (design §6).
+   * Messages bot-gateway's replies may send at once beyond the pacing; notifications never
+   * use this burst, so a seller who presses a button is answered at once even while
+   * notifications fill the rest (design §6). The same in both services.
    */
-  TELEGRAM_REPLY_RESERVE: z.coerce.number().int().min(0).max(1000).default(8),
+  TELEGRAM_REPLY_BURST: z.coerce.number().int().min(1).max(30).default(3),
   /**
    * The longest a send waits in-process for a rate-limit slot (or a 429's retry_after).
    * Longer waits give the message back to JetStream (nak with that delay) instead of

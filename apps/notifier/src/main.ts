@@ -30,7 +30,7 @@ runMain('notifier', async () => {
     kv: await openKv(rt.nc, 'telegram_budget', config.NATS_REPLICAS),
     global: config.TELEGRAM_GLOBAL_RATE,
     chat: config.TELEGRAM_CHAT_RATE,
-    replyReserve: config.TELEGRAM_REPLY_RESERVE,
+    replyBurst: config.TELEGRAM_REPLY_BURST,
   });
   const scheduler = createSendScheduler({
     limiter: sharedLimiter(budget),

@@ -16,10 +16,10 @@ export interface Gcra {
   toleranceMs: number;
 }
 
-/** `28/1s` → one message every 35.7 ms, bursts of up to 28. */
-export const gcraOf = (r: Rate): Gcra => {
+/** `28/1s` → one message every 35.7 ms, in bursts of up to `burst` (by default 28). */
+export const gcraOf = (r: Rate, burst = r.count): Gcra => {
   const intervalMs = r.periodMs / r.count;
-  return { intervalMs, toleranceMs: (r.count - 1) * intervalMs };
+  return { intervalMs, toleranceMs: (Math.max(1, burst) - 1) * intervalMs };
 };
 
 export type GcraTry = { ok: true; tat: number } | { ok: false; waitMs: number };

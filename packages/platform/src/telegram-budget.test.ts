@@ -22,10 +22,10 @@ const GLOBAL = { count: 20, periodMs: 1000 };
 const CHAT = { count: 1, periodMs: 1000 };
 
 /** Two processes' worth of limiters on the same keys (each its own in-process queue). */
-function replicas(n: number, replyReserve = 5): TelegramBudget[] {
+function replicas(n: number, replyBurst = 3): TelegramBudget[] {
   const prefix = `${uniqueName('budget')}.`;
   prefixes.push(prefix);
-  return Array.from({ length: n }, () => createTelegramBudget({ kv, global: GLOBAL, chat: CHAT, replyReserve, prefix }));
+  return Array.from({ length: n }, () => createTelegramBudget({ kv, global: GLOBAL, chat: CHAT, replyBurst, prefix }));
 }
 
 /**
@@ -70,8 +70,8 @@ describe('the shared Telegram budget (real NATS KV)', () => {
       expect(times).toHaveLength(2);
       expect(refused(times, CHAT)).toBe(0);
     }
-    // Paced, not let through: 60 beyond the burst of 20 at 20/s take three seconds at least.
-    expect(Math.max(...sent.map((s) => s.at)) - started).toBeGreaterThanOrEqual(3000 - 50);
+    // Paced, not let through: 80 at 20/s take about four seconds.
+    expect(Math.max(...sent.map((s) => s.at)) - started).toBeGreaterThanOrEqual(3800);
   }, 30_000);
 
   it('a reply in a chat goes before the notification already waiting there', async () => {
@@ -85,8 +85,8 @@ describe('the shared Telegram budget (real NATS KV)', () => {
     expect(order).toEqual(['reply', 'notification']);
   });
 
-  it('a reply is not queued behind a flood of notifications: they leave it its share', async () => {
-    const [notifier, gateway] = replicas(2, 5);
+  it('a reply is not queued behind a flood of notifications: they leave it the burst', async () => {
+    const [notifier, gateway] = replicas(2);
     const grants: { kind: string; at: number }[] = [];
     const flood = Promise.all(
       Array.from({ length: 60 }, (_, i) =>
@@ -109,7 +109,7 @@ describe('the shared Telegram budget (real NATS KV)', () => {
   it('replies wait for their turn instead of being refused, and count against the notifications', async () => {
     const [gateway, notifier] = replicas(2);
     const times: number[] = [];
-    // 30 replies at once in 30 chats: 20 go in the burst, the rest paced.
+    // 30 replies at once in 30 chats: 3 go in the burst, the rest paced, none refused.
     await Promise.all(Array.from({ length: 30 }, (_, i) => gateway!.reserveReply(200 + i).then(() => times.push(Date.now()))));
     await notifier!.acquireNotification(300, 10_000);
     times.push(Date.now());

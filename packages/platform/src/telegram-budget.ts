@@ -14,12 +14,16 @@ import { kvMutate } from './kv';
  * the bucket's TTL; a `tat` in the past means a full bucket, so an expired entry loses
  * nothing.
  *
+ * The global bucket paces at `global` with a small burst (`replyBurst`), so any one-second
+ * window holds at most rate + burst messages: 27/1s with a burst of 3 never passes
+ * Telegram's 30 in a second. A chat's bucket has the burst of its rate (1/1s: none).
+ *
  * Replies go first. A reply *reserves* its slots: it is never refused, takes the next slot
  * whenever it is and waits for it; every later sender sees the slot gone. A notification
  * only *tries*: in its chat it goes only when the chat is free (a reply reserved in the
- * meantime wins), and globally it goes only while `replyReserve` messages of the burst stay
- * free, so a seller who presses a button is answered at once even while notifications
- * saturate the rest of the budget, and notifications wait while replies use it.
+ * meantime wins), and globally only when the whole burst is free, one every interval. So a
+ * notification flood always leaves the burst to replies — a seller who presses a button is
+ * answered at once — and notifications wait while replies use it.
  */
 export interface TelegramBudget {
   /** A conversation reply: waits for its chat's next slot, then the next global one. Never refused. */
@@ -50,8 +54,8 @@ export interface TelegramBudgetOptions {
   global: Rate;
   /** Messages per period in one chat (TELEGRAM_CHAT_RATE). */
   chat: Rate;
-  /** Messages of the global burst notifications leave free for replies (TELEGRAM_REPLY_RESERVE). */
-  replyReserve: number;
+  /** Messages replies may send at once beyond the pacing; notifications never use it (TELEGRAM_REPLY_BURST). */
+  replyBurst: number;
   /** Prefix of the keys (tests share a bucket). */
   prefix?: string;
   now?: () => number;
@@ -70,9 +74,10 @@ export function createTelegramBudget(o: TelegramBudgetOptions): TelegramBudget {
   const now = o.now ?? Date.now;
   const sleep = o.sleep ?? realSleep;
   const prefix = o.prefix ?? '';
-  const globalG = gcraOf(o.global);
+  const globalG = gcraOf(o.global, o.replyBurst);
   const chatG = gcraOf(o.chat);
-  const reserveMs = Math.min(globalG.toleranceMs, Math.max(0, o.replyReserve) * globalG.intervalMs);
+  // A notification may take a global slot only when the bucket is full.
+  const reserveMs = globalG.toleranceMs;
   const globalKey = `${prefix}global`;
   // Group chats have negative ids; `-` is allowed in KV keys.
   const chatKey = (chatId: number) => `${prefix}chat.${chatId}`;
