@@ -122,9 +122,9 @@ describe('two notifier processes share Telegram’s limits', () => {
     const overall = maxInWindow(accepted.map((c) => c.at));
     const chat = busiestChat(accepted);
     const spanS = (Math.max(...accepted.map((c) => c.at)) - Math.min(...accepted.map((c) => c.at))) / 1000;
-    console.log(
+    process.stdout.write(
       `two notifiers, ${jobs.length} videos for ${CHATS} chats: ${accepted.length} messages in ${spanS.toFixed(1)} s; ` +
-        `busiest second overall ${overall}, busiest chat-second ${chat.perSecond}, 429s ${floodRefusals(calls).length}`,
+        `busiest second overall ${overall}, busiest chat-second ${chat.perSecond}, 429s ${floodRefusals(calls).length}\n`,
     );
     // The simulator refused nothing: neither limit was exceeded, by any replica.
     expect(floodRefusals(calls)).toHaveLength(0);
