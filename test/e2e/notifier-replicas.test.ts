@@ -9,7 +9,13 @@ import { jetstream } from '@nats-io/jetstream';
 import { createEvent, encodeEvent } from '@neurocards/contracts';
 import { createTestDatabase, eventually, freePort } from '@neurocards/platform/testing';
 import { REPO_ROOT, launchService, waitUntilReady, type ServiceProcess } from '@neurocards/launcher';
-import { makeTinyMp4, startSecureNats, startTelegramSim, type SecureNats, type TelegramSim } from '@neurocards/sandbox';
+import {
+  makeTinyMp4,
+  startSecureNats,
+  startTelegramSim,
+  type SecureNats,
+  type TelegramSim,
+} from '@neurocards/sandbox';
 import { eventsOf } from '../src/events';
 import { acceptedMessages, busiestChat, floodRefusals, maxInWindow } from '../src/telegram-load';
 
@@ -116,7 +122,8 @@ describe('two notifier processes share Telegram’s limits', () => {
     const calls = tg.apiCalls();
     const accepted = acceptedMessages(calls);
     expect(accepted.filter((c) => c.method === 'sendVideo')).toHaveLength(jobs.length);
-    for (let c = 0; c < CHATS; c++) expect(tg.botMessages(7_300_001 + c).filter((m) => m.kind === 'video')).toHaveLength(VIDEOS_PER_CHAT);
+    for (let c = 0; c < CHATS; c++)
+      expect(tg.botMessages(7_300_001 + c).filter((m) => m.kind === 'video')).toHaveLength(VIDEOS_PER_CHAT);
 
     // The limits, measured where Telegram would measure them: at the simulator.
     const overall = maxInWindow(accepted.map((c) => c.at));

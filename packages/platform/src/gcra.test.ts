@@ -44,7 +44,12 @@ describe('gcra', () => {
   it('a smaller burst keeps any one-second window at rate + burst', () => {
     const g = gcraOf({ count: 27, periodMs: 1000 }, 3);
     expect(drain(g, [0])).toBe(3);
-    expect(drain(g, Array.from({ length: 1001 }, (_, i) => i))).toBe(30);
+    expect(
+      drain(
+        g,
+        Array.from({ length: 1001 }, (_, i) => i),
+      ),
+    ).toBe(30);
   });
 
   it('a try leaves the reserved share of the burst to priority senders', () => {

@@ -50,4 +50,5 @@ export function gcraReserve(g: Gcra, tat: number, now: number): { at: number; ta
 export const gcraRefund = (g: Gcra, tat: number): number => tat - g.intervalMs;
 
 /** Nothing goes before `until` (Telegram's retry_after); afterwards the bucket restarts empty. */
-export const gcraPause = (g: Gcra, tat: number, until: number): number => Math.max(tat, until + g.toleranceMs);
+export const gcraPause = (g: Gcra, tat: number, until: number): number =>
+  Math.max(tat, until + g.toleranceMs);

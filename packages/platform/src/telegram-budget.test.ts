@@ -25,7 +25,9 @@ const CHAT = { count: 1, periodMs: 1000 };
 function replicas(n: number, replyBurst = 3): TelegramBudget[] {
   const prefix = `${uniqueName('budget')}.`;
   prefixes.push(prefix);
-  return Array.from({ length: n }, () => createTelegramBudget({ kv, global: GLOBAL, chat: CHAT, replyBurst, prefix }));
+  return Array.from({ length: n }, () =>
+    createTelegramBudget({ kv, global: GLOBAL, chat: CHAT, replyBurst, prefix }),
+  );
 }
 
 /**
@@ -64,7 +66,12 @@ describe('the shared Telegram budget (real NATS KV)', () => {
       }),
     );
     expect(sent).toHaveLength(80);
-    expect(refused(sent.map((s) => s.at), GLOBAL)).toBe(0);
+    expect(
+      refused(
+        sent.map((s) => s.at),
+        GLOBAL,
+      ),
+    ).toBe(0);
     for (const chat of chats) {
       const times = sent.filter((s) => s.chat === chat).map((s) => s.at);
       expect(times).toHaveLength(2);
@@ -90,7 +97,9 @@ describe('the shared Telegram budget (real NATS KV)', () => {
     const grants: { kind: string; at: number }[] = [];
     const flood = Promise.all(
       Array.from({ length: 60 }, (_, i) =>
-        notifier!.acquireNotification(1000 + i, 60_000).then(() => grants.push({ kind: 'notification', at: Date.now() })),
+        notifier!
+          .acquireNotification(1000 + i, 60_000)
+          .then(() => grants.push({ kind: 'notification', at: Date.now() })),
       ),
     );
     await new Promise((r) => setTimeout(r, 700));
@@ -103,14 +112,21 @@ describe('the shared Telegram budget (real NATS KV)', () => {
     // slot was being taken at that instant got in before it.
     expect(asked).toBeLessThan(60);
     expect(before - asked).toBeLessThanOrEqual(1);
-    expect(refused(grants.map((g) => g.at), GLOBAL)).toBe(0);
+    expect(
+      refused(
+        grants.map((g) => g.at),
+        GLOBAL,
+      ),
+    ).toBe(0);
   }, 30_000);
 
   it('replies wait for their turn instead of being refused, and count against the notifications', async () => {
     const [gateway, notifier] = replicas(2);
     const times: number[] = [];
     // 30 replies at once in 30 chats: 3 go in the burst, the rest paced, none refused.
-    await Promise.all(Array.from({ length: 30 }, (_, i) => gateway!.reserveReply(200 + i).then(() => times.push(Date.now()))));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) => gateway!.reserveReply(200 + i).then(() => times.push(Date.now()))),
+    );
     await notifier!.acquireNotification(300, 10_000);
     times.push(Date.now());
     expect(refused(times, GLOBAL)).toBe(0);

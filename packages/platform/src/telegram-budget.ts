@@ -103,7 +103,10 @@ export function createTelegramBudget(o: TelegramBudgetOptions): TelegramBudget {
       },
     });
   const refund = (key: string, g: Gcra) =>
-    kvMutate<Entry, void>(kv, key, { empty, change: (s) => ({ next: { tat: gcraRefund(g, s.tat) }, result: undefined }) });
+    kvMutate<Entry, void>(kv, key, {
+      empty,
+      change: (s) => ({ next: { tat: gcraRefund(g, s.tat) }, result: undefined }),
+    });
 
   // Notifications of this process queue for the global slot one at a time, in order: the
   // head polls the shared entry, the rest wait their turn instead of all racing on one key.
