@@ -89,21 +89,22 @@ describe('two notifier processes share Telegram’s limits', () => {
     const js = jetstream(nc);
     const videoUrl = `http://127.0.0.1:${(videos.address() as AddressInfo).port}/video.mp4`;
     const jobs: string[] = [];
-    // Each chat: two orders of 5, all finished at once (the orchestrator's jobs.video.ready).
-    for (let c = 0; c < CHATS; c++) {
-      for (let o = 0; o < VIDEOS_PER_CHAT / 5; o++) {
-        const orderId = randomUUID();
-        for (let i = 1; i <= 5; i++) {
-          const jobId = randomUUID();
-          jobs.push(jobId);
-          const userId = 7_300_001 + c;
-          const event = createEvent({
-            subject: 'jobs.video.ready.v1',
-            correlationId: orderId,
-            data: { orderId, jobId, userId, chatId: userId, locale: 'en', index: i, count: 5, videoUrl },
-          });
-          await js.publish(event.type, encodeEvent(event), { msgID: event.id });
-        }
+    // Each chat: two orders of 5, finishing interleaved across chats as KIE finishes them
+    // (the orchestrator's jobs.video.ready).
+    const orders = Array.from({ length: CHATS * (VIDEOS_PER_CHAT / 5) }, (_, o) => ({
+      orderId: randomUUID(),
+      userId: 7_300_001 + (o % CHATS),
+    }));
+    for (let i = 1; i <= 5; i++) {
+      for (const { orderId, userId } of orders) {
+        const jobId = randomUUID();
+        jobs.push(jobId);
+        const event = createEvent({
+          subject: 'jobs.video.ready.v1',
+          correlationId: orderId,
+          data: { orderId, jobId, userId, chatId: userId, locale: 'en', index: i, count: 5, videoUrl },
+        });
+        await js.publish(event.type, encodeEvent(event), { msgID: event.id });
       }
     }
 
