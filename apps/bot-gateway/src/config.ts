@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, httpPort, idList, parseEnv } from '@neurocards/platform';
+import { commonEnv, httpPort, idList, parseEnv, rate } from '@neurocards/platform';
 
 /** Telegram's rule for `secret_token`: 1–256 characters of A–Z, a–z, 0–9, `_` and `-`. */
 const SECRET_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
@@ -26,6 +26,14 @@ export const schema = z
     WELCOME_CREDITS: z.coerce.number().int().min(0).max(1_000_000).default(0),
     /** Shown to users who need a human (top-ups, failures). */
     SUPPORT_CONTACT: z.string().optional(),
+    /**
+     * Telegram's limits for the whole bot and per chat, shared with the notifier through KV
+     * `telegram_budget`: set them the same in both services (see the notifier's config).
+     */
+    TELEGRAM_GLOBAL_RATE: rate('27/1s'),
+    TELEGRAM_CHAT_RATE: rate('1/1s'),
+    /** Replies may go this many at once beyond the pacing (notifications never use it). */
+    TELEGRAM_REPLY_BURST: z.coerce.number().int().min(1).max(30).default(3),
   })
   .superRefine((c, ctx) => {
     if (c.BOT_MODE !== 'webhook') return;

@@ -2,6 +2,7 @@ import { BotError, type Bot } from 'grammy';
 import type { Update, UserFromGetMe } from 'grammy/types';
 import { consumers, streamOf } from '@neurocards/contracts';
 import {
+  createTelegramBudget,
   openKv,
   openObjectStore,
   provisionConsumers,
@@ -66,12 +67,13 @@ export async function createGateway(
   opts: GatewayOptions = {},
 ): Promise<Gateway> {
   const replicas = config.NATS_REPLICAS;
-  const [sessionsKv, updatesKv, modelsKv, photosStore] = await Promise.all([
+  const [sessionsKv, updatesKv, modelsKv, photosStore, budgetKv] = await Promise.all([
     openKv(rt.nc, 'bot_sessions', replicas),
     openKv(rt.nc, 'bot_updates', replicas),
     // Written by kie-dispatcher; opening it here too is idempotent and lets the bot start first.
     openKv(rt.nc, 'kie_models', replicas),
     openObjectStore(rt.nc, 'photos', replicas),
+    openKv(rt.nc, 'telegram_budget', replicas),
   ]);
   const log = rt.log;
   const billing = createBillingClient({ nc: rt.nc, log });
@@ -85,6 +87,13 @@ export async function createGateway(
     t,
     log,
     mode: config.BOT_MODE,
+    // Replies reserve their slots ahead of the notifier's messages (design §6, "Telegram budget").
+    budget: createTelegramBudget({
+      kv: budgetKv,
+      global: config.TELEGRAM_GLOBAL_RATE,
+      chat: config.TELEGRAM_CHAT_RATE,
+      replyBurst: config.TELEGRAM_REPLY_BURST,
+    }),
     inFlight,
     conversation: {
       sessions: createKvSessionStore(sessionsKv),

@@ -9,8 +9,9 @@ describe('loadConfig', () => {
     expect(c.TELEGRAM_API_ROOT).toBe('https://api.telegram.org');
     expect(c.ADMIN_TG_IDS).toEqual([]);
     expect(c.SUPPORT_CONTACT).toBe('');
-    expect(c.TELEGRAM_GLOBAL_RATE).toEqual({ capacity: 25, perMs: 0.025 });
-    expect(c.TELEGRAM_CHAT_RATE).toEqual({ capacity: 1, perMs: 0.001 });
+    expect(c.TELEGRAM_GLOBAL_RATE).toEqual({ count: 27, periodMs: 1000 });
+    expect(c.TELEGRAM_REPLY_BURST).toBe(3);
+    expect(c.TELEGRAM_CHAT_RATE).toEqual({ count: 1, periodMs: 1000 });
     expect(c.TELEGRAM_MAX_WAIT).toBe(10_000);
     expect(c.HTTP_PORT).toBe(8084);
   });
@@ -25,7 +26,7 @@ describe('loadConfig', () => {
     });
     expect(c.ADMIN_TG_IDS).toEqual([1, 22]);
     expect(c.SUPPORT_CONTACT).toBe('@help');
-    expect(c.TELEGRAM_CHAT_RATE.capacity).toBe(20);
+    expect(c.TELEGRAM_CHAT_RATE.count).toBe(20);
     expect(c.HTTP_PORT).toBe(9999);
   });
 

@@ -1,9 +1,5 @@
 import { z } from 'zod';
 import { commonEnv, databaseEnv, duration, httpPort, idList, parseEnv, rate } from '@neurocards/platform';
-import { bucketRate } from './domain/token-bucket';
-
-/** `N/period`, e.g. `25/1s`: N messages per period, bursts of up to N. */
-const sendRate = (fallback: string) => rate(fallback).transform(bucketRate);
 
 export const schema = z.object({
   ...commonEnv,
@@ -17,12 +13,20 @@ export const schema = z.object({
   /** Shown where the user must reach a person (top-up, billing failures), e.g. `@neurocards_support`. */
   SUPPORT_CONTACT: z.string().trim().default(''),
   /**
-   * Telegram: "no more than 30 messages per second" overall. 25/1s keeps a margin for
-   * the bot-gateway, which talks through the same token.
+   * Telegram: "no more than 30 messages per second" overall, for the whole bot: every
+   * notifier replica and bot-gateway's replies share it (KV `telegram_budget`), so it must
+   * be the same in both services. Paced evenly, with bursts of TELEGRAM_REPLY_BURST on top:
+   * 27 + 3 keeps any one-second window at Telegram's 30.
    */
-  TELEGRAM_GLOBAL_RATE: sendRate('25/1s'),
-  /** Telegram: "avoid sending more than one message per second" in a chat. */
-  TELEGRAM_CHAT_RATE: sendRate('1/1s'),
+  TELEGRAM_GLOBAL_RATE: rate('27/1s'),
+  /** Telegram: "avoid sending more than one message per second" in a chat (shared, like the global one). */
+  TELEGRAM_CHAT_RATE: rate('1/1s'),
+  /**
+   * Messages bot-gateway's replies may send at once beyond the pacing; notifications never
+   * use this burst, so a seller who presses a button is answered at once even while
+   * notifications fill the rest (design §6). The same in both services.
+   */
+  TELEGRAM_REPLY_BURST: z.coerce.number().int().min(1).max(30).default(3),
   /**
    * The longest a send waits in-process for a rate-limit slot (or a 429's retry_after).
    * Longer waits give the message back to JetStream (nak with that delay) instead of

@@ -1,11 +1,10 @@
-import { createRuntime, runMain } from '@neurocards/platform';
+import { createRuntime, createTelegramBudget, openKv, runMain } from '@neurocards/platform';
 import { createBalanceLookup } from './adapters/balance';
 import { createDeliveryLog } from './adapters/delivery-log';
 import { migrations, SCHEMA } from './adapters/migrations';
-import { createSendScheduler } from './adapters/scheduler';
+import { createSendScheduler, sharedLimiter } from './adapters/scheduler';
 import { createTelegramApi, createTelegramSender, retryAfterOf } from './adapters/telegram';
 import { loadConfig } from './config';
-import { RateLimiter } from './domain/token-bucket';
 import { createDeliverer } from './handlers/deliver';
 import { createHandlers } from './handlers';
 
@@ -25,8 +24,16 @@ runMain('notifier', async () => {
     timeoutSeconds: Math.ceil(config.TELEGRAM_TIMEOUT / 1000),
   });
   const sender = createTelegramSender({ api, log: rt.log, downloadTimeoutMs: config.TELEGRAM_TIMEOUT });
+  // Telegram's limits hold for the whole bot: every replica and bot-gateway's replies take
+  // their slots from the same KV entries (design §6, "Telegram budget").
+  const budget = createTelegramBudget({
+    kv: await openKv(rt.nc, 'telegram_budget', config.NATS_REPLICAS),
+    global: config.TELEGRAM_GLOBAL_RATE,
+    chat: config.TELEGRAM_CHAT_RATE,
+    replyBurst: config.TELEGRAM_REPLY_BURST,
+  });
   const scheduler = createSendScheduler({
-    limiter: new RateLimiter(config.TELEGRAM_GLOBAL_RATE, config.TELEGRAM_CHAT_RATE, Date.now()),
+    limiter: sharedLimiter(budget),
     maxWaitMs: config.TELEGRAM_MAX_WAIT,
     retryAfterOf,
   });

@@ -63,11 +63,11 @@ export const rpcCalls = {
 
 /** The KV buckets and object stores each service opens: `rw` writes, `r` only reads. */
 export const bucketAccess = {
-  'bot-gateway': { bot_sessions: 'rw', bot_updates: 'rw', kie_models: 'r', photos: 'rw' },
+  'bot-gateway': { bot_sessions: 'rw', bot_updates: 'rw', kie_models: 'r', photos: 'rw', telegram_budget: 'rw' },
   billing: {},
   orchestrator: { photos: 'r' },
   'kie-dispatcher': { kie_keys: 'rw', kie_models: 'rw', photos: 'r' },
-  notifier: {},
+  notifier: { telegram_budget: 'rw' },
 } as const satisfies Record<ServiceName, Partial<Record<BucketName, 'r' | 'rw'>>>;
 
 export interface NatsPermissions {

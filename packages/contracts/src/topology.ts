@@ -146,6 +146,13 @@ export const buckets = {
    * bot-gateway reads it to build the order. Also each (model, account) availability.
    */
   kie_models: { kind: 'kv', history: 1, ttlSeconds: 0 },
+  /**
+   * bot-gateway and notifier: Telegram's send limits shared by every process of the bot,
+   * one GCRA entry (`tat`) for the whole bot (`global`) and one per chat (`chat.<id>`).
+   * An entry older than the TTL is a full bucket, so expiring it loses nothing; an hour
+   * outlives any retry_after worth waiting for.
+   */
+  telegram_budget: { kind: 'kv', history: 1, ttlSeconds: 3600 },
   /** bot-gateway writes the product photo here; orchestrator and kie-dispatcher read it. */
   photos: { kind: 'object', history: 1, ttlSeconds: 3 * 24 * 3600 },
 } as const;

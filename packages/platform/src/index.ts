@@ -19,3 +19,5 @@ export * from './main';
 export * from './safe-equal';
 export * from './crash-guard';
 export * from './startup';
+export * from './gcra';
+export * from './telegram-budget';

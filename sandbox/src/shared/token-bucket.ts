@@ -14,14 +14,18 @@ export class TokenBucket {
 
   /** Takes one token, or tells how long until one is available. */
   take(now = Date.now()): { ok: true } | { ok: false; retryAfterMs: number } {
+    const wait = this.waitMs(now);
+    if (wait > 0) return { ok: false, retryAfterMs: wait };
+    this.tokens -= 1;
+    return { ok: true };
+  }
+
+  /** Milliseconds until a token is available (0: now), taking nothing. */
+  waitMs(now = Date.now()): number {
     const elapsed = Math.max(0, now - this.updatedAt) / 1000;
     this.tokens = Math.min(this.burst, this.tokens + elapsed * this.ratePerSecond);
-    this.updatedAt = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, retryAfterMs: Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000) };
+    this.updatedAt = Math.max(this.updatedAt, now);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000);
   }
 }
 

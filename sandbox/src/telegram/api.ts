@@ -26,7 +26,8 @@ export interface ApiDeps {
   state: TelegramState;
   queue: UpdateQueue;
   behavior: () => TelegramBehavior;
-  calls: Array<{ method: string; params: Record<string, unknown>; at: number }>;
+  /** Every call as it arrived; `status` is the HTTP status it was answered with (set when answered). */
+  calls: Array<{ method: string; params: Record<string, unknown>; at: number; status?: number }>;
 }
 
 function send(reply: FastifyReply, err: TgError): FastifyReply {
@@ -53,13 +54,16 @@ class FloodControl {
     }
     let chat = this.chats.get(chatId);
     if (chat === undefined) this.chats.set(chatId, (chat = new TokenBucket(perChatPerSecond, perChatBurst)));
-    for (const bucket of [chat, this.global]) {
-      const r = bucket?.take();
-      if (r && !r.ok) {
-        const seconds = Math.max(1, Math.ceil(r.retryAfterMs / 1000));
-        throw new TgError(429, `Too Many Requests: retry after ${seconds}`, seconds);
-      }
+    // Both limits are checked before either token is taken: a message refused for the
+    // global limit was not sent, so it costs its chat nothing.
+    const now = Date.now();
+    const wait = Math.max(chat.waitMs(now), this.global?.waitMs(now) ?? 0);
+    if (wait > 0) {
+      const seconds = Math.max(1, Math.ceil(wait / 1000));
+      throw new TgError(429, `Too Many Requests: retry after ${seconds}`, seconds);
     }
+    chat.take(now);
+    this.global?.take(now);
   }
 }
 
@@ -74,9 +78,14 @@ export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
       const handler = BY_LOWER.get(method.toLowerCase());
       if (handler === undefined) return send(reply, new TgError(404, 'Not Found'));
       const b = deps.behavior();
+      let call: ApiDeps['calls'][number] | undefined;
+      reply.raw.once('finish', () => {
+        if (call) call.status = reply.statusCode;
+      });
       try {
         const params = await readParams(req);
-        deps.calls.push({ method, params: params.values, at: Date.now() });
+        call = { method, params: params.values, at: Date.now() };
+        deps.calls.push(call);
         await sleep(b.latencyMs);
         if (SENDING.has(method.toLowerCase())) {
           if (b.throttleNext > 0) {

@@ -74,6 +74,21 @@ describe('flood control and failures', () => {
     }
   });
 
+  it('holds the global rate across chats; a send refused globally costs its chat nothing; the log keeps each answer', async () => {
+    const s = await startTelegramSim({ behavior: { rateLimit: { perChatPerSecond: 1, globalPerSecond: 3, perChatBurst: 1 } } });
+    try {
+      for (const id of [11, 12, 13, 14]) await s.userSends({ userId: id }, { text: 'hi' });
+      for (const id of [11, 12, 13]) expect((await call(s, 'sendMessage', { chat_id: id, text: 'a' })).status).toBe(200);
+      expect((await call(s, 'sendMessage', { chat_id: 14, text: 'a' })).status).toBe(429);
+      await new Promise((r) => setTimeout(r, 400)); // one global token back (3/s), chat 14 untouched
+      expect((await call(s, 'sendMessage', { chat_id: 14, text: 'b' })).status).toBe(200);
+      const sends = s.apiCalls().filter((c) => c.method === 'sendMessage');
+      expect(sends.map((c) => c.status)).toEqual([200, 200, 200, 429, 200]);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('fails the next N sends with 500 and forces 429s on demand', async () => {
     await sim.userSends({ userId: 304 }, { text: 'hi' });
     sim.setBehavior({ failNext: 1 });

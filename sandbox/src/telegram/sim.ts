@@ -39,8 +39,8 @@ export interface TelegramSim {
   // ---- extras ----
   /** Bytes of any file the sim holds (user photos, videos the bot sent). */
   fileBytes(fileId: string): Uint8Array | undefined;
-  /** Every Bot API call received, in order (method and parameters). */
-  apiCalls(): Array<{ method: string; params: Record<string, unknown>; at: number }>;
+  /** Every Bot API call received, in order (method, parameters, arrival time, and the HTTP status once answered). */
+  apiCalls(): Array<{ method: string; params: Record<string, unknown>; at: number; status?: number }>;
   /** Webhook POST attempts and how they ended. */
   webhookDeliveries(): Delivery[];
   /** The user blocks (or unblocks) the bot: sends to the chat answer 403 "Forbidden: bot was blocked by the user". */
@@ -65,7 +65,7 @@ export async function startTelegramSim(opts: TelegramSimOptions = {}): Promise<T
   const behavior: TelegramBehavior = { ...DEFAULT_TELEGRAM_BEHAVIOR, ...opts.behavior };
   const state = new TelegramState(botId, opts.botUsername ?? 'neurocards_sandbox_bot');
   const queue = new UpdateQueue(() => behavior);
-  const calls: Array<{ method: string; params: Record<string, unknown>; at: number }> = [];
+  const calls: Array<{ method: string; params: Record<string, unknown>; at: number; status?: number }> = [];
   for (const u of opts.knownUsers ?? []) state.chatOf(u);
 
   const app = baseApp();

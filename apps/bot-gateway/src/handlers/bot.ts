@@ -2,7 +2,8 @@ import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
 import { Bot, type Context } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import type { Logger } from '@neurocards/platform';
+import type { Logger, TelegramBudget } from '@neurocards/platform';
+import { sendBudgetTransformer } from '../adapters/send-budget';
 import { loggableError } from '../adapters/telegram-errors';
 import type { UpdateDedup } from '../adapters/update-dedup';
 import type { T } from '../i18n';
@@ -20,6 +21,8 @@ export interface BotDeps {
   t: T;
   log: Logger;
   mode: 'polling' | 'webhook';
+  /** Telegram's limits, shared with the notifier (KV `telegram_budget`). */
+  budget: TelegramBudget;
   inFlight?: InFlight;
   conversation: Omit<ConversationDeps, 't' | 'log'>;
   admin: Omit<AdminDeps, 't' | 'log'>;
@@ -32,8 +35,17 @@ export function createBot(deps: BotDeps): Bot {
     ...(deps.botInfo ? { botInfo: deps.botInfo } : {}),
   });
   const log = deps.log.child({ module: 'bot' });
-  // 429s: wait `retry_after` and retry (Telegram: ~1 msg/s per chat, ~30 msg/s overall).
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60 }));
+  // Transformers installed later wrap the earlier ones: the budget is innermost, so every
+  // attempt (a retry too) takes its slot; auto-retry wraps it; the logger sees what is left.
+  bot.api.config.use(sendBudgetTransformer({ budget: deps.budget, log }));
+  // A reply is never dropped for a 429: auto-retry waits `retry_after` and sends again
+  // (https://grammy.dev/plugins/auto-retry). Bounds: 8 attempts, and flood waits of up to
+  // 5 min (longer ones are an outage the seller hears about, not pacing); 5xx and network
+  // errors back off from 3 s. getUpdates is left to the poller, which has its own back-off.
+  const retry = autoRetry({ maxRetryAttempts: 8, maxDelaySeconds: 300 });
+  bot.api.config.use((prev, method, payload, signal) =>
+    method === 'getUpdates' ? prev(method, payload, signal) : retry(prev, method, payload, signal),
+  );
   // Failed Bot API calls are logged by method; the polling runner would otherwise swallow
   // getUpdates failures. grammY's error messages name the method, never the token URL.
   bot.api.config.use(async (prev, method, payload, signal) => {

@@ -1,4 +1,5 @@
-import type { RateLimiter } from '../domain/token-bucket';
+import { BudgetWaitTooLong, type TelegramBudget } from '@neurocards/platform';
+import { RateLimiter } from '../domain/token-bucket';
 
 /** A send would have to wait longer than we may hold the message: give it back to JetStream. */
 export class RateLimitedError extends Error {
@@ -22,8 +23,32 @@ export interface SendScheduler {
   run<T>(chatId: number, send: () => Promise<T>): Promise<T>;
 }
 
+/** Where send slots come from: the budget shared by every process of the bot, or (tests) one in memory. */
+export interface SendLimiter {
+  /** Waits for the chat's and the global slot and takes both; RateLimitedError when that would take over `maxWaitMs`. */
+  acquire(chatId: number, maxWaitMs: number): Promise<void>;
+  /** Telegram answered 429 in this chat: hold it until `untilMs`. */
+  pauseChat(chatId: number, untilMs: number): Promise<void>;
+}
+
+/** The shared budget (KV `telegram_budget`): notifications take slots behind the gateway's replies. */
+export function sharedLimiter(budget: TelegramBudget): SendLimiter {
+  return {
+    async acquire(chatId, maxWaitMs) {
+      try {
+        await budget.acquireNotification(chatId, maxWaitMs);
+      } catch (err) {
+        if (err instanceof BudgetWaitTooLong) throw new RateLimitedError(err.waitMs, { cause: err });
+        throw err;
+      }
+    },
+    pauseChat: (chatId, untilMs) => budget.pauseChat(chatId, untilMs),
+  };
+}
+
 export interface SchedulerOptions {
-  limiter: RateLimiter;
+  /** The shared budget, or an in-process RateLimiter (one process alone: tests). */
+  limiter: SendLimiter | RateLimiter;
   /** Longest in-process wait (a slot or a retry_after); beyond it, RateLimitedError. */
   maxWaitMs: number;
   /** retry_after of a 429 in ms, undefined for any other error (which is passed on). */
@@ -37,35 +62,43 @@ export interface SchedulerOptions {
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createSendScheduler(opts: SchedulerOptions): SendScheduler {
-  const { limiter, maxWaitMs, retryAfterOf } = opts;
+  const { maxWaitMs, retryAfterOf } = opts;
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? realSleep;
   const maxAttempts = opts.maxAttempts ?? 3;
   const tails = new Map<number, Promise<void>>();
-  let lastPrune = now();
 
-  const slot = async (chatId: number) => {
-    for (;;) {
-      const wait = limiter.tryAcquire(chatId, now());
-      if (wait === 0) return;
-      if (wait > maxWaitMs) throw new RateLimitedError(wait);
-      await sleep(wait);
-    }
-  };
+  const limiter: SendLimiter = opts.limiter instanceof RateLimiter ? inMemory(opts.limiter) : opts.limiter;
+
+  function inMemory(local: RateLimiter): SendLimiter {
+    let lastPrune = now();
+    return {
+      async acquire(chatId, maxWait) {
+        if (now() - lastPrune > 60_000) {
+          lastPrune = now();
+          local.prune(lastPrune);
+        }
+        for (;;) {
+          const wait = local.tryAcquire(chatId, now());
+          if (wait === 0) return;
+          if (wait > maxWait) throw new RateLimitedError(wait);
+          await sleep(wait);
+        }
+      },
+      pauseChat: async (chatId, untilMs) => local.pauseChat(chatId, now(), untilMs),
+    };
+  }
 
   const attempt = async <T>(chatId: number, send: () => Promise<T>): Promise<T> => {
-    if (now() - lastPrune > 60_000) {
-      lastPrune = now();
-      limiter.prune(lastPrune);
-    }
     for (let n = 1; ; n++) {
-      await slot(chatId);
+      await limiter.acquire(chatId, maxWaitMs);
       try {
         return await send();
       } catch (err) {
         const retryAfterMs = retryAfterOf(err);
         if (retryAfterMs === undefined) throw err;
-        limiter.pauseChat(chatId, now(), now() + retryAfterMs);
+        // Every process holds the chat back, not only this one.
+        await limiter.pauseChat(chatId, now() + retryAfterMs).catch(() => undefined);
         if (retryAfterMs > maxWaitMs || n >= maxAttempts) throw new RateLimitedError(retryAfterMs, { cause: err });
       }
     }
