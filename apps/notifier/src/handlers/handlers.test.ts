@@ -363,13 +363,6 @@ describe('order completed', () => {
     expect(tg.to(d.chatId)[0]!.text).toContain('Доставлено видео: 2 из 3');
   });
 
-  it('is not sent when every video arrived: the last caption already says "N of N"', async () => {
-    const d = data('jobs.order.completed.v1', { count: 3, delivered: 3, failed: 0 });
-    await run('jobs.order.completed.v1', event('jobs.order.completed.v1', d));
-    expect(tg.to(d.chatId)).toHaveLength(0);
-    expect(balanceCalls).toBe(0);
-  });
-
   it('goes without the balance when billing does not answer', async () => {
     balance = null;
     const d = data('jobs.order.completed.v1', { locale: 'en' });

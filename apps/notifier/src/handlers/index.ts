@@ -73,10 +73,6 @@ export function createHandlers({ deliver, balance, supportContact, adminIds }: H
 
     'jobs.order.completed.v1': async (e, ctx) => {
       const d = e.data;
-      // Every video arrived, each captioned "Video k of N": a summary would tell the seller
-      // nothing new and cost a message of the bot's budget (design §6). It goes when a video
-      // failed, to say what was refunded and the balance now.
-      if (d.failed === 0) return;
       // The balance is fetched only after the key is claimed: a redelivery of a sent
       // summary does not bother billing.
       await deliver({
