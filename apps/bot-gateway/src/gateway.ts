@@ -18,6 +18,7 @@ import { createUpdateDedup, type UpdateDedup } from './adapters/update-dedup';
 import { startUpdatePoller, type UpdatePoller } from './adapters/update-poller';
 import type { Config } from './config';
 import { createBot } from './handlers/bot';
+import { setBotCommands } from './adapters/bot-commands';
 import { createInFlight } from './handlers/in-flight';
 import { registerWebhookRoute, WEBHOOK_PATH } from './handlers/webhook';
 import { t } from './i18n';
@@ -131,6 +132,7 @@ export async function createGateway(
     async start() {
       // getMe: fails fast on a wrong token or API root.
       await bot.init();
+      await setBotCommands(bot.api, t, config.ADMIN_TG_IDS, log);
       if (config.BOT_MODE === 'webhook') {
         const url = `${config.PUBLIC_BASE_URL!.replace(/\/+$/, '')}${WEBHOOK_PATH}`;
         await bot.api.setWebhook(url, {

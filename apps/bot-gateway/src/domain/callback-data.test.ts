@@ -11,6 +11,15 @@ const all: CallbackData[] = [
   { action: 'locked', draftId: 'x', count: 5 },
   { action: 'confirm', draftId: 'x' },
   { action: 'cancel', draftId: 'x' },
+  { action: 'back', draftId: 'x' },
+  { action: 'next', draftId: 'x' },
+  { action: 'model', draftId: 'x', index: 0 },
+  { action: 'model', draftId: 'x', index: 12 },
+  { action: 'format', draftId: 'x', aspectRatio: 'portrait' },
+  { action: 'format', draftId: 'x', aspectRatio: 'landscape' },
+  { action: 'length', draftId: 'x', seconds: 10 },
+  { action: 'language', locale: 'ru' },
+  { action: 'language', locale: 'en' },
 ];
 
 describe('callback data', () => {
@@ -41,6 +50,15 @@ describe('callback data', () => {
     'ok:bad id',
     'ok:' + 'a'.repeat(17),
     'x'.repeat(65),
+    'mdl:x:01',
+    'mdl:x:-1',
+    'mdl:x',
+    'fmt:x:q',
+    'len:x:0',
+    'len:x:61',
+    'back:x:1',
+    'lang:de',
+    'lang:ru:x',
   ])('rejects %s', (raw) => {
     expect(decodeCallback(raw)).toBeNull();
   });
