@@ -45,6 +45,7 @@ export const publishes = {
 export const rpcServers = {
   'billing.balance.get': 'billing',
   'billing.credits.grant': 'billing',
+  'billing.ledger.list': 'billing',
   'orchestrator.stats.get': 'orchestrator',
   'kie.keys.stats': 'kie-dispatcher',
   'kie.keys.unblock': 'kie-dispatcher',

@@ -203,6 +203,23 @@ export async function readAccount(sql: Sql, userId: number): Promise<AccountView
   return { userId, ...t, balance: balanceOf(t) };
 }
 
+export interface LedgerLine {
+  kind: 'grant' | 'capture' | 'release';
+  amount: number;
+  orderId: string | null;
+  grantedBy: string | null;
+  at: string;
+}
+
+/** A user's latest lines that change the balance for good (holds are transient), newest first. */
+export async function listLines(sql: Sql, userId: number, limit: number): Promise<LedgerLine[]> {
+  const rows = await sql<{ kind: LedgerLine['kind']; amount: number; orderId: string | null; grantedBy: string | null; at: Date }[]>`
+    select kind, amount, order_id as "orderId", granted_by as "grantedBy", created_at as at
+    from ledger where user_id = ${userId} and kind in ('grant', 'capture', 'release')
+    order by seq desc limit ${limit}`;
+  return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+}
+
 /**
  * Checks `balance = granted − captured − held` for every account against a replay of its
  * ledger. Returns the accounts that disagree; empty when the books are straight.
@@ -232,6 +249,7 @@ export interface Ledger {
   settle: typeof settle;
   grant: typeof grant;
   readAccount: typeof readAccount;
+  listLines: typeof listLines;
 }
 
-export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount });
+export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount, listLines });

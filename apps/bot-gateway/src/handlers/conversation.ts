@@ -42,6 +42,9 @@ const MAX_ATTEMPTS = 5;
 /** A few seconds: a NATS restart fits, and the seller still connects the answer to the press. */
 const ORDER_ACK_DEADLINE_MS = 8000;
 
+/** Lines /balance shows: a screenful, the latest first. */
+const LEDGER_LINES = 10;
+
 const defaultIds = () => ({ draftId: randomBytes(6).toString('base64url'), orderId: randomUUID() });
 
 /**
@@ -212,8 +215,15 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         if (reply.draft.step !== 'count') return {};
         return { balance: (await deps.billing.balance(userId))?.balance ?? null };
       case 'balance': {
-        const b = await deps.billing.balance(userId);
-        return { balance: b?.balance ?? null, held: b?.held ?? null };
+        const [b, l] = await Promise.all([deps.billing.balance(userId), deps.billing.ledger(userId, LEDGER_LINES)]);
+        const ledger =
+          l?.lines.map((x) => ({
+            kind: x.kind === 'grant' && x.grantedBy === WELCOME_GRANTOR ? ('welcome' as const) : x.kind,
+            amount: x.amount,
+            orderId: x.orderId,
+            at: x.at,
+          })) ?? null;
+        return { balance: b?.balance ?? null, held: b?.held ?? null, ledger };
       }
       case 'help':
       case 'unknownCommand':
