@@ -11,11 +11,11 @@ import type { SessionStore } from '../adapters/session-store';
 import { decodeCallback } from '../domain/callback-data';
 import { welcomeGrantId } from '../domain/commands';
 import { transition, type Effect, type Input, type Outcome, type Reply } from '../domain/conversation';
-import { newSession, type Session } from '../domain/session';
+import { newSession, type Draft, type Session } from '../domain/session';
 import type { T } from '../i18n';
 import { TemporaryFailure } from './guard';
 import { classifyMessage } from './input';
-import { isScreen, renderAnswer, renderReply, type Facts, type Rendered } from './render';
+import { renderAnswer, renderReply, type Facts, type Rendered } from './render';
 
 export interface ConversationDeps {
   sessions: SessionStore;
@@ -97,7 +97,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         log.debug({ chatId, attempt }, 'session changed concurrently; deciding again');
         continue;
       }
-      await respond(ctx, out, loaded.session?.draft?.messageId);
+      await respond(ctx, out, loaded.session?.draft ?? null);
       return;
     }
     throw new Error(`session of chat ${chatId} kept changing concurrently`);
@@ -145,7 +145,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
    * draft's message when it is known. Anything else is a new message; a new draft's
    * message id is remembered for the next edit.
    */
-  async function respond(ctx: Context, out: Outcome, draftMessageId: number | undefined): Promise<void> {
+  async function respond(ctx: Context, out: Outcome, before: Draft | null): Promise<void> {
     const locale = out.session.locale;
     const chatId = ctx.chat!.id;
     if (out.answer) await ctx.answerCallbackQuery(renderAnswer(deps.t, locale, out.answer));
@@ -153,7 +153,9 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
     let first = true;
     for (const reply of out.replies) {
       const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
-      const target = pressed !== undefined ? (first ? pressed : undefined) : isScreen(reply) ? draftMessageId : undefined;
+      // A typed step of the same draft edits its message; a new draft (a photo) gets a new one.
+      const sameDraft = reply.type === 'screen' && before !== null && reply.draft.id === before.id;
+      const target = pressed !== undefined ? (first ? pressed : undefined) : sameDraft ? before.messageId : undefined;
       first = false;
       if (target !== undefined && (await edit(ctx, chatId, target, r))) continue;
       const sent = await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});

@@ -78,11 +78,6 @@ export function formatDate(locale: Locale, iso: string): string {
   return `${day}.${m}.${y}`;
 }
 
-/** Replies shown in the draft's own message: edited in place when that message is known. */
-export function isScreen(reply: Reply): boolean {
-  return reply.type === 'screen' || reply.type === 'orderSent' || reply.type === 'cancelled';
-}
-
 /** Turns a reply intent into a message: text in the chat's locale plus its inline keyboard. */
 export function renderReply(t: T, locale: Locale, reply: Reply, facts: Facts = {}): Rendered {
   const balanceLine = () =>
