@@ -35,6 +35,20 @@ export const rpc = {
       ),
     }),
   },
+  /**
+   * Where an order's credits stand, for the order summary: `settled` once every video's
+   * credit was captured or released; `balance` is its owner's balance now.
+   */
+  'billing.order.get': {
+    request: z.object({ orderId: uuidLike }),
+    response: z.object({
+      orderId: uuidLike,
+      /** False when billing holds nothing for it (rejected, or not reserved yet). */
+      found: z.boolean(),
+      settled: z.boolean(),
+      balance: z.number().int().nonnegative(),
+    }),
+  },
   'billing.credits.grant': {
     request: z.object({
       /** Idempotency key: the same grantId grants once. */

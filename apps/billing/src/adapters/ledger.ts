@@ -203,6 +203,23 @@ export async function readAccount(sql: Sql, userId: number): Promise<AccountView
   return { userId, ...t, balance: balanceOf(t) };
 }
 
+/** An order's hold: settled once every video's credit is captured or released. */
+export async function readOrder(
+  sql: Sql,
+  orderId: string,
+): Promise<{ found: false } | { found: true; userId: number; settled: boolean; balance: number }> {
+  const [hold] = await sql<{ user_id: string; amount: number; captured: number; released: number }[]>`
+    select user_id, amount, captured, released from holds where order_id = ${orderId}`;
+  if (!hold) return { found: false };
+  const account = await readAccount(sql, Number(hold.user_id));
+  return {
+    found: true,
+    userId: account.userId,
+    settled: hold.captured + hold.released >= hold.amount,
+    balance: account.balance,
+  };
+}
+
 export interface LedgerLine {
   kind: 'grant' | 'capture' | 'release';
   amount: number;
@@ -250,6 +267,7 @@ export interface Ledger {
   grant: typeof grant;
   readAccount: typeof readAccount;
   listLines: typeof listLines;
+  readOrder: typeof readOrder;
 }
 
-export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount, listLines });
+export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount, listLines, readOrder });

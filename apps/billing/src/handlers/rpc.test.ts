@@ -78,6 +78,22 @@ describe('billing.ledger.list', () => {
   });
 });
 
+describe('billing.order.get', () => {
+  it('settled once every video is captured or released, with the balance after it', async () => {
+    const userId = uniqueUser();
+    const orderId = randomUUID();
+    expect(await requestRpc(nc, 'billing.order.get', { orderId })).toEqual({ orderId, found: false, settled: false, balance: 0 });
+    await requestRpc(nc, 'billing.credits.grant', { grantId: randomUUID(), userId, amount: 7, grantedBy: 42 });
+    const consumers = createConsumers({ sql, ledger: createLedger() });
+    await consumers['orders.order.placed.v1'](placed(orderId, userId, 3, undefined, 2), ctx());
+    await consumers['jobs.video.delivered.v1'](delivered(orderId, `${orderId}:0`), ctx());
+    await consumers['jobs.video.failed.v1'](failed(orderId, `${orderId}:1`), ctx());
+    expect(await requestRpc(nc, 'billing.order.get', { orderId })).toEqual({ orderId, found: true, settled: false, balance: 3 });
+    await consumers['jobs.video.failed.v1'](failed(orderId, `${orderId}:2`), ctx());
+    expect(await requestRpc(nc, 'billing.order.get', { orderId })).toEqual({ orderId, found: true, settled: true, balance: 5 });
+  });
+});
+
 describe('billing.credits.grant', () => {
   it('grants once per grantId and emits billing.credits.granted.v1 through the outbox once', async () => {
     const userId = uniqueUser();
