@@ -60,7 +60,7 @@ export const rpcCalls = {
   orchestrator: [],
   'kie-dispatcher': [],
   // The order summary waits for the order's settlement and shows the balance after it.
-  notifier: ['billing.balance.get', 'billing.order.get'],
+  notifier: ['billing.order.get'],
 } as const satisfies Record<ServiceName, readonly RpcSubject[]>;
 
 /** The KV buckets and object stores each service opens: `rw` writes, `r` only reads. */

@@ -70,7 +70,13 @@ beforeAll(async () => {
       retryAfterOf,
     }),
   });
-  handlers = createHandlers({ deliver, balance: async () => 5, supportContact: '@help', adminIds: [] });
+  handlers = createHandlers({
+    deliver,
+    settlement: async () => ({ found: true, settled: true, balance: 5 }),
+    orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
+    supportContact: '@help',
+    adminIds: [],
+  });
 }, 30_000);
 
 afterAll(async () => {

@@ -25,6 +25,8 @@ export interface DeliverRequest {
   key: string;
   purpose: Outbound['purpose'];
   chatId: number;
+  /** The order of a video or failure message: the summary waits until they are done. */
+  orderId?: string | undefined;
   /** Builds the message once the key is claimed (the summary asks billing for the balance). */
   build: () => Promise<Outbound> | Outbound;
   onSent?: OnSent;
@@ -48,7 +50,7 @@ export const request = (
   eventId: string,
   msg: Outbound,
   log: Logger,
-  hooks: { onSent?: OnSent; onUndeliverable?: OnUndeliverable } = {},
+  hooks: { onSent?: OnSent; onUndeliverable?: OnUndeliverable; orderId?: string } = {},
 ): DeliverRequest => ({
   eventId,
   key: msg.key,
@@ -80,7 +82,7 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRet
     const { key, purpose, chatId } = req;
     const log = req.log.child({ key, purpose, chatId });
     const holder = randomUUID();
-    const claim = await deliveryLog.claim({ key, eventId: req.eventId, purpose, chatId, holder });
+    const claim = await deliveryLog.claim({ key, eventId: req.eventId, purpose, chatId, holder, orderId: req.orderId });
     if (claim.state === 'done') {
       log.info({ status: claim.status }, 'already handled; nothing to send');
       return 'already-done';
