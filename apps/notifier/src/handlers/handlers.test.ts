@@ -57,7 +57,6 @@ let tg: FakeTelegram;
 let handlers: NotifierHandlers;
 let balance: number | null;
 let settled: boolean;
-let balanceCalls: number;
 /** Real counts from the delivery log when set; otherwise every order's messages count as done. */
 let realOrderMessages: boolean;
 
@@ -78,12 +77,11 @@ beforeEach(() => {
   tg = new FakeTelegram();
   balance = 17;
   settled = true;
-  balanceCalls = 0;
   realOrderMessages = false;
   const deliver = newDeliverer();
   handlers = createHandlers({
     deliver,
-    settlement: async () => (balanceCalls++, balance === null ? null : { found: true, settled, balance }),
+    settlement: async () => (balance === null ? null : { found: true, settled, balance }),
     orderMessages: (orderId) =>
       realOrderMessages ? createDeliveryLog(sql).orderMessages(orderId) : Promise.resolve({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',
