@@ -126,7 +126,7 @@ describe('notifier against the Telegram simulator', () => {
     await handlers['jobs.video.ready.v1'](e, ctx);
     const videos = sim.botMessages(chatId).filter((m) => m.kind === 'video');
     expect(videos).toHaveLength(1);
-    expect(videos[0]!.caption).toBe('Video 2 of 3');
+    expect(videos[0]!.caption).toMatch(/^Video 2 of 3 · order #[0-9A-Z-]{1,8}$/);
     expect(videos[0]!.video?.sourceUrl).toBe(e.data.videoUrl);
     const out = await sentEvents(e.data.jobId);
     expect(out.map((r) => r.payload.data.messageId)).toEqual([videos[0]!.messageId]);
@@ -139,7 +139,7 @@ describe('notifier against the Telegram simulator', () => {
     const videos = sim.botMessages(chatId).filter((m) => m.kind === 'video');
     expect(videos).toHaveLength(1);
     expect(videos[0]!.video?.sizeBytes).toBe(21 * MB);
-    expect(videos[0]!.caption).toBe('Видео 2 из 3');
+    expect(videos[0]!.caption).toMatch(/^Видео 2 из 3 · заказ № /);
     expect(calls('sendVideo', chatId)).toBe(2);
     const [row] = await sql`select sent_via from deliveries where message_key = ${`job:${e.data.jobId}:video`}`;
     expect(row!.sent_via).toBe('upload');

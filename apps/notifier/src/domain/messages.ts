@@ -85,7 +85,7 @@ export function videoReady(d: EventData<'jobs.video.ready.v1'>): VideoMessage {
     purpose: 'video',
     chatId: d.chatId,
     videoUrl: d.videoUrl,
-    caption: t(d.locale, 'videoCaption', { index: d.index, count: d.count }),
+    caption: t(d.locale, 'videoCaption', { index: d.index, count: d.count, order: orderNumber(d.orderId) }),
   };
 }
 

@@ -162,7 +162,7 @@ describe('video ready', () => {
     await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d));
     const sent = tg.to(d.chatId);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ videoUrl: d.videoUrl, caption: 'Видео 2 из 3' });
+    expect(sent[0]).toMatchObject({ videoUrl: d.videoUrl, caption: expect.stringMatching(/^Видео 2 из 3 · заказ № /) });
     const out = await outboxSent(d.jobId);
     expect(out).toHaveLength(1);
     expect(out[0]!.payload.data).toMatchObject({ chatId: d.chatId, messageId: sent[0]!.messageId, orderId: d.orderId });
