@@ -212,6 +212,9 @@ describe('language', () => {
     await pressAndWait(user, id, /^ok:/, (m) => m.text === t('en', 'orderSent', { count: 1 }));
     await expect.poll(() => placedOrdersOf(rt, startedAt, user.userId), { timeout: 10_000 }).toHaveLength(1);
     expect((await placedOrdersOf(rt, startedAt, user.userId))[0]!.data).toMatchObject({ locale: 'en' });
+    // An admin's grant carries the seller's chosen language, for the notifier's grant notice.
+    await sim.userSends(admin, { text: `/grant ${user.userId} 5` });
+    await expect.poll(() => billing.grants.find((g) => g.userId === user.userId)).toMatchObject({ locale: 'en' });
     // And back to Russian.
     await sim.userSends(user, { text: '/language' });
     const again = await sim.waitForBotMessage(chatId, (m) => m.messageId > id && hasButton(/^lang:ru$/)(m));

@@ -76,6 +76,7 @@ export async function createGateway(
   ]);
   const log = rt.log;
   const billing = createBillingClient({ nc: rt.nc, log });
+  const sessions = createKvSessionStore(sessionsKv);
   const inFlight = createInFlight();
   let botRef: Bot | null = null;
   const bot = createBot({
@@ -88,7 +89,7 @@ export async function createGateway(
     mode: config.BOT_MODE,
     inFlight,
     conversation: {
-      sessions: createKvSessionStore(sessionsKv),
+      sessions,
       photos: createPhotoStore({
         getFile: (fileId) => botRef!.api.getFile(fileId),
         apiRoot: config.TELEGRAM_API_ROOT,
@@ -108,6 +109,8 @@ export async function createGateway(
       billing,
       stats: createStatsClient({ nc: rt.nc, log }),
       kie: createKieAdminClient({ nc: rt.nc, log }),
+      // A user's private chat with the bot has the user's id.
+      localeOf: async (userId) => (await sessions.load(userId)).session?.locale,
     },
   });
   botRef = bot;

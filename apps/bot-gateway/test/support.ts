@@ -16,7 +16,7 @@ import { createGateway, type GatewayOptions } from '../src/gateway';
  */
 export function serveTestBilling(nc: NatsConnection, users: ReadonlySet<number>, startBalance: number) {
   const balances = new Map<number, number>();
-  const grants: Array<{ grantId: string; userId: number; amount: number; grantedBy: string }> = [];
+  const grants: Array<{ grantId: string; userId: number; amount: number; grantedBy: string; locale?: string }> = [];
   const balanceOf = (userId: number) => balances.get(userId) ?? startBalance;
   const subs: Subscription[] = [
     nc.subscribe('billing.balance.get'),
@@ -45,7 +45,7 @@ export function serveTestBilling(nc: NatsConnection, users: ReadonlySet<number>,
   })();
   void (async () => {
     for await (const m of grantSub) {
-      const req = m.json<{ grantId: string; userId: number; amount: number; grantedBy: string | number }>();
+      const req = m.json<{ grantId: string; userId: number; amount: number; grantedBy: string | number; locale?: string }>();
       if (!users.has(req.userId)) continue;
       const applied = !grants.some((g) => g.grantId === req.grantId);
       if (applied) {
