@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Locale } from '@neurocards/contracts';
+import { orderButtonData, orderButtonKey, type Locale } from '@neurocards/contracts';
 import type { Runtime } from '@neurocards/platform';
 import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type TelegramSim } from '@neurocards/sandbox';
@@ -48,6 +48,20 @@ async function pressAndWait(user: User, messageId: number, re: RegExp, until: (m
     const calls = sim.apiCalls().filter((c) => String(c.params.chat_id) === String(user.userId)).map((c) => `${c.method} ${String(c.params.text ?? '').slice(0, 30)}`);
     throw new Error(`after pressing ${re}: ${err.message}\ncalls:\n${calls.join('\n')}`);
   });
+}
+
+/** A message with buttons sent through the Bot API as the notifier would (waiting out a 429). */
+async function notifierSends(chatId: number, text: string, buttons: Array<{ text: string; callback_data: string }>) {
+  for (;;) {
+    const res = await fetch(`${sim.apiRoot}/bot${sim.token}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ chat_id: chatId, text, reply_markup: { inline_keyboard: [buttons] } }),
+    });
+    const body = (await res.json()) as { ok: boolean; result?: { message_id: number }; parameters?: { retry_after?: number } };
+    if (body.ok) return body.result!;
+    await new Promise((r) => setTimeout(r, (body.parameters?.retry_after ?? 1) * 1000));
+  }
 }
 
 beforeAll(async () => {
@@ -154,7 +168,31 @@ describe.each(['ru', 'en'] as const)('the journey in %s', (locale) => {
       spec: { model: 'veo3_fast', aspectRatio: 'landscape', duration: 8 },
       creditsPerVideo: 3,
     });
-  }, 60_000);
+
+    // The notifier's summary (sent here through the Bot API as the notifier does) offers the
+    // same photo again: "more" goes straight to the confirmation with the same choices.
+    const orderId = (order!.data as { orderId: string }).orderId;
+    const summaryMsg = await notifierSends(chatId, 'summary', [
+      { text: 'more', callback_data: orderButtonData('more', orderId) },
+      { text: 'tpl', callback_data: orderButtonData('template', orderId) },
+    ]);
+    await sim.userPresses(user, summaryMsg.message_id, orderButtonData('more', orderId));
+    const again = await sim.waitForBotMessage(chatId, (m) => m.messageId > summaryMsg.message_id && atStep(locale, 5)(m), 30_000);
+    expect(again.text).toMatch(/9 \(3 × 3\)/);
+    expect(now(chatId, summaryMsg.message_id).text).toBe('summary');
+    await pressAndWait(user, again.messageId, /^ok:/, (m) => m.text === t(locale, 'orderSent', { count: 3 }));
+    await expect.poll(() => placedOrdersOf(rt, startedAt, user.userId), { timeout: 10_000 }).toHaveLength(2);
+    const orders = await placedOrdersOf(rt, startedAt, user.userId);
+    expect(orders[1]!.data).toMatchObject({ count: 3, spec: { model: 'veo3_fast', aspectRatio: 'landscape' }, creditsPerVideo: 3 });
+    expect((orders[1]!.data as { photo: unknown }).photo).toEqual((orders[0]!.data as { photo: unknown }).photo);
+    // "Another template" of the latest order: the same photo at step 1.
+    const latest = (orders[1]!.data as { orderId: string }).orderId;
+    expect(orderButtonKey(latest)).not.toBe(orderButtonKey(orderId));
+    const stale = await sim.userPresses(user, summaryMsg.message_id, orderButtonData('template', orderId));
+    await expect.poll(() => sim.callbackAnswers().find((a) => a.callbackQueryId === stale.callbackQueryId)?.text).toBe(
+      t(locale, 'buttonOutdated'),
+    );
+  }, 90_000);
 
   it('a caption is taken as the wishes; an album makes one draft and is explained once', async () => {
     const user = newUser(locale);

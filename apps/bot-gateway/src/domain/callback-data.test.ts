@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { orderButtonData, orderButtonKey } from '@neurocards/contracts';
 import { CALLBACK_DATA_MAX_BYTES, decodeCallback, encodeCallback, type CallbackData } from './callback-data';
 
 const all: CallbackData[] = [
@@ -20,6 +21,8 @@ const all: CallbackData[] = [
   { action: 'length', draftId: 'x', seconds: 10 },
   { action: 'language', locale: 'ru' },
   { action: 'language', locale: 'en' },
+  { action: 'orderAgain', orderKey: '3f2a1b4c-1234-56', button: 'more' },
+  { action: 'orderAgain', orderKey: '3f2a1b4c-1234-56', button: 'template' },
 ];
 
 describe('callback data', () => {
@@ -27,6 +30,12 @@ describe('callback data', () => {
     const raw = encodeCallback(d);
     expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(CALLBACK_DATA_MAX_BYTES);
     expect(decodeCallback(raw)).toEqual(d);
+  });
+
+  it('reads the notifier\'s order buttons', () => {
+    const orderId = '3f2a1b4c-1234-5678-9abc-def012345678';
+    expect(decodeCallback(orderButtonData('more', orderId))).toEqual({ action: 'orderAgain', orderKey: orderButtonKey(orderId), button: 'more' });
+    expect(decodeCallback(orderButtonData('template', orderId))).toMatchObject({ button: 'template' });
   });
 
   it('fits 64 bytes with the longest draft id', () => {
@@ -59,6 +68,7 @@ describe('callback data', () => {
     'back:x:1',
     'lang:de',
     'lang:ru:x',
+    'again:x:1',
   ])('rejects %s', (raw) => {
     expect(decodeCallback(raw)).toBeNull();
   });

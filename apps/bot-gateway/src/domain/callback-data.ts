@@ -1,4 +1,13 @@
-import { locale, templateId, type AspectRatio, type Locale, type TemplateId, type VideoCount } from '@neurocards/contracts';
+import {
+  locale,
+  ORDER_BUTTON_CODES,
+  templateId,
+  type AspectRatio,
+  type Locale,
+  type OrderButton,
+  type TemplateId,
+  type VideoCount,
+} from '@neurocards/contracts';
 
 /**
  * Inline-button payloads: `<action>:<draftId>[:<arg>]`. Telegram caps callback data at
@@ -20,7 +29,9 @@ export type CallbackData =
   | { action: 'confirm'; draftId: string }
   | { action: 'back'; draftId: string }
   | { action: 'cancel'; draftId: string }
-  | { action: 'language'; locale: Locale };
+  | { action: 'language'; locale: Locale }
+  /** Under a video or an order summary (contracts `orderButtonData`): the order's key. */
+  | { action: 'orderAgain'; orderKey: string; button: OrderButton };
 
 const CODES = {
   template: 'tpl',
@@ -35,7 +46,7 @@ const CODES = {
   back: 'back',
   cancel: 'no',
   language: 'lang',
-} as const satisfies Record<CallbackData['action'], string>;
+} as const satisfies Record<Exclude<CallbackData['action'], 'orderAgain'>, string>;
 
 export const CALLBACK_DATA_MAX_BYTES = 64;
 const DRAFT_ID = /^[A-Za-z0-9_-]{1,16}$/;
@@ -62,6 +73,8 @@ export function encodeCallback(d: CallbackData): string {
       return `${CODES[d.action]}:${d.draftId}`;
     case 'language':
       return `${CODES.language}:${d.locale}`;
+    case 'orderAgain':
+      return `${ORDER_BUTTON_CODES[d.button]}:${d.orderKey}`;
   }
 }
 
@@ -113,6 +126,10 @@ export function decodeCallback(raw: string | undefined): CallbackData | null {
       const action = (Object.keys(CODES) as Array<keyof typeof CODES>).find((k) => CODES[k] === code)!;
       return { action, draftId } as CallbackData;
     }
+    case ORDER_BUTTON_CODES.more:
+    case ORDER_BUTTON_CODES.template:
+      if (arg !== undefined) return null;
+      return { action: 'orderAgain', orderKey: draftId, button: code === ORDER_BUTTON_CODES.more ? 'more' : 'template' };
     case CODES.language: {
       const l = locale.safeParse(draftId);
       return l.success && arg === undefined ? { action: 'language', locale: l.data } : null;

@@ -147,7 +147,7 @@ describe('happy paths', () => {
 
   it('a double confirm places one order: the second press says it is already taken', () => {
     const first = step(at('confirm'), press({ action: 'confirm', draftId: 'd1' }));
-    expect(first.session.placed).toEqual({ draftId: 'd1', orderId: drafts.confirm.orderId });
+    expect(first.session.placed).toEqual({ draftId: 'd1', orderId: drafts.confirm.orderId, draft: drafts.confirm });
     const second = step(first.session, press({ action: 'confirm', draftId: 'd1' }));
     expect(second.answer).toEqual({ type: 'alreadyPlaced' });
     expect(second.effect).toBeUndefined();
@@ -454,6 +454,44 @@ describe('captions and albums', () => {
     expect(second.replies).toEqual([]);
     const third = step(first.session, { kind: 'albumPhoto', mediaGroupId: 'g1' });
     expectUnchanged(first.session, third);
+  });
+});
+
+describe('the buttons under a video and the summary', () => {
+  const placedSession = () => step(at('confirm'), press({ action: 'confirm', draftId: 'd1' })).session;
+  const again = (button: 'more' | 'template', orderKey = 'order-0001') =>
+    ({ kind: 'button', data: { action: 'orderAgain', orderKey, button }, ids: { draftId: 'd3', orderId: 'order-0003' } }) as Input;
+
+  it('"More videos of this photo": a new draft with the same photo and choices, straight to the confirmation', () => {
+    const out = step(placedSession(), again('more'));
+    expect(out.answer).toEqual({ type: 'ok' });
+    expect(out.session.draft).toEqual({ ...drafts.confirm, id: 'd3', orderId: 'order-0003' });
+    expect(screenOf(out)?.step).toBe('confirm');
+    // Confirming it places a new order.
+    expect(step(out.session, press({ action: 'confirm', draftId: 'd3' })).effect!.order).toMatchObject({
+      orderId: 'order-0003',
+      photo,
+      spec: klingSpec,
+      count: 3,
+    });
+  });
+
+  it('"Another template": the same photo at the template step, the video choices kept', () => {
+    const out = step(placedSession(), again('template'));
+    expect(out.session.draft).toEqual({ step: 'template', id: 'd3', orderId: 'order-0003', photo, ...chosen });
+  });
+
+  it('the model repriced since: back to the video step to see the new price', () => {
+    const out = step(placedSession(), again('more'), [{ ...kling, creditsPerVideo: 5 }]);
+    expect(out.answer).toEqual({ type: 'offerChanged' });
+    expect(out.session.draft).toMatchObject({ step: 'video', creditsPerVideo: 5 });
+  });
+
+  it('a button of an older order is outdated and changes nothing', () => {
+    const s = placedSession();
+    const out = step(s, again('more', 'order-9999'));
+    expectUnchanged(s, out);
+    expect(out.answer).toEqual({ type: 'outdated' });
   });
 });
 

@@ -66,7 +66,14 @@ export const sessionSchema = z.object({
    * The draft whose order was published last: a Confirm pressed again on its summary is
    * answered "already taken" instead of "outdated".
    */
-  placed: z.object({ draftId: z.string().min(1).max(16), orderId: z.string().min(8).max(128) }).optional(),
+  placed: z
+    .object({
+      draftId: z.string().min(1).max(16),
+      orderId: z.string().min(8).max(128),
+      /** What was ordered: "More videos of this photo" and "Another template" start from it. */
+      draft: draftSchema.optional(),
+    })
+    .optional(),
   /** media_group_id of the latest albums: their further photos start no draft. */
   albums: z.array(z.string().min(1).max(64)).max(ALBUMS_KEPT).optional(),
 });

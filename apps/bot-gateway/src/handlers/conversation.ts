@@ -61,7 +61,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
   const c = new Composer<Context>();
 
   c.on('callback_query:data', (ctx) =>
-    handle(ctx, { kind: 'button', data: decodeCallback(ctx.callbackQuery.data) }),
+    handle(ctx, { kind: 'button', data: decodeCallback(ctx.callbackQuery.data), ids: newIds() }),
   );
   c.on('callback_query', (ctx) => ctx.answerCallbackQuery());
 
@@ -155,7 +155,11 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
       // A typed step of the same draft edits its message; a new draft (a photo) gets a new one.
       const sameDraft = reply.type === 'screen' && before !== null && reply.draft.id === before.id;
-      const target = pressed !== undefined ? (first ? pressed : undefined) : sameDraft ? before.messageId : undefined;
+      // A pressed button's message is replaced, unless the press starts a new draft (the
+      // buttons under a video or summary): that one gets a message of its own.
+      const newDraft = reply.type === 'screen' && reply.draft.id !== before?.id;
+      const target =
+        pressed !== undefined ? (first && !newDraft ? pressed : undefined) : sameDraft ? before.messageId : undefined;
       first = false;
       if (target !== undefined && (await edit(ctx, chatId, target, r))) continue;
       const sent = await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});

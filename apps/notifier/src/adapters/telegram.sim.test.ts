@@ -1,3 +1,4 @@
+import { orderButtonData } from '@neurocards/contracts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,11 @@ describe('notifier against the Telegram simulator', () => {
     const videos = sim.botMessages(chatId).filter((m) => m.kind === 'video');
     expect(videos).toHaveLength(1);
     expect(videos[0]!.caption).toMatch(/^Video 2 of 3 · order #[0-9A-Z-]{1,8}$/);
+    // Under it: "More videos of this photo" and "Another template", answered by bot-gateway.
+    expect(videos[0]!.replyMarkup?.inline_keyboard[0]!.map((b) => [b.text, b.callback_data])).toEqual([
+      ['🔁 More videos of this photo', orderButtonData('more', e.data.orderId)],
+      ['🎨 Another template', orderButtonData('template', e.data.orderId)],
+    ]);
     expect(videos[0]!.video?.sourceUrl).toBe(e.data.videoUrl);
     const out = await sentEvents(e.data.jobId);
     expect(out.map((r) => r.payload.data.messageId)).toEqual([videos[0]!.messageId]);

@@ -74,6 +74,7 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expect(msg).toMatchObject({ kind: 'video', videoUrl: d.videoUrl, chatId: d.chatId, key: `job:${d.jobId}:video` });
     const order = m.orderNumber(d.orderId);
     expect(msg.caption).toBe(ru ? `Видео 2 из 3 · заказ № ${order}` : `Video 2 of 3 · order #${order}`);
+    expect(msg.buttons?.map((b) => b.data)).toEqual([`again:${d.orderId.slice(0, 16)}`, `retpl:${d.orderId.slice(0, 16)}`]);
   });
 
   const expected: Record<FailureClass, { ru: string; en: string }> = {

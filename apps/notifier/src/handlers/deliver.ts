@@ -123,8 +123,8 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRet
     try {
       const msg = await req.build();
       sent = await scheduler.run(chatId, async () => {
-        if (msg.kind === 'video') return sender.sendVideo(msg.chatId, msg.videoUrl, msg.caption);
-        const r = await sender.sendText(msg.chatId, msg.text);
+        if (msg.kind === 'video') return sender.sendVideo(msg.chatId, msg.videoUrl, msg.caption, msg.buttons);
+        const r = await sender.sendText(msg.chatId, msg.text, msg.buttons);
         return { ...r, via: 'text' as const };
       });
     } catch (err) {
