@@ -96,20 +96,31 @@ export async function runSeller(
   const res: SellerResult = { userId: plan.userId, updates: [], acknowledged: 0, abandoned: 0 };
   const lastId = () => tg.botMessages(plan.userId).reduce((max, m) => Math.max(max, m.messageId), 0);
 
-  /** Sends one update and waits for the reply `expect` recognises. */
+  /** What a message shows now: an edit in place changes it. */
+  const shows = (m: SimMessage | undefined) => `${m?.text ?? ''}\u0000${JSON.stringify(m?.replyMarkup ?? null)}`;
+  const current = (messageId: number) => tg.botMessages(plan.userId).find((m) => m.messageId === messageId);
+
+  /**
+   * Sends one update and waits for the reply `expect` recognises: a new message, or the
+   * order's own message (`watch`) edited in place, as the bot builds the order in one message.
+   */
   async function step(
     what: string,
     send: () => Promise<{ callbackQueryId?: string } | { messageId: number }>,
     expect: (m: SimMessage) => boolean,
+    watch?: number,
   ): Promise<{ outcome: Outcome; reply?: SimMessage }> {
     const mark = lastId();
+    const before = watch === undefined ? undefined : shows(current(watch));
     const at = Date.now();
     const sent = await send();
     const callbackQueryId = 'callbackQueryId' in sent ? sent.callbackQueryId : undefined;
     const until = at + opts.answerTimeoutMs;
     for (;;) {
       const fresh = tg.botMessages(plan.userId).filter((m) => m.messageId > mark);
-      const reply = fresh.findLast(expect);
+      const edited = watch === undefined ? undefined : current(watch);
+      const changed = edited && shows(edited) !== before ? [edited] : [];
+      const reply = [...changed, ...fresh].findLast(expect);
       let outcome: Outcome | undefined = reply ? 'ok' : undefined;
       if (!outcome && fresh.some((m) => isGatewayFailure(m.text))) outcome = 'error';
       if (!outcome && callbackQueryId) {
@@ -133,10 +144,20 @@ export async function runSeller(
     }
   }
 
-  /** A step that presses the button labelled `label` under `msg` and expects a reply. */
-  const press = (msg: SimMessage, label: RegExp) => (expect: (m: SimMessage) => boolean) => () => {
-    const b = buttons(msg).find((x) => label.test(x.text))!;
-    return step(b.text, () => tg.userPresses(user, msg.messageId, b.callback_data!), expect);
+  /**
+   * A step that presses the button labelled `label` on the order's message and expects the
+   * message edited to what `expect` recognises. A retried step whose button is gone (the bot
+   * answered the first press late) takes the message as it is now.
+   */
+  const press = (msg: SimMessage, label: RegExp) => (expect: (m: SimMessage) => boolean) => async () => {
+    const now = current(msg.messageId) ?? msg;
+    const b = buttons(now).find((x) => label.test(x.text));
+    if (!b) {
+      const outcome: Outcome = expect(now) ? 'ok' : 'other';
+      res.updates.push({ userId: plan.userId, what: label.source, at: Date.now(), outcome, waitedMs: 0 });
+      return outcome === 'ok' ? { outcome, reply: now } : { outcome };
+    }
+    return step(b.text, () => tg.userPresses(user, msg.messageId, b.callback_data!), expect, msg.messageId);
   };
   const hasButton = (label: RegExp) => (m: SimMessage) => buttons(m).some((b) => label.test(b.text));
 
@@ -153,9 +174,13 @@ export async function runSeller(
 
   const COUNT_BUTTON = /^(🔒 )?[135]$/;
   const SKIP = /^(Пропустить|Skip)$/i;
+  const NEXT = /^(Далее|Next)/i;
   const CONFIRM = /(Подтвердить|Confirm)/i;
 
-  /** One order: photo → template → wishes/skip → count → confirm. True when acknowledged. */
+  /**
+   * One order: photo → template → wishes/skip → video (the pre-selected defaults: Next) →
+   * count → confirm, in one message the bot edits at each step. True when acknowledged.
+   */
   async function placeOrder(o: PlannedOrder): Promise<boolean> {
     const askTemplate = await persist(() =>
       step('photo', () => tg.userSends(user, { photo: { bytes: PRODUCT_JPEG } }), hasButton(/^UGC$/)),
@@ -164,11 +189,13 @@ export async function runSeller(
     const templateLabel = o.template === 'UGC' ? /^UGC$/ : /^(Реклама|Ad)$/;
     const askWishes = await persist(press(askTemplate, templateLabel)(hasButton(SKIP)));
     if (!askWishes) return false;
-    const askCount = await persist(
+    const askVideo = await persist(
       o.wishes === null
-        ? press(askWishes, SKIP)(hasButton(COUNT_BUTTON))
-        : () => step('wishes', () => tg.userSends(user, { text: o.wishes! }), hasButton(COUNT_BUTTON)),
+        ? press(askWishes, SKIP)(hasButton(NEXT))
+        : () => step('wishes', () => tg.userSends(user, { text: o.wishes! }), hasButton(NEXT), askWishes.messageId),
     );
+    if (!askVideo) return false;
+    const askCount = await persist(press(askVideo, NEXT)(hasButton(COUNT_BUTTON)));
     if (!askCount) return false;
     // The planned count, or the largest the balance still pays (a repeated order may have used credits).
     const open = buttons(askCount)

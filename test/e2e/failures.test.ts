@@ -41,6 +41,11 @@ describe('videos that fail', () => {
 
     await eventually(() => stack.tg.botMessages(seller.userId).filter((m) => /нарушает правила/.test(m.text ?? '')).length === 3);
     expect(await requestRpc(stack.nc, 'billing.balance.get', { userId: seller.userId })).toMatchObject({ balance: 3, held: 0 });
+    // The summary comes after every failure message, with the balance after all the refunds.
+    const summary = await eventually(() => stack.tg.botMessages(seller.userId).find((m) => /завершён/.test(m.text ?? '')), 30_000);
+    const failures = stack.tg.botMessages(seller.userId).filter((m) => /нарушает правила/.test(m.text ?? ''));
+    for (const f of failures) expect(f.messageId).toBeLessThan(summary.messageId);
+    expect(summary.text).toContain('Баланс: 3.');
   });
 
   it("a key's billing error: key blocked, admins alerted, the seller refunded and sent to support", async () => {

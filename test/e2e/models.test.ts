@@ -104,6 +104,29 @@ describe('videos of the offered models', () => {
     expect(await adminSays(stack, ADMIN_ID, '/model on veo3_fast', /veo3_fast/)).toBe('Model veo3_fast is offered to sellers.');
   });
 
+  it("a seller's own choices (Kling 3.0, 16:9, 10 s, not the defaults) reach KIE exactly, held at model price × count", async () => {
+    await botSees(['veo3_fast', 'kling-3.0/video']);
+    const seller = { userId: 7_400_010, languageCode: 'en' };
+    await grantCredits(stack, ADMIN_ID, seller.userId, 10);
+    const before = stack.kie.tasks().length;
+    await orderVideos(stack, seller, 3, undefined, { model: /Kling 3\.0/, format: 'landscape', seconds: 10 });
+    const order = await orderOf(seller.userId);
+    expect(order.data).toMatchObject({
+      count: 3,
+      spec: { model: 'kling-3.0/video', aspectRatio: 'landscape', duration: 10 },
+      creditsPerVideo: 2,
+    });
+    // Billing holds exactly model price × count.
+    expect((await eventually(() => ofOrder('billing.credits.reserved.v1', order.data.orderId).then((r) => r[0]), 30_000)).data.amount).toBe(6);
+    expect((await completed(order.data.orderId)).data).toMatchObject({ delivered: 3, failed: 0 });
+    const tasks = stack.kie.tasks().slice(before).filter((t) => t.model === 'kling-3.0/video');
+    expect(tasks).toHaveLength(3);
+    // https://docs.kie.ai/market/kling/kling-3.0: duration a string of seconds, 16:9 for landscape.
+    for (const task of tasks) expect(task.input).toMatchObject({ duration: '10', aspect_ratio: '16:9' });
+    expect(await settled('billing.credits.captured.v1', order.data.orderId, 3)).toEqual([2, 2, 2]);
+    expect(await balanceOf(seller.userId)).toMatchObject({ balance: 4, held: 0 });
+  });
+
   it('a model KIE withdraws: its videos are refunded as "temporarily unavailable", one admin alert, the bot offers the rest', async () => {
     await botSees(['veo3_fast', 'kling-3.0/video']);
     stack.kie.withdrawModel('veo3_fast');

@@ -27,25 +27,74 @@ export async function press(stack: Stack, user: SimUser, label: RegExp, after = 
 export const lastBotMessageId = (stack: Stack, chatId: number) =>
   stack.tg.botMessages(chatId).reduce((max, m) => Math.max(max, m.messageId), 0);
 
+/** Choices at the video step; what is not given stays at the pre-selected default. */
+export interface VideoChoice {
+  /** The model's label as the bot shows it (e.g. /Kling 3\.0/). */
+  model?: RegExp;
+  format?: 'portrait' | 'landscape';
+  seconds?: number;
+}
+
+const DRAFT_STEP_MS = 30_000;
+
 /**
  * Plays a seller through the whole journey, as a person would in the chat:
- * photo → template → skip wishes → count → confirm.
+ * photo → template → wishes (or Skip) → video (model, format, length, or the defaults) →
+ * count → confirm. The bot builds the order in one message edited in place, so each step
+ * waits for that message to show the next step's buttons.
  */
-export async function orderVideos(stack: Stack, user: SimUser, count: 1 | 3 | 5, wishes?: string): Promise<void> {
-  let mark = lastBotMessageId(stack, user.userId);
+export async function orderVideos(
+  stack: Stack,
+  user: SimUser,
+  count: 1 | 3 | 5,
+  wishes?: string,
+  choice: VideoChoice = {},
+): Promise<void> {
+  const mark = lastBotMessageId(stack, user.userId);
   await stack.tg.userSends(user, { photo: { bytes: PRODUCT_JPEG } });
-  await press(stack, user, /UGC/i, mark);
-  mark = lastBotMessageId(stack, user.userId);
+  const draft = await stack.tg.waitForBotMessage(
+    user.userId,
+    (m) => m.messageId > mark && buttons(m).some((b) => b.callback_data?.startsWith('tpl:')),
+    DRAFT_STEP_MS,
+  );
+  const id = draft.messageId;
+  /** The draft message once it has a button whose data matches `data` (and text `text`). */
+  const when = (data: RegExp, text: RegExp = /./) =>
+    stack.tg.waitForBotMessage(
+      user.userId,
+      (m) => m.messageId === id && buttons(m).some((b) => data.test(b.callback_data ?? '') && text.test(b.text)),
+      DRAFT_STEP_MS,
+    );
+  const tap = async (data: RegExp, text: RegExp = /./) => {
+    const m = await when(data, text);
+    const b = buttons(m).find((x) => data.test(x.callback_data ?? '') && text.test(x.text))!;
+    await stack.tg.userPresses(user, id, b.callback_data!);
+  };
+  await tap(/^tpl:.+:ugc$/);
   if (wishes) {
-    await stack.tg.waitForBotMessage(user.userId, (m) => m.messageId > mark - 1 && /пожелани|wishes/i.test(m.text ?? ''), 30_000);
+    await stack.tg.waitForBotMessage(user.userId, (m) => m.messageId === id && /пожелани|wishes/i.test(m.text ?? ''), DRAFT_STEP_MS);
     await stack.tg.userSends(user, { text: wishes });
   } else {
-    await press(stack, user, /пропустить|skip/i, mark);
+    await tap(/^skip:/);
   }
-  mark = lastBotMessageId(stack, user.userId);
-  await press(stack, user, new RegExp(`(^|\\D)${count}(\\D|$)`), mark);
-  mark = lastBotMessageId(stack, user.userId);
-  await press(stack, user, /подтвер|confirm/i, mark);
+  await when(/^next:/);
+  const selected = /^✓ /;
+  if (choice.model) {
+    await tap(/^mdl:/, choice.model);
+    await when(/^mdl:/, new RegExp(`^✓ .*${choice.model.source}`));
+  }
+  if (choice.format) {
+    const code = choice.format === 'portrait' ? 'p' : 'l';
+    await tap(new RegExp(`^fmt:.+:${code}$`));
+    await when(new RegExp(`^fmt:.+:${code}$`), selected);
+  }
+  if (choice.seconds) {
+    await tap(new RegExp(`^len:.+:${choice.seconds}$`));
+    await when(new RegExp(`^len:.+:${choice.seconds}$`), selected);
+  }
+  await tap(/^next:/);
+  await tap(new RegExp(`^cnt:.+:${count}$`));
+  await tap(/^ok:/);
 }
 
 /** Grants credits the way an operator does: the admin's /grant command in the chat. */

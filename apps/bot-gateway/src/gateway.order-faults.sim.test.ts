@@ -45,13 +45,15 @@ const textIs = (text: string) => (m: SimMessage) => m.text === text;
 
 const ordersOf = (userId: number): Promise<AnyEvent[]> => placedOrdersOf(rt, startedAt, userId);
 
-/** Photo → UGC → Skip → 1 video: the summary with its Confirm button. */
+/** Photo → UGC → Skip → Next (default video) → 1 video: the summary with its Confirm button. */
 async function toSummary(user: SimUser): Promise<SimMessage> {
   await sim.userSends(user, { photo: { bytes: png() } });
   const askTemplate = await sim.waitForBotMessage(user.userId, hasButton(/^tpl:.+:ugc$/));
   await sim.userPresses(user, askTemplate.messageId, button(askTemplate, /:ugc$/));
   const askWishes = await sim.waitForBotMessage(user.userId, hasButton(/^skip:/));
   await sim.userPresses(user, askWishes.messageId, button(askWishes, /^skip:/));
+  const askVideo = await sim.waitForBotMessage(user.userId, hasButton(/^next:/));
+  await sim.userPresses(user, askVideo.messageId, button(askVideo, /^next:/));
   const askCount = await sim.waitForBotMessage(user.userId, hasButton(/^cnt:.+:1$/));
   await sim.userPresses(user, askCount.messageId, button(askCount, /^cnt:.+:1$/));
   return sim.waitForBotMessage(user.userId, hasButton(/^ok:/));
@@ -123,10 +125,11 @@ describe('a Confirm is never lost', () => {
     );
     expect(await ordersOf(user.userId)).toHaveLength(0);
 
-    // The store is back: pressing the same button again places the order, once.
+    // The store is back: pressing the same button again places the order, once; a double tap
+    // (both presses before the message turns into "order sent") is told it is already taken.
     await sim.userPresses(user, summary.messageId, confirm);
-    await sim.waitForBotMessage(user.userId, textIs(t('en', 'orderSent', { count: 1 })));
     const again = await sim.userPresses(user, summary.messageId, confirm);
+    await sim.waitForBotMessage(user.userId, textIs(t('en', 'orderSent', { count: 1 })));
     await settle(user);
     expect(sim.callbackAnswers()).toContainEqual(
       expect.objectContaining({ callbackQueryId: again.callbackQueryId, text: t('en', 'orderAlreadyTaken') }),

@@ -19,6 +19,7 @@ import { createUpdateDedup, type UpdateDedup } from './adapters/update-dedup';
 import { startUpdatePoller, type UpdatePoller } from './adapters/update-poller';
 import type { Config } from './config';
 import { createBot } from './handlers/bot';
+import { setBotCommands } from './adapters/bot-commands';
 import { createInFlight } from './handlers/in-flight';
 import { registerWebhookRoute, WEBHOOK_PATH } from './handlers/webhook';
 import { t } from './i18n';
@@ -77,6 +78,7 @@ export async function createGateway(
   ]);
   const log = rt.log;
   const billing = createBillingClient({ nc: rt.nc, log });
+  const sessions = createKvSessionStore(sessionsKv);
   const inFlight = createInFlight();
   let botRef: Bot | null = null;
   const bot = createBot({
@@ -96,7 +98,7 @@ export async function createGateway(
     }),
     inFlight,
     conversation: {
-      sessions: createKvSessionStore(sessionsKv),
+      sessions,
       photos: createPhotoStore({
         getFile: (fileId) => botRef!.api.getFile(fileId),
         apiRoot: config.TELEGRAM_API_ROOT,
@@ -116,6 +118,8 @@ export async function createGateway(
       billing,
       stats: createStatsClient({ nc: rt.nc, log }),
       kie: createKieAdminClient({ nc: rt.nc, log }),
+      // A user's private chat with the bot has the user's id.
+      localeOf: async (userId) => (await sessions.load(userId)).session?.locale,
     },
   });
   botRef = bot;
@@ -140,6 +144,7 @@ export async function createGateway(
     async start() {
       // getMe: fails fast on a wrong token or API root.
       await bot.init();
+      await setBotCommands(bot.api, t, config.ADMIN_TG_IDS, log);
       if (config.BOT_MODE === 'webhook') {
         const url = `${config.PUBLIC_BASE_URL!.replace(/\/+$/, '')}${WEBHOOK_PATH}`;
         await bot.api.setWebhook(url, {

@@ -16,10 +16,27 @@ import { createGateway, type GatewayOptions } from '../src/gateway';
  */
 export function serveTestBilling(nc: NatsConnection, users: ReadonlySet<number>, startBalance: number) {
   const balances = new Map<number, number>();
-  const grants: Array<{ grantId: string; userId: number; amount: number }> = [];
+  const grants: Array<{ grantId: string; userId: number; amount: number; grantedBy: string; locale?: string }> = [];
   const balanceOf = (userId: number) => balances.get(userId) ?? startBalance;
-  const subs: Subscription[] = [nc.subscribe('billing.balance.get'), nc.subscribe('billing.credits.grant')];
-  const [balanceSub, grantSub] = subs as [Subscription, Subscription];
+  const subs: Subscription[] = [
+    nc.subscribe('billing.balance.get'),
+    nc.subscribe('billing.credits.grant'),
+    nc.subscribe('billing.ledger.list'),
+  ];
+  const [balanceSub, grantSub, ledgerSub] = subs as [Subscription, Subscription, Subscription];
+  void (async () => {
+    // Grants only (this fake holds no orders), newest first, dated now, as billing lists them.
+    for await (const m of ledgerSub) {
+      const { userId, limit } = m.json<{ userId: number; limit: number }>();
+      if (!users.has(userId)) continue;
+      const lines = grants
+        .filter((g) => g.userId === userId)
+        .reverse()
+        .slice(0, limit)
+        .map((g) => ({ kind: 'grant', amount: g.amount, orderId: null, grantedBy: g.grantedBy, at: new Date().toISOString() }));
+      m.respond(JSON.stringify({ lines }));
+    }
+  })();
   void (async () => {
     for await (const m of balanceSub) {
       const { userId } = m.json<{ userId: number }>();
@@ -28,11 +45,11 @@ export function serveTestBilling(nc: NatsConnection, users: ReadonlySet<number>,
   })();
   void (async () => {
     for await (const m of grantSub) {
-      const req = m.json<{ grantId: string; userId: number; amount: number }>();
+      const req = m.json<{ grantId: string; userId: number; amount: number; grantedBy: string | number; locale?: string }>();
       if (!users.has(req.userId)) continue;
       const applied = !grants.some((g) => g.grantId === req.grantId);
       if (applied) {
-        grants.push(req);
+        grants.push({ ...req, grantedBy: String(req.grantedBy) });
         balances.set(req.userId, balanceOf(req.userId) + req.amount);
       }
       m.respond(

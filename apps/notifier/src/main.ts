@@ -1,5 +1,5 @@
 import { createRuntime, createTelegramBudget, openKv, runMain } from '@neurocards/platform';
-import { createBalanceLookup } from './adapters/balance';
+import { createSettlementLookup } from './adapters/balance';
 import { createDeliveryLog } from './adapters/delivery-log';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { createSendScheduler, sharedLimiter } from './adapters/scheduler';
@@ -37,12 +37,14 @@ runMain('notifier', async () => {
     maxWaitMs: config.TELEGRAM_MAX_WAIT,
     retryAfterOf,
   });
-  const deliver = createDeliverer({ sql, deliveryLog: createDeliveryLog(sql), sender, scheduler });
+  const deliveryLog = createDeliveryLog(sql);
+  const deliver = createDeliverer({ sql, deliveryLog, sender, scheduler });
 
   await rt.consume(
     createHandlers({
       deliver,
-      balance: createBalanceLookup(rt.nc, config.BALANCE_TIMEOUT, rt.log),
+      settlement: createSettlementLookup(rt.nc, config.BALANCE_TIMEOUT, rt.log),
+      orderMessages: (orderId) => deliveryLog.orderMessages(orderId),
       supportContact: config.SUPPORT_CONTACT,
       adminIds: config.ADMIN_TG_IDS,
     }),

@@ -7,3 +7,15 @@
  * granted" message for it, because the bot's greeting already announces the bonus.
  */
 export const WELCOME_GRANTOR = 'welcome';
+
+/**
+ * Buttons under a delivered video and the order summary (sent by the notifier, answered by
+ * bot-gateway): `more` orders the same photo with the same choices again (straight to the
+ * confirmation), `template` starts a draft with the same photo at the template step.
+ * Callback data `<action>:<first 16 characters of the orderId>` (Telegram caps it at 64 bytes).
+ */
+export type OrderButton = 'more' | 'template';
+export const ORDER_BUTTON_CODES = { more: 'again', template: 'retpl' } as const satisfies Record<OrderButton, string>;
+export const orderButtonKey = (orderId: string) => orderId.slice(0, 16);
+export const orderButtonData = (button: OrderButton, orderId: string) =>
+  `${ORDER_BUTTON_CODES[button]}:${orderButtonKey(orderId)}`;

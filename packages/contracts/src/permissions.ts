@@ -45,6 +45,8 @@ export const publishes = {
 export const rpcServers = {
   'billing.balance.get': 'billing',
   'billing.credits.grant': 'billing',
+  'billing.ledger.list': 'billing',
+  'billing.order.get': 'billing',
   'orchestrator.stats.get': 'orchestrator',
   'kie.keys.stats': 'kie-dispatcher',
   'kie.keys.unblock': 'kie-dispatcher',
@@ -53,12 +55,12 @@ export const rpcServers = {
 
 /** The request/reply subjects each service calls. */
 export const rpcCalls = {
-  'bot-gateway': Object.keys(rpcServers) as RpcSubject[],
+  'bot-gateway': (Object.keys(rpcServers) as RpcSubject[]).filter((s) => s !== 'billing.order.get'),
   billing: [],
   orchestrator: [],
   'kie-dispatcher': [],
-  // The order summary shows the balance after the order.
-  notifier: ['billing.balance.get'],
+  // The order summary waits for the order's settlement and shows the balance after it.
+  notifier: ['billing.order.get'],
 } as const satisfies Record<ServiceName, readonly RpcSubject[]>;
 
 /** The KV buckets and object stores each service opens: `rw` writes, `r` only reads. */

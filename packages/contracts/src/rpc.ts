@@ -17,6 +17,38 @@ export const rpc = {
       held: z.number().int().nonnegative(),
     }),
   },
+  /** A seller's latest ledger lines for `/balance`: grants, paid videos, refunds (not holds). */
+  'billing.ledger.list': {
+    request: z.object({ userId: telegramId, limit: z.number().int().min(1).max(20) }),
+    response: z.object({
+      lines: z.array(
+        z.object({
+          kind: z.enum(['grant', 'capture', 'release']),
+          amount: z.number().int().positive(),
+          /** The order of a capture or release; null for a grant. */
+          orderId: z.string().nullable(),
+          /** Who granted (a Telegram id or a name such as the welcome grantor); null otherwise. */
+          grantedBy: z.string().nullable(),
+          /** ISO 8601, when the line was written. */
+          at: z.string(),
+        }),
+      ),
+    }),
+  },
+  /**
+   * Where an order's credits stand, for the order summary: `settled` once every video's
+   * credit was captured or released; `balance` is its owner's balance now.
+   */
+  'billing.order.get': {
+    request: z.object({ orderId: uuidLike }),
+    response: z.object({
+      orderId: uuidLike,
+      /** False when billing holds nothing for it (rejected, or not reserved yet). */
+      found: z.boolean(),
+      settled: z.boolean(),
+      balance: z.number().int().nonnegative(),
+    }),
+  },
   'billing.credits.grant': {
     request: z.object({
       /** Idempotency key: the same grantId grants once. */

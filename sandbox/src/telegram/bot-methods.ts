@@ -80,15 +80,45 @@ export const getWebhookInfo: Method = ({ queue }) => {
   };
 };
 
-const commands = new WeakMap<object, unknown[]>();
+/**
+ * Command lists per scope and language, as Telegram keeps them
+ * (https://core.telegram.org/bots/api#setmycommands, #botcommandscope): setMyCommands
+ * replaces the list of one (scope, language_code); getMyCommands reads exactly that pair.
+ */
+const commands = new WeakMap<object, Map<string, unknown[]>>();
+const SCOPES = new Set(['default', 'all_private_chats', 'all_group_chats', 'all_chat_administrators', 'chat', 'chat_administrators', 'chat_member']);
+const COMMAND = /^[a-z0-9_]{1,32}$/;
+
+function scopeKey(params: Parameters<Method>[0]['params']): string {
+  const scope = json<{ type?: string; chat_id?: number | string; user_id?: number }>(params, 'scope') ?? { type: 'default' };
+  if (!scope.type || !SCOPES.has(scope.type)) throw badRequest('unsupported scope type');
+  const needsChat = scope.type === 'chat' || scope.type === 'chat_administrators' || scope.type === 'chat_member';
+  if (needsChat && (scope.chat_id === undefined || scope.chat_id === '')) throw badRequest('chat_id is empty');
+  const lang = str(params, 'language_code') ?? '';
+  if (lang !== '' && !/^[a-z]{2}$/.test(lang)) throw badRequest('invalid language code specified');
+  return JSON.stringify([scope.type, needsChat ? String(scope.chat_id) : '', scope.user_id ?? '', lang]);
+}
+
+function listsOf(state: object): Map<string, unknown[]> {
+  let m = commands.get(state);
+  if (!m) commands.set(state, (m = new Map()));
+  return m;
+}
+
 export const setMyCommands: Method = ({ state, params }) => {
-  const list = json<unknown[]>(params, 'commands');
+  const list = json<Array<{ command?: unknown; description?: unknown }>>(params, 'commands');
   if (!Array.isArray(list)) throw badRequest('parameter "commands" is required');
-  commands.set(state, list);
+  if (list.length > 100) throw badRequest('too many commands');
+  for (const c of list) {
+    if (typeof c.command !== 'string' || !COMMAND.test(c.command)) throw badRequest('BOT_COMMAND_INVALID');
+    if (typeof c.description !== 'string' || c.description.length < 1 || c.description.length > 256)
+      throw badRequest('BOT_COMMAND_DESCRIPTION_INVALID');
+  }
+  listsOf(state).set(scopeKey(params), list);
   return { result: true };
 };
-export const getMyCommands: Method = ({ state }) => ({ result: commands.get(state) ?? [] });
-export const deleteMyCommands: Method = ({ state }) => {
-  commands.delete(state);
+export const getMyCommands: Method = ({ state, params }) => ({ result: listsOf(state).get(scopeKey(params)) ?? [] });
+export const deleteMyCommands: Method = ({ state, params }) => {
+  listsOf(state).delete(scopeKey(params));
   return { result: true };
 };

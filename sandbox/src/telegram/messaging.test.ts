@@ -192,3 +192,32 @@ describe('webhook', () => {
     }
   });
 });
+
+describe('command menus and albums', () => {
+  it('keeps one command list per scope and language (setMyCommands / getMyCommands)', async () => {
+    const user = [{ command: 'start', description: 'start over' }];
+    const admin = [...user, { command: 'grant', description: 'grant credits' }];
+    expect((await call(sim, 'setMyCommands', { commands: user, language_code: 'en' })).body.ok).toBe(true);
+    const scope = { type: 'chat', chat_id: 42 };
+    expect((await call(sim, 'setMyCommands', { commands: admin, scope, language_code: 'en' })).body.ok).toBe(true);
+    expect((await call(sim, 'getMyCommands', { language_code: 'en' })).body.result).toEqual(user);
+    expect((await call(sim, 'getMyCommands', { scope, language_code: 'en' })).body.result).toEqual(admin);
+    expect((await call(sim, 'getMyCommands', { scope })).body.result).toEqual([]);
+    // Telegram's validation: lowercase command names, a description, a known scope.
+    expect((await call(sim, 'setMyCommands', { commands: [{ command: 'Start', description: 'x' }] })).body.description).toMatch(/BOT_COMMAND_INVALID/);
+    expect((await call(sim, 'setMyCommands', { commands: user, scope: { type: 'chat' } })).status).toBe(400);
+    expect((await call(sim, 'setMyCommands', { commands: user, scope: { type: 'nope' } })).status).toBe(400);
+  });
+
+  it('an album arrives as one update per photo, each with the media_group_id; a caption on the first', async () => {
+    const user = { userId: 321 };
+    const png = Buffer.from('89504e470d0a1a0a', 'hex');
+    const first = await sim.userSends(user, { photo: { bytes: png }, text: 'on a table', mediaGroupId: 'alb1' });
+    await sim.userSends(user, { photo: { bytes: png }, mediaGroupId: 'alb1' });
+    const updates = await call<TgUpdate[]>(sim, 'getUpdates', { offset: first.updateId });
+    expect(updates.body.result.map((u) => [u.message?.media_group_id, u.message?.caption])).toEqual([
+      ['alb1', 'on a table'],
+      ['alb1', undefined],
+    ]);
+  });
+});

@@ -65,6 +65,8 @@ export interface TgMessage {
   text?: string;
   entities?: TgEntity[];
   caption?: string;
+  /** The album this message belongs to (https://core.telegram.org/bots/api#message). */
+  media_group_id?: string;
   photo?: TgPhotoSize[];
   video?: TgVideo;
   document?: TgDocument;

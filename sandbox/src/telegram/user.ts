@@ -9,6 +9,8 @@ export interface UserMessage {
   photo?: { bytes: Uint8Array };
   document?: { bytes: Uint8Array; fileName: string; mimeType: string };
   sticker?: true;
+  /** Part of an album: Telegram sends each of its photos as its own update with this id. */
+  mediaGroupId?: string;
 }
 
 /** bot_command entities for "/cmd" words at the start or after whitespace (offsets in UTF-16 units, as Telegram). */
@@ -36,6 +38,10 @@ export function userSends(state: TelegramState, queue: UpdateQueue, user: SimUse
     throw new Error('userSends needs text, photo, document or sticker');
   }
   const media = body.photo !== undefined || body.document !== undefined;
+  if (msg.mediaGroupId !== undefined) {
+    if (!media) throw new Error('only photos and documents belong to an album');
+    body.media_group_id = msg.mediaGroupId;
+  }
   if (text !== undefined && text !== '' && !body.sticker) {
     const entities = commandEntities(text);
     if (media) body.caption = text;

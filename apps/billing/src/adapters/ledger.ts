@@ -203,6 +203,40 @@ export async function readAccount(sql: Sql, userId: number): Promise<AccountView
   return { userId, ...t, balance: balanceOf(t) };
 }
 
+/** An order's hold: settled once every video's credit is captured or released. */
+export async function readOrder(
+  sql: Sql,
+  orderId: string,
+): Promise<{ found: false } | { found: true; userId: number; settled: boolean; balance: number }> {
+  const [hold] = await sql<{ user_id: string; amount: number; captured: number; released: number }[]>`
+    select user_id, amount, captured, released from holds where order_id = ${orderId}`;
+  if (!hold) return { found: false };
+  const account = await readAccount(sql, Number(hold.user_id));
+  return {
+    found: true,
+    userId: account.userId,
+    settled: hold.captured + hold.released >= hold.amount,
+    balance: account.balance,
+  };
+}
+
+export interface LedgerLine {
+  kind: 'grant' | 'capture' | 'release';
+  amount: number;
+  orderId: string | null;
+  grantedBy: string | null;
+  at: string;
+}
+
+/** A user's latest lines that change the balance for good (holds are transient), newest first. */
+export async function listLines(sql: Sql, userId: number, limit: number): Promise<LedgerLine[]> {
+  const rows = await sql<{ kind: LedgerLine['kind']; amount: number; orderId: string | null; grantedBy: string | null; at: Date }[]>`
+    select kind, amount, order_id as "orderId", granted_by as "grantedBy", created_at as at
+    from ledger where user_id = ${userId} and kind in ('grant', 'capture', 'release')
+    order by seq desc limit ${limit}`;
+  return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
+}
+
 /**
  * Checks `balance = granted − captured − held` for every account against a replay of its
  * ledger. Returns the accounts that disagree; empty when the books are straight.
@@ -232,6 +266,8 @@ export interface Ledger {
   settle: typeof settle;
   grant: typeof grant;
   readAccount: typeof readAccount;
+  listLines: typeof listLines;
+  readOrder: typeof readOrder;
 }
 
-export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount });
+export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount, listLines, readOrder });

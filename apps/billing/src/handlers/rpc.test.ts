@@ -5,7 +5,7 @@ import { deterministicId } from '@neurocards/contracts';
 import { requestRpc, RpcError, type Sql } from '@neurocards/platform';
 import { connectTestNats, uniqueName } from '@neurocards/platform/testing';
 import { createLedger } from '../adapters/ledger';
-import { ctx, outboxFor, placed, setupBillingDb } from '../../test/support';
+import { ctx, delivered, failed, outboxFor, placed, setupBillingDb } from '../../test/support';
 import { createConsumers } from './consumers';
 import { createRpcHandlers, serveBillingRpc } from './rpc';
 
@@ -54,6 +54,43 @@ describe('billing.balance.get', () => {
     await expect(requestRpc(nc, 'billing.balance.get', { userId: 'x' as never })).rejects.toThrow();
     const raw = await nc.request('billing.balance.get', JSON.stringify({ userId: 'x' }));
     expect(raw.json()).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+  });
+});
+
+describe('billing.ledger.list', () => {
+  it('lists grants, paid videos and refunds, newest first, without holds; none for an unknown user', async () => {
+    const userId = uniqueUser();
+    expect(await requestRpc(nc, 'billing.ledger.list', { userId, limit: 10 })).toEqual({ lines: [] });
+    await requestRpc(nc, 'billing.credits.grant', { grantId: randomUUID(), userId, amount: 5, grantedBy: 42 });
+    const orderId = randomUUID();
+    const consumers = createConsumers({ sql, ledger: createLedger() });
+    await consumers['orders.order.placed.v1'](placed(orderId, userId, 3, undefined, 1), ctx());
+    await consumers['jobs.video.delivered.v1'](delivered(orderId, `${orderId}:0`), ctx());
+    await consumers['jobs.video.failed.v1'](failed(orderId, `${orderId}:1`), ctx());
+    const { lines } = await requestRpc(nc, 'billing.ledger.list', { userId, limit: 10 });
+    expect(lines.map((l) => [l.kind, l.amount, l.orderId, l.grantedBy])).toEqual([
+      ['release', 1, orderId, null],
+      ['capture', 1, orderId, null],
+      ['grant', 5, null, '42'],
+    ]);
+    expect(Number.isNaN(Date.parse(lines[0]!.at))).toBe(false);
+    expect((await requestRpc(nc, 'billing.ledger.list', { userId, limit: 1 })).lines).toHaveLength(1);
+  });
+});
+
+describe('billing.order.get', () => {
+  it('settled once every video is captured or released, with the balance after it', async () => {
+    const userId = uniqueUser();
+    const orderId = randomUUID();
+    expect(await requestRpc(nc, 'billing.order.get', { orderId })).toEqual({ orderId, found: false, settled: false, balance: 0 });
+    await requestRpc(nc, 'billing.credits.grant', { grantId: randomUUID(), userId, amount: 7, grantedBy: 42 });
+    const consumers = createConsumers({ sql, ledger: createLedger() });
+    await consumers['orders.order.placed.v1'](placed(orderId, userId, 3, undefined, 2), ctx());
+    await consumers['jobs.video.delivered.v1'](delivered(orderId, `${orderId}:0`), ctx());
+    await consumers['jobs.video.failed.v1'](failed(orderId, `${orderId}:1`), ctx());
+    expect(await requestRpc(nc, 'billing.order.get', { orderId })).toEqual({ orderId, found: true, settled: false, balance: 3 });
+    await consumers['jobs.video.failed.v1'](failed(orderId, `${orderId}:2`), ctx());
+    expect(await requestRpc(nc, 'billing.order.get', { orderId })).toEqual({ orderId, found: true, settled: true, balance: 5 });
   });
 });
 

@@ -24,6 +24,19 @@ export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
     return { userId: a.userId, balance: a.balance, held: a.held };
   }
 
+  /** The latest ledger lines of a user, for `/balance` (an unknown user has none). */
+  async function ledgerList(req: RpcRequest<'billing.ledger.list'>): Promise<RpcResponse<'billing.ledger.list'>> {
+    return { lines: await ledger.listLines(sql, req.userId, req.limit) };
+  }
+
+  /** An order's settlement, for the notifier's summary (which waits for it). */
+  async function orderGet(req: RpcRequest<'billing.order.get'>): Promise<RpcResponse<'billing.order.get'>> {
+    const o = await ledger.readOrder(sql, req.orderId);
+    return o.found
+      ? { orderId: req.orderId, found: true, settled: o.settled, balance: o.balance }
+      : { orderId: req.orderId, found: false, settled: false, balance: 0 };
+  }
+
   /** Idempotent by grantId; the granted event goes out through the outbox with the change. */
   async function grant(
     req: RpcRequest<'billing.credits.grant'>,
@@ -68,10 +81,10 @@ export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
     }
   }
 
-  return { balanceGet, grant };
+  return { balanceGet, ledgerList, orderGet, grant };
 }
 
-/** Serves both subjects in the given queue group; returns the subscriptions to drain on shutdown. */
+/** Serves the subjects in the given queue group; returns the subscriptions to drain on shutdown. */
 export function serveBillingRpc(
   nc: NatsConnection,
   handlers: ReturnType<typeof createRpcHandlers>,
@@ -81,5 +94,7 @@ export function serveBillingRpc(
   return [
     serveRpc(nc, 'billing.balance.get', queue, handlers.balanceGet, log),
     serveRpc(nc, 'billing.credits.grant', queue, handlers.grant, log),
+    serveRpc(nc, 'billing.ledger.list', queue, handlers.ledgerList, log),
+    serveRpc(nc, 'billing.order.get', queue, handlers.orderGet, log),
   ];
 }

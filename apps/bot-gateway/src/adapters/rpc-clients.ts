@@ -10,6 +10,8 @@ import { requestRpc, type Logger } from '@neurocards/platform';
 export interface BillingClient {
   /** Spendable balance, or null when billing does not answer. */
   balance(userId: number): Promise<RpcResponse<'billing.balance.get'> | null>;
+  /** The latest ledger lines, or null when billing does not answer. */
+  ledger(userId: number, limit: number): Promise<RpcResponse<'billing.ledger.list'> | null>;
   /** Grants credits once per grantId; throws when billing does not answer. */
   grant(req: RpcRequest<'billing.credits.grant'>): Promise<RpcResponse<'billing.credits.grant'>>;
 }
@@ -52,6 +54,7 @@ export function createBillingClient(deps: RpcDeps): BillingClient {
   const soft = softRequest(deps);
   return {
     balance: (userId) => soft('billing.balance.get', { userId }),
+    ledger: (userId, limit) => soft('billing.ledger.list', { userId, limit }),
     grant: (req) => requestRpc(deps.nc, 'billing.credits.grant', req, deps.timeoutMs ?? 3000),
   };
 }

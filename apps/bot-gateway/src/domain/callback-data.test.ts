@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { orderButtonData, orderButtonKey } from '@neurocards/contracts';
 import { CALLBACK_DATA_MAX_BYTES, decodeCallback, encodeCallback, type CallbackData } from './callback-data';
 
 const all: CallbackData[] = [
@@ -11,6 +12,17 @@ const all: CallbackData[] = [
   { action: 'locked', draftId: 'x', count: 5 },
   { action: 'confirm', draftId: 'x' },
   { action: 'cancel', draftId: 'x' },
+  { action: 'back', draftId: 'x' },
+  { action: 'next', draftId: 'x' },
+  { action: 'model', draftId: 'x', index: 0 },
+  { action: 'model', draftId: 'x', index: 12 },
+  { action: 'format', draftId: 'x', aspectRatio: 'portrait' },
+  { action: 'format', draftId: 'x', aspectRatio: 'landscape' },
+  { action: 'length', draftId: 'x', seconds: 10 },
+  { action: 'language', locale: 'ru' },
+  { action: 'language', locale: 'en' },
+  { action: 'orderAgain', orderKey: '3f2a1b4c-1234-56', button: 'more' },
+  { action: 'orderAgain', orderKey: '3f2a1b4c-1234-56', button: 'template' },
 ];
 
 describe('callback data', () => {
@@ -18,6 +30,12 @@ describe('callback data', () => {
     const raw = encodeCallback(d);
     expect(Buffer.byteLength(raw)).toBeLessThanOrEqual(CALLBACK_DATA_MAX_BYTES);
     expect(decodeCallback(raw)).toEqual(d);
+  });
+
+  it('reads the notifier\'s order buttons', () => {
+    const orderId = '3f2a1b4c-1234-5678-9abc-def012345678';
+    expect(decodeCallback(orderButtonData('more', orderId))).toEqual({ action: 'orderAgain', orderKey: orderButtonKey(orderId), button: 'more' });
+    expect(decodeCallback(orderButtonData('template', orderId))).toMatchObject({ button: 'template' });
   });
 
   it('fits 64 bytes with the longest draft id', () => {
@@ -41,6 +59,16 @@ describe('callback data', () => {
     'ok:bad id',
     'ok:' + 'a'.repeat(17),
     'x'.repeat(65),
+    'mdl:x:01',
+    'mdl:x:-1',
+    'mdl:x',
+    'fmt:x:q',
+    'len:x:0',
+    'len:x:61',
+    'back:x:1',
+    'lang:de',
+    'lang:ru:x',
+    'again:x:1',
   ])('rejects %s', (raw) => {
     expect(decodeCallback(raw)).toBeNull();
   });

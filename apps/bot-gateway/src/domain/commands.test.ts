@@ -30,7 +30,8 @@ describe('parseAdminCommand', () => {
     '/grant 42 1.5',
     '/grant 42 1000001',
   ])('%s shows the usage', (text) => expect(p(text)).toEqual({ type: 'usage', command: 'grant' }));
-  it.each(['/balance', '/balance abc', '/balance 1 2'])('%s shows the usage', (text) =>
+  it('plain /balance is not an admin command (the seller\'s own balance)', () => expect(p('/balance')).toBeNull());
+  it.each(['/balance abc', '/balance 1 2'])('%s shows the usage', (text) =>
     expect(p(text)).toEqual({ type: 'usage', command: 'balance' }),
   );
   it('parses /keys, /unblock, /model', () => {

@@ -52,6 +52,8 @@ export function parseAdminCommand(cmd: ParsedCommand): AdminCommand | null {
       return { type: 'grant', userId: Number(id), amount: n };
     }
     case 'balance': {
+      // Plain /balance is the admin's own balance, as for every seller (the conversation's).
+      if (cmd.args.length === 0) return null;
       const [id] = cmd.args;
       if (cmd.args.length !== 1 || !TG_ID.test(id ?? '')) return { type: 'usage', command: 'balance' };
       return { type: 'balance', userId: Number(id) };

@@ -44,6 +44,7 @@ function setup() {
       admins: new Set(ADMINS),
       billing: {
         balance: call('balance', { userId: 777, balance: 3, held: 0 }),
+        ledger: call('ledger', { lines: [] }),
         grant: call('grant', { grantId: 'g', userId: 777, balance: 8, applied: true }),
       },
       stats: { orchestrator: call('orchestrator', null), kieKeys: call('kieKeys', null) },

@@ -12,6 +12,11 @@ export interface AdminDeps {
   billing: BillingClient;
   stats: StatsClient;
   kie: KieAdminClient;
+  /**
+   * A user's language as their session holds it (chosen with /language, else their last
+   * Telegram language); undefined for a user the bot has not talked to.
+   */
+  localeOf?: (userId: number) => Promise<Locale | undefined>;
   t: T;
   log: Logger;
 }
@@ -31,11 +36,20 @@ const USAGE: Record<Extract<AdminCommand, { type: 'usage' }>['command'], TextKey
 export function adminComposer(deps: AdminDeps): Composer<Context> {
   const log = deps.log.child({ module: 'admin' });
   const c = new Composer<Context>();
+  /** A failed lookup only costs the language: the command still runs. */
+  const localeOf = async (userId: number): Promise<Locale | undefined> => {
+    try {
+      return await deps.localeOf?.(userId);
+    } catch (err) {
+      log.warn({ err, userId }, 'language lookup failed');
+      return undefined;
+    }
+  };
   c.on('message:text', async (ctx, next) => {
     const cmd = parseCommand(ctx.message.text, ctx.me.username);
     const admin = cmd ? parseAdminCommand(cmd) : null;
     if (!admin || !deps.admins.has(ctx.from.id)) return next();
-    const locale = pickLocale(ctx.from.language_code);
+    const locale = (await localeOf(ctx.from.id)) ?? pickLocale(ctx.from.language_code);
     log.info({ adminId: ctx.from.id, command: admin.type, updateId: ctx.update.update_id }, 'admin command');
     await ctx.reply(await answer(ctx, admin, locale));
   });
@@ -47,11 +61,14 @@ export function adminComposer(deps: AdminDeps): Composer<Context> {
         return t(locale, USAGE[cmd.command]);
       case 'grant':
         try {
+          // The grant notice goes out in the recipient's language (billing passes it on).
+          const recipientLocale = await localeOf(cmd.userId);
           const g = await deps.billing.grant({
             grantId: adminGrantId(ctx.me.id, ctx.update.update_id),
             userId: cmd.userId,
             amount: cmd.amount,
             grantedBy: ctx.from!.id,
+            ...(recipientLocale ? { locale: recipientLocale } : {}),
           });
           return g.applied
             ? t(locale, 'adminGranted', { amount: cmd.amount, userId: cmd.userId, balance: g.balance })

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { Composer, type Context } from 'grammy';
+import { Composer, GrammyError, type Context } from 'grammy';
 import { createEvent, deterministicId, WELCOME_GRANTOR } from '@neurocards/contracts';
 import { pickLocale } from '@neurocards/i18n';
 import type { Logger, Publish } from '@neurocards/platform';
@@ -12,11 +12,11 @@ import type { SessionStore } from '../adapters/session-store';
 import { decodeCallback } from '../domain/callback-data';
 import { welcomeGrantId } from '../domain/commands';
 import { transition, type Effect, type Input, type Outcome, type Reply } from '../domain/conversation';
-import { newSession, type Session } from '../domain/session';
+import { newSession, type Draft, type Session } from '../domain/session';
 import type { T } from '../i18n';
 import { TemporaryFailure } from './guard';
 import { classifyMessage } from './input';
-import { renderAnswer, renderReply, type Facts } from './render';
+import { renderAnswer, renderReply, type Facts, type Rendered } from './render';
 
 export interface ConversationDeps {
   sessions: SessionStore;
@@ -43,6 +43,9 @@ const MAX_ATTEMPTS = 5;
 /** A few seconds: a NATS restart fits, and the seller still connects the answer to the press. */
 const ORDER_ACK_DEADLINE_MS = 8000;
 
+/** Lines /balance shows: a screenful, the latest first. */
+const LEDGER_LINES = 10;
+
 const defaultIds = () => ({ draftId: randomBytes(6).toString('base64url'), orderId: randomUUID() });
 
 /**
@@ -59,16 +62,21 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
   const c = new Composer<Context>();
 
   c.on('callback_query:data', (ctx) =>
-    handle(ctx, { kind: 'button', data: decodeCallback(ctx.callbackQuery.data) }),
+    handle(ctx, { kind: 'button', data: decodeCallback(ctx.callbackQuery.data), ids: newIds() }),
   );
   c.on('callback_query', (ctx) => answerCallbackQuietly(ctx));
 
   c.on('message', async (ctx) => {
     const incoming = classifyMessage(ctx.message, ctx.me.username);
     if (incoming.kind === 'input') return handle(ctx, incoming.input);
+    const { mediaGroupId, caption } = incoming;
+    // A further photo of an album that already made its draft is not even downloaded; the
+    // state machine decides again after the save, so concurrent album updates make one draft.
+    if (mediaGroupId && (await deps.sessions.load(ctx.chat.id)).session?.albums?.includes(mediaGroupId))
+      return handle(ctx, { kind: 'albumPhoto', mediaGroupId });
     const stored = await deps.photos.fetchAndStore(incoming.candidate);
     const input: Input = stored.ok
-      ? { kind: 'photo', photo: stored.photo, ...newIds() }
+      ? { kind: 'photo', photo: stored.photo, ...newIds(), caption, mediaGroupId }
       : { kind: 'photoRejected', reason: stored.reason };
     return handle(ctx, input);
   });
@@ -90,7 +98,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         log.debug({ chatId, attempt }, 'session changed concurrently; deciding again');
         continue;
       }
-      await respond(ctx, out);
+      await respond(ctx, out, loaded.session?.draft ?? null);
       return;
     }
     throw new Error(`session of chat ${chatId} kept changing concurrently`);
@@ -132,8 +140,15 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
     }
   }
 
-  async function respond(ctx: Context, out: Outcome): Promise<void> {
+  /**
+   * Sends the replies. The draft is one message edited in place: a pressed button's answer
+   * replaces the message it was under; a step reached by typing (the wishes) edits the
+   * draft's message when it is known. Anything else is a new message; a new draft's
+   * message id is remembered for the next edit.
+   */
+  async function respond(ctx: Context, out: Outcome, before: Draft | null): Promise<void> {
     const locale = out.session.locale;
+    const chatId = ctx.chat!.id;
     if (out.answer) {
       const answer = renderAnswer(deps.t, locale, out.answer);
       // Too late for a toast (a press replayed after a crash): a message carries what the
@@ -141,10 +156,50 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       const toasted = await answerCallbackQuietly(ctx, answer);
       if (!toasted && answer.text && out.replies.length === 0) await ctx.reply(answer.text);
     }
+    const pressed = ctx.callbackQuery?.message?.message_id;
+    let first = true;
     for (const reply of out.replies) {
       const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
-      await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
+      // A typed step of the same draft edits its message; a new draft (a photo) gets a new one.
+      const sameDraft = reply.type === 'screen' && before !== null && reply.draft.id === before.id;
+      // A pressed button's message is replaced, unless the press starts a new draft (the
+      // buttons under a video or summary): that one gets a message of its own.
+      const newDraft = reply.type === 'screen' && reply.draft.id !== before?.id;
+      const target =
+        pressed !== undefined ? (first && !newDraft ? pressed : undefined) : sameDraft ? before.messageId : undefined;
+      first = false;
+      if (target !== undefined && (await edit(ctx, chatId, target, r))) continue;
+      const sent = await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
+      if (reply.type === 'screen') await rememberMessage(chatId, reply.draft.id, sent.message_id);
     }
+  }
+
+  /** Edits a message in place; false when it cannot be edited (gone, too old), so a new one is sent. */
+  async function edit(ctx: Context, chatId: number, messageId: number, r: Rendered): Promise<boolean> {
+    try {
+      await ctx.api.editMessageText(chatId, messageId, r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
+      return true;
+    } catch (err) {
+      // The same content again (a repeated press): the message already shows it.
+      if (err instanceof GrammyError && /message is not modified/i.test(err.description)) return true;
+      if (err instanceof GrammyError && err.error_code === 400) {
+        log.info({ chatId, messageId, err: err.description }, 'draft message not editable; sending a new one');
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** Records the draft's message id, so later steps edit it (best effort: else they send anew). */
+  async function rememberMessage(chatId: number, draftId: string, messageId: number): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const loaded = await deps.sessions.load(chatId);
+      const d = loaded.session?.draft;
+      if (!loaded.session || !d || d.id !== draftId || d.messageId === messageId) return;
+      const next: Session = { ...loaded.session, draft: { ...d, messageId } };
+      if (await deps.sessions.save(chatId, next, loaded.revision)) return;
+    }
+    log.warn({ chatId, draftId }, 'could not record the draft message id');
   }
 
   /** Looks up what a reply shows besides the state: balance, welcome bonus, names. */
@@ -169,18 +224,31 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         }
         return { ...facts, balance: (await deps.billing.balance(userId))?.balance ?? null };
       }
-      case 'askCount':
+      case 'screen':
+        if (reply.draft.step !== 'count') return {};
         return { balance: (await deps.billing.balance(userId))?.balance ?? null };
+      case 'balance': {
+        const [b, l] = await Promise.all([deps.billing.balance(userId), deps.billing.ledger(userId, LEDGER_LINES)]);
+        const ledger =
+          l?.lines.map((x) => ({
+            kind: x.kind === 'grant' && x.grantedBy === WELCOME_GRANTOR ? ('welcome' as const) : x.kind,
+            amount: x.amount,
+            orderId: x.orderId,
+            at: x.at,
+          })) ?? null;
+        return { balance: b?.balance ?? null, held: b?.held ?? null, ledger };
+      }
       case 'help':
       case 'unknownCommand':
         return { supportContact: deps.supportContact };
       // Replies that show nothing beyond the state; a new reply type must be placed here or above.
       case 'cancelled':
       case 'nothingToCancel':
-      case 'askTemplate':
-      case 'askWishes':
-      case 'summary':
       case 'orderSent':
+      case 'albumNote':
+      case 'captionTooLong':
+      case 'languageMenu':
+      case 'languageSet':
       case 'expectPhoto':
       case 'photoRejected':
       case 'useButtons':
@@ -188,7 +256,6 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       case 'wishesTooLong':
       case 'wishesNotText':
       case 'unavailable':
-      case 'offerChanged':
         return {};
     }
   }
@@ -196,10 +263,13 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
   return c;
 }
 
-/** The chat's session with the locale of the user's current Telegram language. */
+/**
+ * The chat's session with the locale of the user's current Telegram language, unless the
+ * seller chose one with /language.
+ */
 function withLocale(session: Session | null, languageCode: string | undefined): Session {
   const base = session ?? newSession(pickLocale(languageCode));
-  if (!languageCode) return base;
+  if (!languageCode || base.localeChosen) return base;
   const locale = pickLocale(languageCode);
   return locale === base.locale ? base : { ...base, locale };
 }

@@ -4,9 +4,12 @@ import type { Command, Input } from '../domain/conversation';
 import type { PhotoCandidate } from '../domain/validation';
 
 /** A message as the conversation sees it: ready input, or a file to fetch first. */
-export type Incoming = { kind: 'input'; input: Input } | { kind: 'file'; candidate: PhotoCandidate };
+export type Incoming =
+  | { kind: 'input'; input: Input }
+  /** `caption`: typed under the photo (the wishes); `mediaGroupId`: the album it is part of. */
+  | { kind: 'file'; candidate: PhotoCandidate; caption?: string | undefined; mediaGroupId?: string | undefined };
 
-const COMMANDS: readonly Command[] = ['start', 'help', 'cancel'];
+const COMMANDS: readonly Command[] = ['start', 'help', 'cancel', 'language', 'balance'];
 
 /** Maps a Telegram message to conversation input (admin commands are taken earlier). */
 export function classifyMessage(msg: Message, botUsername: string | undefined): Incoming {
@@ -25,6 +28,7 @@ export function classifyMessage(msg: Message, botUsername: string | undefined): 
     const largest = msg.photo.reduce((a, b) => (b.width * b.height > a.width * a.height ? b : a));
     return {
       kind: 'file',
+      ...extras(msg),
       candidate: {
         fileId: largest.file_id,
         fileUniqueId: largest.file_unique_id,
@@ -38,6 +42,7 @@ export function classifyMessage(msg: Message, botUsername: string | undefined): 
   if (msg.document && !msg.animation) {
     return {
       kind: 'file',
+      ...extras(msg),
       candidate: {
         fileId: msg.document.file_id,
         fileUniqueId: msg.document.file_unique_id,
@@ -48,4 +53,11 @@ export function classifyMessage(msg: Message, botUsername: string | undefined): 
     };
   }
   return { kind: 'input', input: { kind: 'otherMessage' } };
+}
+
+function extras(msg: Message): { caption?: string; mediaGroupId?: string } {
+  return {
+    ...(msg.caption !== undefined ? { caption: msg.caption } : {}),
+    ...(msg.media_group_id !== undefined ? { mediaGroupId: msg.media_group_id } : {}),
+  };
 }

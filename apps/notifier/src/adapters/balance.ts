@@ -1,17 +1,16 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { requestRpc, type Logger } from '@neurocards/platform';
 
-/** The user's spendable balance from billing, or null when billing does not answer in time. */
-export type BalanceLookup = (userId: number) => Promise<number | null>;
+/** Where an order's credits stand in billing; null when billing does not answer in time. */
+export type SettlementLookup = (orderId: string) => Promise<{ found: boolean; settled: boolean; balance: number } | null>;
 
-export function createBalanceLookup(nc: NatsConnection, timeoutMs: number, log: Logger): BalanceLookup {
-  return async (userId) => {
+export function createSettlementLookup(nc: NatsConnection, timeoutMs: number, log: Logger): SettlementLookup {
+  return async (orderId) => {
     try {
-      const res = await requestRpc(nc, 'billing.balance.get', { userId }, timeoutMs);
-      return res.balance;
+      return await requestRpc(nc, 'billing.order.get', { orderId }, timeoutMs);
     } catch (err) {
       // A summary without the balance beats no summary (or a stuck one).
-      log.warn({ err, userId }, 'billing.balance.get failed; summary goes without the balance');
+      log.warn({ err, orderId }, 'billing.order.get failed; the summary may go without the balance');
       return null;
     }
   };

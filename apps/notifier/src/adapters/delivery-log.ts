@@ -48,6 +48,14 @@ export interface ClaimRequest {
   chatId: number;
   /** This attempt, so only it renews the lease. */
   holder: string;
+  /** The order a video or failure message belongs to (the summary waits for them). */
+  orderId?: string | undefined;
+}
+
+/** How many of an order's video and failure messages are recorded as done. */
+export interface OrderMessages {
+  videosSent: number;
+  failuresDone: number;
 }
 
 export interface DeliveryLog {
@@ -73,6 +81,8 @@ export interface DeliveryLog {
   markUndeliverable(tx: Sql, key: string, reason: string): Promise<boolean>;
   /** The attempt failed before Telegram took the message: the key can be claimed again at once. */
   release(key: string, reason: string): Promise<void>;
+  /** The order's video messages sent and failure messages done (sent or undeliverable). */
+  orderMessages(orderId: string): Promise<OrderMessages>;
 }
 
 /**
@@ -86,13 +96,14 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
   const lease = leaseMs / 1000;
   return {
     leaseMs,
-    async claim({ key, eventId, purpose, chatId, holder }) {
+    async claim({ key, eventId, purpose, chatId, holder, orderId }) {
       // `prev` sees the row as it was before this statement: a lapsed, unreleased lease there
       // is what a crashed attempt leaves.
       const claimed = await sql<{ attempts: number; takeover: boolean; ageMs: number; sendStarted: boolean }[]>`
         with prev as (select claimed_until, send_started_at from deliveries where message_key = ${key})
-        insert into deliveries (message_key, event_id, purpose, chat_id, status, claimed_until, claimed_by)
-        values (${key}, ${eventId}, ${purpose}, ${chatId}, 'sending', now() + ${lease} * interval '1 second', ${holder})
+        insert into deliveries (message_key, event_id, purpose, chat_id, status, claimed_until, claimed_by, order_id)
+        values (${key}, ${eventId}, ${purpose}, ${chatId}, 'sending', now() + ${lease} * interval '1 second', ${holder},
+                ${orderId ?? null})
         on conflict (message_key) do update
           set claimed_until = excluded.claimed_until,
               claimed_by = excluded.claimed_by,
@@ -162,6 +173,14 @@ export function createDeliveryLog(sql: Sql, leaseMs = DEFAULT_LEASE_MS): Deliver
         where message_key = ${key} and status = 'sending'
         returning 1`;
       return rows.length > 0;
+    },
+
+    async orderMessages(orderId) {
+      const [row] = await sql<{ videosSent: number; failuresDone: number }[]>`
+        select count(*) filter (where purpose = 'video' and status = 'sent')::int as "videosSent",
+               count(*) filter (where purpose = 'video-failed' and status in ('sent', 'undeliverable'))::int as "failuresDone"
+        from deliveries where order_id = ${orderId}`;
+      return row ?? { videosSent: 0, failuresDone: 0 };
     },
 
     async release(key, reason) {

@@ -49,6 +49,16 @@ alter table deliveries add constraint deliveries_sent_has_message
   },
   {
     version: 3,
+    name: 'messages of an order',
+    up: `
+-- The order a video or failure message belongs to: the order summary is sent only once
+-- all of them are recorded, so it comes last in the chat.
+alter table deliveries add column order_id text;
+create index deliveries_by_order on deliveries (order_id) where order_id is not null;
+`,
+  },
+  {
+    version: 4,
     name: 'delivery send started',
     up: `
 -- Set by an attempt just before it calls Telegram (after pacing), cleared by each new claim

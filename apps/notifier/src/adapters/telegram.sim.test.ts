@@ -1,3 +1,4 @@
+import { orderButtonData } from '@neurocards/contracts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,7 +71,13 @@ beforeAll(async () => {
       retryAfterOf,
     }),
   });
-  handlers = createHandlers({ deliver, balance: async () => 5, supportContact: '@help', adminIds: [] });
+  handlers = createHandlers({
+    deliver,
+    settlement: async () => ({ found: true, settled: true, balance: 5 }),
+    orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
+    supportContact: '@help',
+    adminIds: [],
+  });
 }, 30_000);
 
 afterAll(async () => {
@@ -120,7 +127,12 @@ describe('notifier against the Telegram simulator', () => {
     await handlers['jobs.video.ready.v1'](e, ctx);
     const videos = sim.botMessages(chatId).filter((m) => m.kind === 'video');
     expect(videos).toHaveLength(1);
-    expect(videos[0]!.caption).toBe('Video 2 of 3');
+    expect(videos[0]!.caption).toMatch(/^Video 2 of 3 · order #[0-9A-Z-]{1,8}$/);
+    // Under it: "More videos of this photo" and "Another template", answered by bot-gateway.
+    expect(videos[0]!.replyMarkup?.inline_keyboard[0]!.map((b) => [b.text, b.callback_data])).toEqual([
+      ['🔁 More videos of this photo', orderButtonData('more', e.data.orderId)],
+      ['🎨 Another template', orderButtonData('template', e.data.orderId)],
+    ]);
     expect(videos[0]!.video?.sourceUrl).toBe(e.data.videoUrl);
     const out = await sentEvents(e.data.jobId);
     expect(out.map((r) => r.payload.data.messageId)).toEqual([videos[0]!.messageId]);
@@ -133,7 +145,7 @@ describe('notifier against the Telegram simulator', () => {
     const videos = sim.botMessages(chatId).filter((m) => m.kind === 'video');
     expect(videos).toHaveLength(1);
     expect(videos[0]!.video?.sizeBytes).toBe(21 * MB);
-    expect(videos[0]!.caption).toBe('Видео 2 из 3');
+    expect(videos[0]!.caption).toMatch(/^Видео 2 из 3 · заказ № /);
     expect(calls('sendVideo', chatId)).toBe(2);
     const [row] = await sql`select sent_via from deliveries where message_key = ${`job:${e.data.jobId}:video`}`;
     expect(row!.sent_via).toBe('upload');

@@ -1,6 +1,7 @@
 import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { fetch } from 'undici';
 import type { Logger } from '@neurocards/platform';
+import type { Button } from '../domain/messages';
 import { classifySendFailure, safeUrl, type SendFailure, type Verdict } from '../domain/telegram-errors';
 
 /** Telegram: a bot may upload files up to 50 MB (sendVideo by URL: 20 MB). */
@@ -19,9 +20,14 @@ export class SendFailedError extends Error {
 }
 
 export interface TelegramSender {
-  sendText(chatId: number, text: string): Promise<{ messageId: number }>;
+  sendText(chatId: number, text: string, buttons?: readonly Button[]): Promise<{ messageId: number }>;
   /** By URL first; if Telegram will not fetch it, downloads the video and uploads the bytes. */
-  sendVideo(chatId: number, videoUrl: string, caption: string): Promise<{ messageId: number; via: 'url' | 'upload' }>;
+  sendVideo(
+    chatId: number,
+    videoUrl: string,
+    caption: string,
+    buttons?: readonly Button[],
+  ): Promise<{ messageId: number; via: 'url' | 'upload' }>;
 }
 
 /** The Bot API client. The token stays inside grammY's request URLs to `apiRoot`. */
@@ -98,18 +104,18 @@ export function createTelegramSender({ api, log: parent, downloadTimeoutMs, maxU
   };
 
   return {
-    async sendText(chatId, text) {
+    async sendText(chatId, text, buttons) {
       try {
-        const m = await api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } });
+        const m = await api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true }, ...markup(buttons) });
         return { messageId: m.message_id };
       } catch (err) {
         throw fail(toFailure(err));
       }
     },
 
-    async sendVideo(chatId, videoUrl, caption) {
+    async sendVideo(chatId, videoUrl, caption, buttons) {
       try {
-        const m = await api.sendVideo(chatId, videoUrl, { caption, supports_streaming: true });
+        const m = await api.sendVideo(chatId, videoUrl, { caption, supports_streaming: true, ...markup(buttons) });
         return { messageId: m.message_id, via: 'url' };
       } catch (err) {
         const failure = toFailure(err, true);
@@ -119,11 +125,21 @@ export function createTelegramSender({ api, log: parent, downloadTimeoutMs, maxU
       }
       const bytes = await download(videoUrl);
       try {
-        const m = await api.sendVideo(chatId, new InputFile(bytes, 'video.mp4'), { caption, supports_streaming: true });
+        const m = await api.sendVideo(chatId, new InputFile(bytes, 'video.mp4'), {
+          caption,
+          supports_streaming: true,
+          ...markup(buttons),
+        });
         return { messageId: m.message_id, via: 'upload' };
       } catch (err) {
         throw fail(toFailure(err));
       }
     },
   };
+}
+
+/** One row of inline buttons (https://core.telegram.org/bots/api#inlinekeyboardmarkup). */
+function markup(buttons: readonly Button[] | undefined) {
+  if (!buttons || buttons.length === 0) return {};
+  return { reply_markup: { inline_keyboard: [buttons.map((b) => ({ text: b.text, callback_data: b.data }))] } };
 }

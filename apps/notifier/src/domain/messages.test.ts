@@ -68,11 +68,13 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expect(msg.text).toContain(ru ? 'от 1 до 30 минут' : '1 to 30 minutes');
   });
 
-  it('video ready: the URL with caption "Video i of n"', () => {
+  it('video ready: the URL with caption "Video i of n · order #…"', () => {
     const d = { ...fx('jobs.video.ready.v1', locale), index: 2, count: 3 as const };
     const msg = m.videoReady(d);
     expect(msg).toMatchObject({ kind: 'video', videoUrl: d.videoUrl, chatId: d.chatId, key: `job:${d.jobId}:video` });
-    expect(msg.caption).toBe(ru ? 'Видео 2 из 3' : 'Video 2 of 3');
+    const order = m.orderNumber(d.orderId);
+    expect(msg.caption).toBe(ru ? `Видео 2 из 3 · заказ № ${order}` : `Video 2 of 3 · order #${order}`);
+    expect(msg.buttons?.map((b) => b.data)).toEqual([`again:${d.orderId.slice(0, 16)}`, `retpl:${d.orderId.slice(0, 16)}`]);
   });
 
   const expected: Record<FailureClass, { ru: string; en: string }> = {

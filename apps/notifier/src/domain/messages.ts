@@ -1,4 +1,4 @@
-import type { EventData, FailureClass, Locale } from '@neurocards/contracts';
+import { orderButtonData, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
 import { t } from './texts';
 
 /**
@@ -22,10 +22,18 @@ export type Purpose =
   | 'model-unavailable'
   | 'credits-alert';
 
+/** An inline button under a message: its label and callback data. */
+export interface Button {
+  text: string;
+  data: string;
+}
+
 interface Base {
   key: string;
   purpose: Purpose;
   chatId: number;
+  /** One row of inline buttons under the message, if any. */
+  buttons?: Button[];
 }
 export interface TextMessage extends Base {
   kind: 'text';
@@ -78,14 +86,23 @@ export function generationStarted(d: EventData<'jobs.generation.started.v1'>): T
   return text(`order:${d.orderId}:generation-started`, 'generation-started', d.chatId, t(d.locale, 'generationStarted'));
 }
 
+/** "More videos of this photo" and "Another template" (bot-gateway answers them). */
+export function orderButtons(locale: Locale, orderId: string): Button[] {
+  return [
+    { text: t(locale, 'buttonMore'), data: orderButtonData('more', orderId) },
+    { text: t(locale, 'buttonOtherTemplate'), data: orderButtonData('template', orderId) },
+  ];
+}
+
 export function videoReady(d: EventData<'jobs.video.ready.v1'>): VideoMessage {
   return {
     kind: 'video',
+    buttons: orderButtons(d.locale, d.orderId),
     key: `job:${d.jobId}:video`,
     purpose: 'video',
     chatId: d.chatId,
     videoUrl: d.videoUrl,
-    caption: t(d.locale, 'videoCaption', { index: d.index, count: d.count }),
+    caption: t(d.locale, 'videoCaption', { index: d.index, count: d.count, order: orderNumber(d.orderId) }),
   };
 }
 
@@ -126,7 +143,7 @@ export function orderSummary(d: EventData<'jobs.order.completed.v1'>, balance: n
     balance === null
       ? t(d.locale, 'orderSummaryNoBalance', params)
       : t(d.locale, 'orderSummary', { ...params, balance });
-  return text(summaryKey(d.orderId), 'order-summary', d.chatId, body);
+  return { ...text(summaryKey(d.orderId), 'order-summary', d.chatId, body), buttons: orderButtons(d.locale, d.orderId) };
 }
 
 /** The same alert for every admin, keyed per admin under `key`. */

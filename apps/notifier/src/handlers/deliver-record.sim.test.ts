@@ -67,7 +67,13 @@ it('a send Telegram accepted is recorded once PostgreSQL is back: one video, one
     }),
     recordRetryMaxMs: 500,
   });
-  const handlers = createHandlers({ deliver, balance: async () => 5, supportContact: '@help', adminIds: [] });
+  const handlers = createHandlers({
+    deliver,
+    settlement: async () => ({ found: true, settled: true, balance: 5 }),
+    orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
+    supportContact: '@help',
+    adminIds: [],
+  });
 
   const chatId = 810_001;
   await sim.userSends({ userId: chatId }, { text: '/start' });

@@ -19,6 +19,8 @@ export interface DeliverRequest {
   key: string;
   purpose: Outbound['purpose'];
   chatId: number;
+  /** The order of a video or failure message: the summary waits until they are done. */
+  orderId?: string | undefined;
   /** Builds the message once the key is claimed (the summary asks billing for the balance). */
   build: () => Promise<Outbound> | Outbound;
   onSent?: OnSent;
@@ -42,7 +44,7 @@ export const request = (
   eventId: string,
   msg: Outbound,
   log: Logger,
-  hooks: { onSent?: OnSent; onUndeliverable?: OnUndeliverable } = {},
+  hooks: { onSent?: OnSent; onUndeliverable?: OnUndeliverable; orderId?: string } = {},
 ): DeliverRequest => ({
   eventId,
   key: msg.key,
@@ -75,7 +77,7 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRet
     const { key, purpose, chatId } = req;
     const log = req.log.child({ key, purpose, chatId });
     const holder = randomUUID();
-    const claim = await deliveryLog.claim({ key, eventId: req.eventId, purpose, chatId, holder });
+    const claim = await deliveryLog.claim({ key, eventId: req.eventId, purpose, chatId, holder, orderId: req.orderId });
     if (claim.state === 'done') {
       log.info({ status: claim.status }, 'already handled; nothing to send');
       return 'already-done';
@@ -117,8 +119,8 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRet
       const msg = await req.build();
       sent = await scheduler.run(chatId, async () => {
         await deliveryLog.markSendStarted(key, holder);
-        if (msg.kind === 'video') return sender.sendVideo(msg.chatId, msg.videoUrl, msg.caption);
-        const r = await sender.sendText(msg.chatId, msg.text);
+        if (msg.kind === 'video') return sender.sendVideo(msg.chatId, msg.videoUrl, msg.caption, msg.buttons);
+        const r = await sender.sendText(msg.chatId, msg.text, msg.buttons);
         return { ...r, via: 'text' as const };
       });
     } catch (err) {

@@ -10,7 +10,7 @@ import { retryAfterOf, SendFailedError, type TelegramSender } from '../adapters/
 import { classifySendFailure, type SendFailure } from '../domain/telegram-errors';
 import { parseRate, RateLimiter } from '../domain/token-bucket';
 import { createDeliverer, request } from './deliver';
-import { createHandlers, type NotifierHandlers, type NotifierSubject } from './index';
+import { createHandlers, SUMMARY_MAX_WAITS, type NotifierHandlers, type NotifierSubject } from './index';
 
 const log = silentLogger();
 let db: TestSchema;
@@ -56,7 +56,9 @@ const ADMINS = [9001, 9002];
 let tg: FakeTelegram;
 let handlers: NotifierHandlers;
 let balance: number | null;
-let balanceCalls: number;
+let settled: boolean;
+/** Real counts from the delivery log when set; otherwise every order's messages count as done. */
+let realOrderMessages: boolean;
 
 /** A deliverer on the real delivery log and the fake Telegram, with limits out of the way. */
 const newDeliverer = () =>
@@ -74,11 +76,14 @@ const newDeliverer = () =>
 beforeEach(() => {
   tg = new FakeTelegram();
   balance = 17;
-  balanceCalls = 0;
+  settled = true;
+  realOrderMessages = false;
   const deliver = newDeliverer();
   handlers = createHandlers({
     deliver,
-    balance: async () => (balanceCalls++, balance),
+    settlement: async () => (balance === null ? null : { found: true, settled, balance }),
+    orderMessages: (orderId) =>
+      realOrderMessages ? createDeliveryLog(sql).orderMessages(orderId) : Promise.resolve({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',
     adminIds: ADMINS,
   });
@@ -98,7 +103,9 @@ const event = <S extends NotifierSubject>(subject: S, d: EventData<S>) =>
   createEvent({ subject, data: d, correlationId: 'orderId' in d ? String(d.orderId) : 'none' });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-const run = (subject: NotifierSubject, e: any) => (handlers[subject] as any)(e, handlerContext('notifier-test', { log }));
+const run = (subject: NotifierSubject, e: any, deliveryCount = 1) =>
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  (handlers[subject] as any)(e, handlerContext('notifier-test', { log, deliveryCount }));
 
 const outboxSent = (jobId: string) =>
   sql<{ payload: { data: { messageId: number; chatId: number } } }[]>`
@@ -155,7 +162,7 @@ describe('video ready', () => {
     await run('jobs.video.ready.v1', event('jobs.video.ready.v1', d));
     const sent = tg.to(d.chatId);
     expect(sent).toHaveLength(1);
-    expect(sent[0]).toMatchObject({ videoUrl: d.videoUrl, caption: 'Видео 2 из 3' });
+    expect(sent[0]).toMatchObject({ videoUrl: d.videoUrl, caption: expect.stringMatching(/^Видео 2 из 3 · заказ № /) });
     const out = await outboxSent(d.jobId);
     expect(out).toHaveLength(1);
     expect(out[0]!.payload.data).toMatchObject({ chatId: d.chatId, messageId: sent[0]!.messageId, orderId: d.orderId });
@@ -354,19 +361,53 @@ describe('video failed as undeliverable', () => {
 });
 
 describe('order completed', () => {
-  it('asks billing once; a redelivery of a sent summary does not ask again', async () => {
+  it('a redelivery of a sent summary sends nothing', async () => {
     const d = data('jobs.order.completed.v1', { count: 3, delivered: 2, failed: 1 });
     const e = event('jobs.order.completed.v1', d);
     await run('jobs.order.completed.v1', e);
     await run('jobs.order.completed.v1', e);
-    expect(balanceCalls).toBe(1);
+    expect(tg.to(d.chatId)).toHaveLength(1);
     expect(tg.to(d.chatId)[0]!.text).toContain('Доставлено видео: 2 из 3');
+  });
+
+  it('one video of 3 failed: the summary comes after the failure and shows the balance after the refund', async () => {
+    realOrderMessages = true;
+    const d = data('jobs.order.completed.v1', { count: 3, delivered: 2, failed: 1 });
+    const job = (i: number) => ({ orderId: d.orderId, chatId: d.chatId, userId: d.userId, locale: d.locale, jobId: `${d.orderId}:${i}`, index: i + 1, count: 3 as const });
+    await run('jobs.video.ready.v1', event('jobs.video.ready.v1', { ...job(0), videoUrl: 'https://tempfile.example/1.mp4' }));
+    await run('jobs.video.ready.v1', event('jobs.video.ready.v1', { ...job(2), videoUrl: 'https://tempfile.example/3.mp4' }));
+    // The orchestrator's completion overtakes the failure message and billing's refund.
+    settled = false;
+    balance = 4;
+    const completed = event('jobs.order.completed.v1', d);
+    await expect(run('jobs.order.completed.v1', completed, 1)).rejects.toBeInstanceOf(TransientError);
+    await run('jobs.video.failed.v1', event('jobs.video.failed.v1', { ...job(1), reason: 'exhausted' }));
+    await expect(run('jobs.order.completed.v1', completed, 2)).rejects.toBeInstanceOf(TransientError);
+    // Billing refunds the failed video: 4 + 1.
+    settled = true;
+    balance = 5;
+    await run('jobs.order.completed.v1', completed, 3);
+    const chat = tg.to(d.chatId);
+    expect(chat.map((m) => (m.videoUrl ? 'video' : m.text!.split('\n')[0]))).toEqual([
+      'video',
+      'video',
+      expect.stringContaining('Видео 2 из 3'),
+      expect.stringContaining('Заказ №'),
+    ]);
+    expect(chat[3]!.text).toContain('Баланс: 5');
+  });
+
+  it('goes as things stand once it has waited its turn', async () => {
+    settled = false;
+    const d = data('jobs.order.completed.v1');
+    await run('jobs.order.completed.v1', event('jobs.order.completed.v1', d), SUMMARY_MAX_WAITS);
+    expect(tg.to(d.chatId)[0]!.text).toContain('Баланс: 17');
   });
 
   it('goes without the balance when billing does not answer', async () => {
     balance = null;
     const d = data('jobs.order.completed.v1', { locale: 'en' });
-    await run('jobs.order.completed.v1', event('jobs.order.completed.v1', d));
+    await run('jobs.order.completed.v1', event('jobs.order.completed.v1', d), SUMMARY_MAX_WAITS);
     const [msg] = tg.to(d.chatId);
     expect(msg!.text).toContain('is complete');
     expect(msg!.text).not.toContain('Balance');
@@ -421,7 +462,13 @@ describe('KIE credits', () => {
   });
 
   it('without admins nothing is sent and nothing fails', async () => {
-    const quiet = createHandlers({ deliver: newDeliverer(), balance: async () => null, supportContact: '', adminIds: [] });
+    const quiet = createHandlers({
+      deliver: newDeliverer(),
+      settlement: async () => null,
+      orderMessages: async () => ({ videosSent: 0, failuresDone: 0 }),
+      supportContact: '',
+      adminIds: [],
+    });
     const e = event('kie.credits.low.v1', { account: 'x', credits: 1, threshold: 5 });
     await quiet['kie.credits.low.v1'](e as never, { durable: 'notifier-credits-low', log, working: () => undefined, deliveryCount: 1 });
     expect(tg.sent).toEqual([]);

@@ -1,6 +1,7 @@
 import { createEvent, deterministicId, WELCOME_GRANTOR, type SubjectOf } from '@neurocards/contracts';
-import { enqueue, type HandlersOf, type Logger } from '@neurocards/platform';
-import type { BalanceLookup } from '../adapters/balance';
+import { enqueue, TransientError, type HandlersOf, type Logger } from '@neurocards/platform';
+import type { SettlementLookup } from '../adapters/balance';
+import type { OrderMessages } from '../adapters/delivery-log';
 import * as m from '../domain/messages';
 import { request, type Deliver } from './deliver';
 
@@ -11,7 +12,10 @@ export type NotifierHandlers = HandlersOf<'notifier'>;
 
 export interface HandlerDeps {
   deliver: Deliver;
-  balance: BalanceLookup;
+  /** The order's settlement in billing (the summary waits for it and shows the balance after it). */
+  settlement: SettlementLookup;
+  /** The order's video and failure messages recorded so far (the summary comes after them). */
+  orderMessages: (orderId: string) => Promise<OrderMessages>;
   /** SUPPORT_CONTACT; empty when not configured. */
   supportContact: string;
   adminIds: readonly number[];
@@ -21,7 +25,21 @@ export interface HandlerDeps {
  * One handler per consumer. Each is idempotent through the delivery log: a redelivered
  * or duplicated event finds its message key done and sends nothing.
  */
-export function createHandlers({ deliver, balance, supportContact, adminIds }: HandlerDeps): NotifierHandlers {
+/**
+ * How many deliveries of an order's completion wait for its settlement and its other
+ * messages (with a growing pause, ~18 s in all) before the summary goes as things stand:
+ * below the consumer's max_deliver (10), so a wait never parks the event.
+ */
+export const SUMMARY_MAX_WAITS = 8;
+const summaryPauseMs = (deliveryCount: number) => Math.min(5000, 500 * deliveryCount);
+
+export function createHandlers({
+  deliver,
+  settlement,
+  orderMessages,
+  supportContact,
+  adminIds,
+}: HandlerDeps): NotifierHandlers {
   return {
     'billing.credits.reserved.v1': async (e, ctx) => {
       await deliver(request(e.id, m.orderTaken(e.data), ctx.log));
@@ -52,6 +70,7 @@ export function createHandlers({ deliver, balance, supportContact, adminIds }: H
       const job = { orderId: d.orderId, jobId: d.jobId, chatId: d.chatId };
       await deliver(
         request(e.id, m.videoReady(d), log, {
+          orderId: d.orderId,
           onSent: async (tx, sent) => {
             const id = deterministicId('notify.video.sent.v1', d.jobId);
             const data = { ...job, messageId: sent.messageId };
@@ -68,19 +87,32 @@ export function createHandlers({ deliver, balance, supportContact, adminIds }: H
 
     'jobs.video.failed.v1': async (e, ctx) => {
       const log = ctx.log.child({ jobId: e.data.jobId, reason: e.data.reason });
-      await deliver(request(e.id, m.videoFailed(e.data, supportContact), log));
+      await deliver(request(e.id, m.videoFailed(e.data, supportContact), log, { orderId: e.data.orderId }));
     },
 
     'jobs.order.completed.v1': async (e, ctx) => {
       const d = e.data;
-      // The balance is fetched only after the key is claimed: a redelivery of a sent
-      // summary does not bother billing.
+      // The summary comes last in the chat and shows the balance after every capture and
+      // refund of the order: it waits (redelivered with a pause) until this order's video and
+      // failure messages are recorded and billing has settled every video, for a bounded time.
+      const [mine, billing] = await Promise.all([orderMessages(d.orderId), settlement(d.orderId)]);
+      const ready = mine.videosSent >= d.delivered && mine.failuresDone >= d.failed && billing?.settled === true;
+      if (!ready && ctx.deliveryCount < SUMMARY_MAX_WAITS) {
+        ctx.log.info({ orderId: d.orderId, ...mine, settled: billing?.settled ?? null }, 'order summary waits for the order to settle');
+        throw new TransientError(`summary of order ${d.orderId} waits for its settlement`, summaryPauseMs(ctx.deliveryCount));
+      }
+      if (!ready) ctx.log.warn({ orderId: d.orderId, ...mine, settled: billing?.settled ?? null }, 'order summary sent before the order settled');
+      // The balance is read again once the key is claimed: a redelivery of a sent summary
+      // does not bother billing, and the figure is the latest.
       await deliver({
         eventId: e.id,
         key: m.summaryKey(d.orderId),
         purpose: 'order-summary',
         chatId: d.chatId,
-        build: async () => m.orderSummary(d, await balance(d.userId)),
+        build: async () => {
+          const now = await settlement(d.orderId);
+          return m.orderSummary(d, now?.found ? now.balance : null);
+        },
         log: ctx.log,
       });
     },
