@@ -145,6 +145,13 @@ export const taskSubmit = z.object({
   duration: z.number().int().positive().max(60).optional(),
   /** @deprecated Sora 2's frame count from before the catalogue; read as 10 or 15 seconds. */
   nFrames: z.enum(['10', '15']).optional(),
+  /**
+   * The seller (Telegram user id) the video is for: the queue serves sellers in turn. Absent
+   * in commands from before fair share: the order counts as its own seller.
+   */
+  seller: telegramId.optional(),
+  /** 1-based number of the video within its order: first videos go first. Absent: 1. */
+  index: z.number().int().min(1).optional(),
 });
 
 /** KIE accepted a task for the job (one per attempt). */

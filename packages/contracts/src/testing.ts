@@ -62,6 +62,8 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
     aspectRatio: 'portrait',
     model: 'veo3_fast',
     duration: 8,
+    seller: 42,
+    index: 1,
   },
   'kie.task.submitted.v1': { orderId, jobId, attempt: 1, taskId: 'task_abc', keyName: 'main' },
   'kie.task.succeeded.v1': {
@@ -133,6 +135,7 @@ export const invalidFixtures: { [S in Subject]: unknown[] } = {
     { ...validFixtures['kie.task.submit.v1'], prompt: 'x'.repeat(10_001) },
     { ...validFixtures['kie.task.submit.v1'], aspectRatio: '9:16' },
     { ...validFixtures['kie.task.submit.v1'], model: 'bad model id' },
+    { ...validFixtures['kie.task.submit.v1'], index: 0 },
   ],
   'kie.task.submitted.v1': [{ ...validFixtures['kie.task.submitted.v1'], attempt: 0 }],
   'kie.task.succeeded.v1': [{ ...validFixtures['kie.task.succeeded.v1'], videoUrls: [] }],

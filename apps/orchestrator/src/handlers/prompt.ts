@@ -65,7 +65,16 @@ export function onPromptRequested(deps: Deps) {
         }),
         createEvent({
           subject: 'kie.task.submit.v1',
-          data: { orderId, jobId, prompt: written.prompt, photo: lockedOrder.photo!, ...videoShape(lockedOrder) },
+          data: {
+            orderId,
+            jobId,
+            prompt: written.prompt,
+            photo: lockedOrder.photo!,
+            ...videoShape(lockedOrder),
+            // The dispatcher's queue serves sellers in turn, first videos first.
+            seller: lockedOrder.userId,
+            index: locked.index,
+          },
           id: deterministicId('kie-task-submit', jobId),
           ...common,
         }),
