@@ -21,6 +21,7 @@ import { createPoller } from './handlers/poller';
 import { createModelsSetHandler, createStatsHandler, createUnblockHandler } from './handlers/stats';
 import { createSubmitConsumer } from './handlers/submit-consumer';
 import { createSubmitter } from './handlers/submitter';
+import { createEstimateHandler } from './handlers/estimate';
 import { createVideoFailedConsumer } from './handlers/video-failed-consumer';
 
 export type DispatcherConfig = Pick<
@@ -172,6 +173,7 @@ export function createDispatcher(d: DispatcherDeps) {
     stats: createStatsHandler(admin),
     unblock: createUnblockHandler(admin),
     setModel: createModelsSetHandler(admin),
+    estimate: createEstimateHandler({ ...admin, defaultModel }),
     /** Writes the offer to `kie_models` (at start; it is rewritten on every change). */
     publishOffer: () => models.publishOffer(clock()),
     /** One handler per consumer of the topology (`consumers['kie-dispatcher']`). */

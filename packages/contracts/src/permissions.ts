@@ -49,6 +49,7 @@ export const rpcServers = {
   'kie.keys.stats': 'kie-dispatcher',
   'kie.keys.unblock': 'kie-dispatcher',
   'kie.models.set': 'kie-dispatcher',
+  'kie.queue.estimate': 'kie-dispatcher',
 } as const satisfies Record<RpcSubject, ServiceName>;
 
 /** The request/reply subjects each service calls. */
@@ -57,8 +58,8 @@ export const rpcCalls = {
   billing: [],
   orchestrator: [],
   'kie-dispatcher': [],
-  // The order summary shows the balance after the order.
-  notifier: ['billing.balance.get'],
+  // The order summary shows the balance after the order; the status message, the queue.
+  notifier: ['billing.balance.get', 'kie.queue.estimate'],
 } as const satisfies Record<ServiceName, readonly RpcSubject[]>;
 
 /** The KV buckets and object stores each service opens: `rw` writes, `r` only reads. */
