@@ -6,7 +6,7 @@ import type { Logger, Publish } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photo-store';
 import type { OfferSource } from '../adapters/model-offer';
 import { publishUntilAcked } from '../adapters/publish-retry';
-import type { BillingClient } from '../adapters/rpc-clients';
+import type { BillingClient, QueueClient } from '../adapters/rpc-clients';
 import type { SessionStore } from '../adapters/session-store';
 import { decodeCallback } from '../domain/callback-data';
 import { welcomeGrantId } from '../domain/commands';
@@ -16,6 +16,7 @@ import type { T } from '../i18n';
 import { TemporaryFailure } from './guard';
 import { classifyMessage } from './input';
 import { renderAnswer, renderReply, type Facts } from './render';
+import { confirmWaitLine, DEFAULT_QUEUE_WARN_AFTER_MS } from './wait-warning';
 
 export interface ConversationDeps {
   sessions: SessionStore;
@@ -28,6 +29,10 @@ export interface ConversationDeps {
   log: Logger;
   welcomeCredits: number;
   supportContact?: string | undefined;
+  /** The dispatcher's queue estimate for the confirmation's wait line (absent: no line). */
+  queue?: QueueClient;
+  /** QUEUE_WARN_AFTER in ms. */
+  queueWarnAfterMs?: number;
   /**
    * How long an order publish is retried before the seller is told to press again
    * (the session is then unchanged, so the next press publishes the same order id).
@@ -135,13 +140,13 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
     const locale = out.session.locale;
     if (out.answer) await ctx.answerCallbackQuery(renderAnswer(deps.t, locale, out.answer));
     for (const reply of out.replies) {
-      const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
+      const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply, locale));
       await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
     }
   }
 
   /** Looks up what a reply shows besides the state: balance, welcome bonus, names. */
-  async function gatherFacts(ctx: Context, reply: Reply): Promise<Facts> {
+  async function gatherFacts(ctx: Context, reply: Reply, locale: Session['locale']): Promise<Facts> {
     const userId = ctx.from!.id;
     switch (reply.type) {
       case 'welcome': {
@@ -167,12 +172,21 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       case 'help':
       case 'unknownCommand':
         return { supportContact: deps.supportContact };
+      case 'summary': {
+        if (!deps.queue) return {};
+        const d = reply.draft;
+        const line = await confirmWaitLine(
+          { queue: deps.queue, t: deps.t, warnAfterMs: deps.queueWarnAfterMs ?? DEFAULT_QUEUE_WARN_AFTER_MS },
+          locale,
+          { seller: userId, model: d.spec.model, count: d.count },
+        );
+        return { waitWarning: line };
+      }
       // Replies that show nothing beyond the state; a new reply type must be placed here or above.
       case 'cancelled':
       case 'nothingToCancel':
       case 'askTemplate':
       case 'askWishes':
-      case 'summary':
       case 'orderSent':
       case 'expectPhoto':
       case 'photoRejected':

@@ -13,6 +13,8 @@ export interface Facts {
   /** Welcome credits granted by this very /start, if any. */
   bonus?: number | null;
   supportContact?: string | undefined;
+  /** The confirmation's queue line (wait-warning.ts), when the wait is long. */
+  waitWarning?: string | null;
 }
 
 export interface Rendered {
@@ -110,10 +112,11 @@ export function renderReply(t: T, locale: Locale, reply: Reply, facts: Facts = {
         duration: d.spec.duration,
         total: d.count * d.creditsPerVideo,
       });
+      const withWait = facts.waitWarning ? `${text}\n\n${facts.waitWarning}` : text;
       const kb = new InlineKeyboard()
         .text(t(locale, 'confirm'), encodeCallback({ action: 'confirm', draftId: d.id }))
         .text(t(locale, 'cancel'), encodeCallback({ action: 'cancel', draftId: d.id }));
-      return { text, keyboard: kb };
+      return { text: withWait, keyboard: kb };
     }
     case 'orderSent':
       return { text: t(locale, 'orderSent', { count: reply.count }) };
