@@ -22,6 +22,7 @@ import { createModelsSetHandler, createStatsHandler, createUnblockHandler } from
 import { createSubmitConsumer } from './handlers/submit-consumer';
 import { createSubmitter } from './handlers/submitter';
 import { createEstimateHandler } from './handlers/estimate';
+import { createQueueCancelConsumer } from './handlers/queue-cancel-consumer';
 import { createVideoFailedConsumer } from './handlers/video-failed-consumer';
 
 export type DispatcherConfig = Pick<
@@ -185,6 +186,7 @@ export function createDispatcher(d: DispatcherDeps) {
         onQueued: () => submitLoop?.wake(),
       }),
       'jobs.video.failed.v1': createVideoFailedConsumer({ sql: d.sql, clock }),
+      'kie.queue.cancel.v1': createQueueCancelConsumer({ sql: d.sql, clock }),
     } satisfies HandlersOf<'kie-dispatcher'>,
     registerRoutes(app: FastifyInstance) {
       registerCallbackRoute(app, {

@@ -154,6 +154,36 @@ export const taskSubmit = z.object({
   index: z.number().int().min(1).optional(),
 });
 
+/**
+ * Command to kie-dispatcher from the seller ("Cancel queued videos"): cancel the order's
+ * videos not yet sent to KIE. Each one cancelled ends as `kie.task.failed.v1` with reason
+ * `cancelled` (the orchestrator fails the job, billing refunds its credit); videos already at
+ * KIE go on. Only the order's own seller can cancel it. Idempotent.
+ */
+export const queueCancel = z.object({
+  orderId: uuidLike,
+  /** The seller who pressed the button: it must be the order's. */
+  userId: telegramId,
+});
+
+/**
+ * Videos are waiting and nothing could be submitted to KIE for `QUEUE_STALL_ALERT` (every key
+ * blocked, cooling or full). Once per episode; admins are alerted.
+ */
+export const queueStalled = z.object({
+  /** When the last submission happened (or the episode began, if none since start). */
+  since: z.iso.datetime({ offset: true }),
+  /** Videos waiting for a key. */
+  waiting: z.number().int().nonnegative(),
+});
+
+/** Submissions go out again after a stall (or nothing waits any more). */
+export const queueRecovered = z.object({
+  /** When the stall began. */
+  since: z.iso.datetime({ offset: true }),
+  waiting: z.number().int().nonnegative(),
+});
+
 /** KIE accepted a task for the job (one per attempt). */
 export const taskSubmitted = z.object({
   orderId: uuidLike,

@@ -65,6 +65,9 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
     seller: 42,
     index: 1,
   },
+  'kie.queue.cancel.v1': { orderId, userId: chat.userId },
+  'kie.queue.stalled.v1': { since: '2026-12-01T17:00:00.000Z', waiting: 40 },
+  'kie.queue.recovered.v1': { since: '2026-12-01T17:00:00.000Z', waiting: 12 },
   'kie.task.submitted.v1': { orderId, jobId, attempt: 1, taskId: 'task_abc', keyName: 'main' },
   'kie.task.succeeded.v1': {
     orderId,
@@ -140,6 +143,9 @@ export const invalidFixtures: { [S in Subject]: unknown[] } = {
   'kie.task.submitted.v1': [{ ...validFixtures['kie.task.submitted.v1'], attempt: 0 }],
   'kie.task.succeeded.v1': [{ ...validFixtures['kie.task.succeeded.v1'], videoUrls: [] }],
   'kie.task.failed.v1': [{ ...validFixtures['kie.task.failed.v1'], reason: 'transient' }],
+  'kie.queue.cancel.v1': [{ orderId: validFixtures['kie.queue.cancel.v1'].orderId }],
+  'kie.queue.stalled.v1': [{ since: 'yesterday', waiting: 3 }],
+  'kie.queue.recovered.v1': [{ ...validFixtures['kie.queue.recovered.v1'], waiting: -1 }],
   'kie.key.blocked.v1': [
     { ...validFixtures['kie.key.blocked.v1'], until: 'tomorrow' },
     { ...validFixtures['kie.key.blocked.v1'], scope: 'everything' },

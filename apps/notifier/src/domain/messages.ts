@@ -20,7 +20,8 @@ export type Purpose =
   | 'order-summary'
   | 'key-blocked'
   | 'model-unavailable'
-  | 'credits-alert';
+  | 'credits-alert'
+  | 'queue-alert';
 
 interface Base {
   key: string;
@@ -90,11 +91,17 @@ export function videoReady(d: EventData<'jobs.video.ready.v1'>): VideoMessage {
 }
 
 export function videoFailed(d: EventData<'jobs.video.failed.v1'>, support: string): TextMessage {
+  // The seller cancelled the order's queued videos: one message for all of them (keyed per
+  // order), not one per video.
+  if (d.reason === 'cancelled') {
+    const body = t(d.locale, 'queuedCancelled', { order: orderNumber(d.orderId) });
+    return text(`order:${d.orderId}:cancelled`, 'video-failed', d.chatId, body);
+  }
   const params = { index: d.index, count: d.count, support };
   return text(`job:${d.jobId}:failed`, 'video-failed', d.chatId, failureText(d.locale, d.reason, params));
 }
 
-function failureText(locale: Locale, reason: FailureClass, params: { index: number; count: number; support: string }) {
+function failureText(locale: Locale, reason: Exclude<FailureClass, 'cancelled'>, params: { index: number; count: number; support: string }) {
   switch (reason) {
     case 'user_violation':
       return t(locale, 'videoFailedUserViolation', params);
@@ -178,4 +185,19 @@ export function formatInstant(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * Nothing could be submitted to KIE for a while although videos wait (`stalled`), or
+ * submissions go out again (`recovered`). One alert per admin per event.
+ */
+export function queueAlerts(
+  eventId: string,
+  kind: 'stalled' | 'recovered',
+  d: EventData<'kie.queue.stalled.v1'>,
+  adminIds: readonly number[],
+): TextMessage[] {
+  const params = { since: formatInstant(d.since), waiting: d.waiting };
+  const body = t(ADMIN_LOCALE, kind === 'stalled' ? 'adminQueueStalled' : 'adminQueueRecovered', params);
+  return toAdmins(`event:${eventId}:queue-${kind}`, 'queue-alert', body, adminIds);
 }
