@@ -329,6 +329,40 @@ describe('deadline sweeper', () => {
     expect((await jobsOf(sql, orderId)).map((j) => [j.state, j.failure_reason])).toEqual([['failed', 'expired']]);
   });
 
+  it('a video queued behind blocked keys is not expired, and is cancelled with a refund on request', async () => {
+    const { orderId, jobIds } = await startOrder(3);
+    const [a, b, c] = jobIds as [string, string, string];
+    await h['kie.task.submitted.v1'](submitted(orderId, a), ctx());
+    await sweepExpired({ ...sweepDeps(), clock: later(90) });
+    expect((await jobsOf(sql, orderId)).map((j) => j.state)).toEqual(['generating', 'submitted', 'submitted']);
+    // The seller cancels the queued ones: the dispatcher reports each as failed `cancelled`.
+    for (const jobId of [b, c]) {
+      const cancelled = ev('kie.task.failed.v1', {
+        orderId,
+        jobId,
+        attempt: 1,
+        taskId: null,
+        reason: 'cancelled',
+        lastErrorClass: null,
+        code: null,
+        message: 'cancelled by the seller while queued',
+      });
+      await h['kie.task.failed.v1'](cancelled, ctx());
+      await h['kie.task.failed.v1'](cancelled, ctx(2));
+    }
+    expect((await jobsOf(sql, orderId)).map((j) => [j.state, j.failure_reason])).toEqual([
+      ['generating', null],
+      ['failed', 'cancelled'],
+      ['failed', 'cancelled'],
+    ]);
+    // Billing refunds exactly these two (one jobs.video.failed each).
+    const failures = await outboxOf(sql, orderId, 'jobs.video.failed.v1');
+    expect(failures.map((f) => [f.payload.data.jobId, f.payload.data.reason])).toEqual([
+      [b, 'cancelled'],
+      [c, 'cancelled'],
+    ]);
+  });
+
   it('leaves a ready job alone: its video is delivered late or reported undeliverable', async () => {
     const { orderId, jobIds } = await startOrder(3);
     const [a, b, c] = jobIds as [string, string, string];
