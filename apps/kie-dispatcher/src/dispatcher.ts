@@ -23,6 +23,7 @@ import { createSubmitConsumer } from './handlers/submit-consumer';
 import { createSubmitter } from './handlers/submitter';
 import { createEstimateHandler } from './handlers/estimate';
 import { createQueueCancelConsumer } from './handlers/queue-cancel-consumer';
+import { watchStall } from './handlers/stall-watch';
 import { createVideoFailedConsumer } from './handlers/video-failed-consumer';
 
 export type DispatcherConfig = Pick<
@@ -40,6 +41,7 @@ export type DispatcherConfig = Pick<
   | 'KIE_MAX_IN_FLIGHT'
   | 'KIE_BILLING_FAILOVER'
   | 'GENERATION_DEADLINE'
+  | 'QUEUE_STALL_ALERT'
   | 'callbackBaseUrl'
 >;
 
@@ -63,6 +65,8 @@ export interface DispatcherDeps {
   /** Loop cadence (ms): how soon queued work and due polls are noticed. */
   submitIntervalMs?: number;
   pollIntervalMs?: number;
+  /** How often the stall watch looks at the queue (default 30 s). */
+  stallIntervalMs?: number;
   /** createTask calls per key that may be unanswered at once (default 3). */
   keyParallelism?: number;
   /** recordInfo calls per second per key, all replicas together (default 8; KIE allows 10). */
@@ -161,6 +165,7 @@ export function createDispatcher(d: DispatcherDeps) {
   let submitLoop: Loop | null = null;
   let pollLoop: Loop | null = null;
   let creditLoop: Loop | null = null;
+  let stallLoop: Loop | null = null;
 
   return {
     config: cfg,
@@ -217,6 +222,15 @@ export function createDispatcher(d: DispatcherDeps) {
         tick: () => credits.tick(stopping.signal),
         log: d.log,
       });
+      stallLoop = startLoop({
+        name: 'stall-watch',
+        intervalMs: d.stallIntervalMs ?? 30_000,
+        tick: async () => {
+          await watchStall({ sql: d.sql, clock, afterMs: cfg.QUEUE_STALL_ALERT, log: d.log });
+          return false;
+        },
+        log: d.log,
+      });
     },
     /**
      * Stops both loops within the platform's shutdown deadline: no new uploads, createTask or
@@ -225,7 +239,7 @@ export function createDispatcher(d: DispatcherDeps) {
      */
     async stopLoops() {
       stopping.abort();
-      await Promise.all([submitLoop?.stop(), pollLoop?.stop(), creditLoop?.stop(), submitter.stop()]);
+      await Promise.all([submitLoop?.stop(), pollLoop?.stop(), creditLoop?.stop(), stallLoop?.stop(), submitter.stop()]);
     },
   };
 }

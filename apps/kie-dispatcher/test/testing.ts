@@ -106,6 +106,7 @@ export function testConfig(over: Partial<DispatcherConfig> = {}): DispatcherConf
     KIE_MAX_IN_FLIGHT: 100,
     KIE_BILLING_FAILOVER: false,
     GENERATION_DEADLINE: 30 * 60_000,
+    QUEUE_STALL_ALERT: 5 * 60_000,
     callbackBaseUrl: 'http://127.0.0.1:9',
     ...over,
   };

@@ -123,4 +123,18 @@ create table seller_turns (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'queue stall episodes',
+    up: `
+-- The current "nothing can be submitted while videos wait" episode, shared by the replicas:
+-- the replica that inserts the row alerts, the one that deletes it announces the recovery.
+create table queue_stall (
+  singleton boolean primary key default true check (singleton),
+  since timestamptz not null
+);
+-- The last createTask sent (the stall watch reads the newest).
+create index tasks_create_sent on tasks (create_sent_at) where create_sent_at is not null;
+`,
+  },
 ];
