@@ -125,7 +125,7 @@ create table seller_turns (
   },
   {
     version: 5,
-    name: 'queue stall episodes',
+    name: 'queue stall episodes and cancelled orders',
     up: `
 -- The current "nothing can be submitted while videos wait" episode, shared by the replicas:
 -- the replica that inserts the row alerts, the one that deletes it announces the recovery.
@@ -135,6 +135,14 @@ create table queue_stall (
 );
 -- The last createTask sent (the stall watch reads the newest).
 create index tasks_create_sent on tasks (create_sent_at) where create_sent_at is not null;
+-- Orders whose seller cancelled the queued videos: a video whose submit command arrives later
+-- (its prompt was still being written) is cancelled as it arrives.
+create table cancelled_orders (
+  order_id text not null,
+  seller text not null,
+  cancelled_at timestamptz not null,
+  primary key (order_id, seller)
+);
 `,
   },
 ];

@@ -65,5 +65,11 @@ describe('kie.queue.cancel.v1', () => {
     // A late submit command for a cancelled video is not queued again.
     await queue({ ...cmds[2]!, id: 'late-duplicate-submit' }, ctx());
     expect((await getTask(env.sql, cmds[2]!.data.jobId))!.state).toBe('cancelled');
+    // Video 5's prompt was still being written: it is cancelled as its command arrives.
+    const fifth = submitCommand({ orderId, seller, index: 5 });
+    await queue(fifth, ctx());
+    expect((await getTask(env.sql, fifth.data.jobId))!.state).toBe('cancelled');
+    const all = (await outboxFor(env.sql, orderId)).filter((e) => e.type === 'kie.task.failed.v1');
+    expect(all).toHaveLength(4);
   });
 });
