@@ -19,7 +19,7 @@ export class SendFailedError extends Error {
 }
 
 export interface TelegramSender {
-  sendText(chatId: number, text: string): Promise<{ messageId: number }>;
+  sendText(chatId: number, text: string, keyboard?: readonly { text: string; callbackData: string }[][]): Promise<{ messageId: number }>;
   /** By URL first; if Telegram will not fetch it, downloads the video and uploads the bytes. */
   sendVideo(chatId: number, videoUrl: string, caption: string): Promise<{ messageId: number; via: 'url' | 'upload' }>;
 }
@@ -98,9 +98,18 @@ export function createTelegramSender({ api, log: parent, downloadTimeoutMs, maxU
   };
 
   return {
-    async sendText(chatId, text) {
+    async sendText(chatId, text, keyboard) {
       try {
-        const m = await api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } });
+        const m = await api.sendMessage(chatId, text, {
+          link_preview_options: { is_disabled: true },
+          ...(keyboard
+            ? {
+                reply_markup: {
+                  inline_keyboard: keyboard.map((row) => row.map((b) => ({ text: b.text, callback_data: b.callbackData }))),
+                },
+              }
+            : {}),
+        });
         return { messageId: m.message_id };
       } catch (err) {
         throw fail(toFailure(err));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareLocales } from '@neurocards/i18n';
-import type { EventData, FailureClass, Locale } from '@neurocards/contracts';
+import { parseQueueCancelCallback, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
 import { validFixtures } from '@neurocards/contracts/testing';
 import * as m from './messages';
 import { locales } from './texts';
@@ -37,6 +37,12 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expect(msg.text).toContain('0B6F5A8E');
     expect(msg.text).toContain(`${d.amount}`);
     noPlaceholders(msg.text);
+    // One button: cancel the order's queued videos, handled by bot-gateway.
+    expect(msg.keyboard).toEqual([
+      [{ text: ru ? '🚫 Отменить видео в очереди' : '🚫 Cancel queued videos', callbackData: `qc:${d.orderId}` }],
+    ]);
+    expect(parseQueueCancelCallback(msg.keyboard![0]![0]!.callbackData)).toBe(d.orderId);
+    expect(Buffer.byteLength(msg.keyboard![0]![0]!.callbackData)).toBeLessThanOrEqual(64);
   });
 
   it('credits rejected: balance, needed, and how to top up', () => {

@@ -1,4 +1,4 @@
-import type { EventData, FailureClass, Locale } from '@neurocards/contracts';
+import { queueCancelCallback, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
 import { t } from './texts';
 
 /**
@@ -28,9 +28,16 @@ interface Base {
   purpose: Purpose;
   chatId: number;
 }
+/** An inline button: its label and the callback data bot-gateway handles. */
+export interface InlineButton {
+  text: string;
+  callbackData: string;
+}
 export interface TextMessage extends Base {
   kind: 'text';
   text: string;
+  /** Inline keyboard rows under the message. */
+  keyboard?: InlineButton[][];
 }
 export interface VideoMessage extends Base {
   kind: 'video';
@@ -57,7 +64,9 @@ const text = (key: string, purpose: Purpose, chatId: number, body: string): Text
 export function orderTaken(d: EventData<'billing.credits.reserved.v1'>): TextMessage {
   // `amount` is credits (count × the model's price), not the number of videos.
   const body = t(d.locale, 'orderTaken', { order: orderNumber(d.orderId), amount: d.amount, balance: d.balance });
-  return text(`order:${d.orderId}:taken`, 'order-taken', d.chatId, body);
+  // While videos are queued the seller can cancel them and get the credits back at once.
+  const cancel = { text: t(d.locale, 'cancelQueuedButton'), callbackData: queueCancelCallback(d.orderId) };
+  return { ...text(`order:${d.orderId}:taken`, 'order-taken', d.chatId, body), keyboard: [[cancel]] };
 }
 
 export function creditsRejected(d: EventData<'billing.credits.rejected.v1'>, support: string): TextMessage {

@@ -122,7 +122,7 @@ export function createDeliverer({ sql, deliveryLog, sender, scheduler, recordRet
       const msg = await req.build();
       sent = await scheduler.run(chatId, async () => {
         if (msg.kind === 'video') return sender.sendVideo(msg.chatId, msg.videoUrl, msg.caption);
-        const r = await sender.sendText(msg.chatId, msg.text);
+        const r = await sender.sendText(msg.chatId, msg.text, msg.keyboard);
         return { ...r, via: 'text' as const };
       });
     } catch (err) {
