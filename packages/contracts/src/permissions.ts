@@ -60,8 +60,8 @@ export const rpcCalls = {
   billing: [],
   orchestrator: [],
   'kie-dispatcher': [],
-  // The order summary shows the balance after the order; the status message, the queue.
-  notifier: ['billing.balance.get', 'kie.queue.estimate'],
+  // The order summary shows the balance after the order.
+  notifier: ['billing.balance.get'],
 } as const satisfies Record<ServiceName, readonly RpcSubject[]>;
 
 /** The KV buckets and object stores each service opens: `rw` writes, `r` only reads. */
