@@ -12,7 +12,15 @@ export async function cancelQueued(
   sql: Sql,
   o: { orderId: string; seller: string; now: Date; causationId: string },
 ): Promise<number> {
-  return transaction(sql, async (tx) => {
+  return transaction(sql, (tx) => cancelQueuedIn(tx, o));
+}
+
+/** `cancelQueued` inside the caller's transaction. */
+export async function cancelQueuedIn(
+  tx: Sql,
+  o: { orderId: string; seller: string; now: Date; causationId: string },
+): Promise<number> {
+  {
     const rows = await tx`
       update tasks set state = 'cancelled', outcome = 'cancelled', lease_until = null, updated_at = ${o.now}
       where order_id = ${o.orderId} and seller = ${o.seller}
@@ -41,7 +49,7 @@ export async function cancelQueued(
       );
     }
     return rows.length;
-  });
+  }
 }
 
 /** True when the order's seller asked to cancel its queued videos (see `createQueueCancelConsumer`). */

@@ -71,5 +71,16 @@ describe('kie.queue.cancel.v1', () => {
     expect((await getTask(env.sql, fifth.data.jobId))!.state).toBe('cancelled');
     const all = (await outboxFor(env.sql, orderId)).filter((e) => e.type === 'kie.task.failed.v1');
     expect(all).toHaveLength(4);
+    // Video 1 was at KIE when the seller cancelled; KIE refuses it for the rate (429) and it
+    // comes back to the queue: it is cancelled then, not retried.
+    const dispatcher = env.dispatcher({ clock: () => now });
+    await dispatcher.outcomes.fail(
+      { jobId: first.jobId, attempt: 1, taskId: null, keyName: 'k1', states: ['submitting', 'running'] },
+      { kind: 'http', status: 429, code: 429, message: 'rate limited' },
+    );
+    expect((await getTask(env.sql, first.jobId))!.state).toBe('cancelled');
+    const end = (await outboxFor(env.sql, orderId)).filter((e) => e.type === 'kie.task.failed.v1');
+    expect(end).toHaveLength(5);
+    expect(new Set(end.map((e) => (e.data as { jobId: string }).jobId)).size).toBe(5);
   });
 });
