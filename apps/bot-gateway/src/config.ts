@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, httpPort, idList, parseEnv, rate } from '@neurocards/platform';
+import { commonEnv, duration, httpPort, idList, parseEnv, rate } from '@neurocards/platform';
 
 /** Telegram's rule for `secret_token`: 1–256 characters of A–Z, a–z, 0–9, `_` and `-`. */
 const SECRET_TOKEN = /^[A-Za-z0-9_-]{1,256}$/;
@@ -24,6 +24,11 @@ export const schema = z
     ADMIN_TG_IDS: idList(),
     /** Credits a new user gets once on /start; 0 turns the bonus off. */
     WELCOME_CREDITS: z.coerce.number().int().min(0).max(1_000_000).default(0),
+    /**
+     * The confirmation warns when the expected wait for the first video (the dispatcher's
+     * `kie.queue.estimate`) is longer than this, so the seller can decide.
+     */
+    QUEUE_WARN_AFTER: duration('20m'),
     /** Shown to users who need a human (top-ups, failures). */
     SUPPORT_CONTACT: z.string().optional(),
     /**

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyEvent } from '@neurocards/contracts';
+import { queueCancelCallback, type AnyEvent } from '@neurocards/contracts';
 import { openObjectStore, type Runtime } from '@neurocards/platform';
 import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type TelegramSim } from '@neurocards/sandbox';
 import { t } from './i18n';
-import { offeredModel, placedOrdersOf, png, putTestOffer, serveTestBilling, startTestGateway } from '../test/support';
+import { cancelRequestsOf, offeredModel, placedOrdersOf, png, putTestOffer, serveTestBilling, startTestGateway } from '../test/support';
 
 /**
  * The real bot (polling mode, real NATS, real KV and object store) driven through the
@@ -221,6 +221,47 @@ describe('bot-gateway through the Telegram simulator', () => {
     expect(billing.balanceOf(target.userId)).toBe(13);
   }, 30_000);
 });
+
+describe('the notifier’s "Cancel queued videos" button', () => {
+  it('publishes one cancel request for the seller who pressed it, and answers the press', async () => {
+    const user = newUser('en');
+    const orderId = crypto.randomUUID();
+    // A bot cannot open a chat: the seller has written to it before ordering.
+    await sim.userSends(user, { text: '/start' });
+    await sim.waitForBotMessage(user.userId, () => true);
+    // The notifier's "taken into work" message, as it sends it (same bot token).
+    const res = await fetch(`${sim.apiRoot}/bot${sim.token}/sendMessage`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        chat_id: user.userId,
+        text: 'taken into work',
+        reply_markup: { inline_keyboard: [[{ text: 'Cancel queued videos', callback_data: queueCancelCallback(orderId) }]] },
+      }),
+    });
+    expect(res.ok).toBe(true);
+    const msg = await sim.waitForBotMessage(user.userId, hasButton(/^qc:/));
+    const press = await sim.userPresses(user, msg.messageId, button(msg, /^qc:/));
+    let found: AnyEvent[] = [];
+    for (const until = Date.now() + 10_000; found.length === 0 && Date.now() < until; ) {
+      found = await cancelRequestsOf(rt, startedAt, user.userId);
+      if (found.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(found.map((e) => e.data)).toEqual([{ orderId, userId: user.userId }]);
+    await waitForAnswer(press.callbackQueryId);
+    expect(sim.callbackAnswers()).toContainEqual(
+      expect.objectContaining({ callbackQueryId: press.callbackQueryId, text: t('en', 'queueCancelRequested') }),
+    );
+  }, 30_000);
+});
+
+async function waitForAnswer(callbackQueryId: string): Promise<void> {
+  const until = Date.now() + 10_000;
+  while (!sim.callbackAnswers().some((a) => a.callbackQueryId === callbackQueryId)) {
+    if (Date.now() > until) throw new Error(`no answer to callback ${callbackQueryId}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 async function waitForOrders(userId: number, n: number): Promise<AnyEvent[]> {
   const until = Date.now() + 10_000;

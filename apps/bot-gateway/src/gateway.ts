@@ -13,7 +13,7 @@ import {
 } from '@neurocards/platform';
 import { createOfferSource } from './adapters/model-offer';
 import { createPhotoStore } from './adapters/photo-store';
-import { createBillingClient, createKieAdminClient, createStatsClient } from './adapters/rpc-clients';
+import { createBillingClient, createKieAdminClient, createQueueClient, createStatsClient } from './adapters/rpc-clients';
 import { createKvSessionStore } from './adapters/session-store';
 import { createUpdateDedup, type UpdateDedup } from './adapters/update-dedup';
 import { startUpdatePoller, type UpdatePoller } from './adapters/update-poller';
@@ -112,6 +112,8 @@ export async function createGateway(
       ...(opts.orderAckDeadlineMs ? { orderAckDeadlineMs: opts.orderAckDeadlineMs } : {}),
       welcomeCredits: config.WELCOME_CREDITS,
       supportContact: config.SUPPORT_CONTACT,
+      queue: createQueueClient({ nc: rt.nc, log, timeoutMs: 2000 }),
+      queueWarnAfterMs: config.QUEUE_WARN_AFTER,
     },
     admin: {
       admins: new Set(config.ADMIN_TG_IDS),

@@ -76,6 +76,11 @@ export const schema = z.object({
   KIE_CREDIT_ALERT: z.coerce.number().nonnegative().optional(),
   /** How often each account's KIE credit balance is read (and right after every 402). */
   KIE_CREDIT_CHECK_INTERVAL: duration('5m'),
+  /**
+   * Admins are alerted (once per episode, and on recovery) when videos wait and nothing was
+   * sent to KIE for this long: every key of every account blocked, cooling or full.
+   */
+  QUEUE_STALL_ALERT: duration('5m'),
   /** A key that hit its own usage cap (433) rests this long while the account's other keys go on. */
   KIE_KEY_CAP_COOLDOWN: duration('1h'),
   /** Secret. When set, callbacks must carry a valid X-Webhook-Signature. */

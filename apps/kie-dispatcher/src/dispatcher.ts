@@ -21,6 +21,9 @@ import { createPoller } from './handlers/poller';
 import { createModelsSetHandler, createStatsHandler, createUnblockHandler } from './handlers/stats';
 import { createSubmitConsumer } from './handlers/submit-consumer';
 import { createSubmitter } from './handlers/submitter';
+import { createEstimateHandler } from './handlers/estimate';
+import { createQueueCancelConsumer } from './handlers/queue-cancel-consumer';
+import { watchStall } from './handlers/stall-watch';
 import { createVideoFailedConsumer } from './handlers/video-failed-consumer';
 
 export type DispatcherConfig = Pick<
@@ -38,6 +41,7 @@ export type DispatcherConfig = Pick<
   | 'KIE_MAX_IN_FLIGHT'
   | 'KIE_BILLING_FAILOVER'
   | 'GENERATION_DEADLINE'
+  | 'QUEUE_STALL_ALERT'
   | 'callbackBaseUrl'
 >;
 
@@ -61,6 +65,8 @@ export interface DispatcherDeps {
   /** Loop cadence (ms): how soon queued work and due polls are noticed. */
   submitIntervalMs?: number;
   pollIntervalMs?: number;
+  /** How often the stall watch looks at the queue (default 30 s). */
+  stallIntervalMs?: number;
   /** createTask calls per key that may be unanswered at once (default 3). */
   keyParallelism?: number;
   /** recordInfo calls per second per key, all replicas together (default 8; KIE allows 10). */
@@ -159,6 +165,7 @@ export function createDispatcher(d: DispatcherDeps) {
   let submitLoop: Loop | null = null;
   let pollLoop: Loop | null = null;
   let creditLoop: Loop | null = null;
+  let stallLoop: Loop | null = null;
 
   return {
     config: cfg,
@@ -172,6 +179,7 @@ export function createDispatcher(d: DispatcherDeps) {
     stats: createStatsHandler(admin),
     unblock: createUnblockHandler(admin),
     setModel: createModelsSetHandler(admin),
+    estimate: createEstimateHandler({ ...admin, defaultModel }),
     /** Writes the offer to `kie_models` (at start; it is rewritten on every change). */
     publishOffer: () => models.publishOffer(clock()),
     /** One handler per consumer of the topology (`consumers['kie-dispatcher']`). */
@@ -183,6 +191,7 @@ export function createDispatcher(d: DispatcherDeps) {
         onQueued: () => submitLoop?.wake(),
       }),
       'jobs.video.failed.v1': createVideoFailedConsumer({ sql: d.sql, clock }),
+      'kie.queue.cancel.v1': createQueueCancelConsumer({ sql: d.sql, clock }),
     } satisfies HandlersOf<'kie-dispatcher'>,
     registerRoutes(app: FastifyInstance) {
       registerCallbackRoute(app, {
@@ -213,6 +222,15 @@ export function createDispatcher(d: DispatcherDeps) {
         tick: () => credits.tick(stopping.signal),
         log: d.log,
       });
+      stallLoop = startLoop({
+        name: 'stall-watch',
+        intervalMs: d.stallIntervalMs ?? 30_000,
+        tick: async () => {
+          await watchStall({ sql: d.sql, clock, afterMs: cfg.QUEUE_STALL_ALERT, log: d.log });
+          return false;
+        },
+        log: d.log,
+      });
     },
     /**
      * Stops both loops within the platform's shutdown deadline: no new uploads, createTask or
@@ -221,7 +239,7 @@ export function createDispatcher(d: DispatcherDeps) {
      */
     async stopLoops() {
       stopping.abort();
-      await Promise.all([submitLoop?.stop(), pollLoop?.stop(), creditLoop?.stop(), submitter.stop()]);
+      await Promise.all([submitLoop?.stop(), pollLoop?.stop(), creditLoop?.stop(), stallLoop?.stop(), submitter.stop()]);
     },
   };
 }

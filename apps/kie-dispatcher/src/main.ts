@@ -29,6 +29,7 @@ runMain('kie-dispatcher', async () => {
     serveRpc(rt.nc, 'kie.keys.stats', 'kie-dispatcher', dispatcher.stats, rt.log),
     serveRpc(rt.nc, 'kie.keys.unblock', 'kie-dispatcher', dispatcher.unblock, rt.log),
     serveRpc(rt.nc, 'kie.models.set', 'kie-dispatcher', dispatcher.setModel, rt.log),
+    serveRpc(rt.nc, 'kie.queue.estimate', 'kie-dispatcher', dispatcher.estimate, rt.log),
   ];
   dispatcher.startLoops();
   // After consumers stop: end the ticks in hand within a few seconds (uploads aborted, a sent

@@ -106,6 +106,7 @@ export function testConfig(over: Partial<DispatcherConfig> = {}): DispatcherConf
     KIE_MAX_IN_FLIGHT: 100,
     KIE_BILLING_FAILOVER: false,
     GENERATION_DEADLINE: 30 * 60_000,
+    QUEUE_STALL_ALERT: 5 * 60_000,
     callbackBaseUrl: 'http://127.0.0.1:9',
     ...over,
   };
@@ -145,11 +146,13 @@ export async function insertRunning(
   const at = new Date(o.now);
   await sql`
     insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, model, duration, state, attempt,
-                       not_before, key_name, task_id, callback_token, create_sent_at, submitted_at, deadline_at, next_poll_at)
+                       not_before, key_name, task_id, callback_token, create_sent_at, submitted_at, deadline_at, next_poll_at,
+                       seller, queued_at)
     values (${cmd.data.jobId}, ${cmd.data.orderId}, ${cmd.id}, ${cmd.data.prompt}, ${sql.json(cmd.data.photo as never)},
             ${cmd.data.aspectRatio}, ${o.model ?? 'kling-3.0/video'}, ${o.model === 'veo3_fast' ? 8 : 5}, 'running', 1, ${at},
             ${o.keyName}, ${o.taskId}, ${o.token},
-            ${at}, ${at}, ${new Date(o.now + (o.deadlineMs ?? 30 * 60_000))}, ${new Date(o.nextPollAt ?? o.now)})`;
+            ${at}, ${at}, ${new Date(o.now + (o.deadlineMs ?? 30 * 60_000))}, ${new Date(o.nextPollAt ?? o.now)},
+            ${String(cmd.data.seller ?? cmd.data.orderId)}, ${at})`;
   await sql`
     insert into attempts (callback_token, job_id, attempt, key_name, task_id)
     values (${o.token}, ${cmd.data.jobId}, 1, ${o.keyName}, ${o.taskId})`;

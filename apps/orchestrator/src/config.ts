@@ -13,8 +13,14 @@ export const schema = z.object({
   /** Per-request timeout for GPT; the consumer's ack wait is kept alive meanwhile. */
   OPENAI_TIMEOUT: duration('45s'),
   /**
+   * GPT calls one seller may have at once at the prompt step (of the consumer's 8): a seller
+   * with many videos cannot hold the step while others wait (fair share, docs/design.md §5).
+   */
+  PROMPT_PER_SELLER: z.coerce.number().int().min(1).max(8).default(2),
+  /**
    * Per-attempt generation deadline, enforced by kie-dispatcher. The orchestrator fails a
-   * job that has no outcome after 3 attempts' worth of it plus 10 minutes.
+   * job that has no outcome 3 attempts' worth of it plus 10 minutes after KIE accepted it
+   * (or after its creation while its prompt is written); a job queued for a key never expires.
    */
   GENERATION_DEADLINE: duration('30m'),
   /** How often the deadline sweeper looks for overdue jobs. */

@@ -33,6 +33,7 @@ runMain('orchestrator', async () => {
     photos,
     writer,
     generationDeadlineMs: config.GENERATION_DEADLINE,
+    promptPerSeller: config.PROMPT_PER_SELLER,
   };
 
   await rt.consume(createHandlers(deps));

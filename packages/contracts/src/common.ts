@@ -24,7 +24,8 @@ export const PHOTO_MIME_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as con
  * `undeliverable`: the video was made but Telegram cannot take it for this chat (the bot
  * is blocked, the chat is gone, the result URL expired); the credit is refunded.
  */
-export const failureClass = z.enum(['user_violation', 'billing', 'config', 'exhausted', 'expired', 'undeliverable']);
+/** `cancelled`: the seller cancelled the video while it was still queued (never sent to KIE). */
+export const failureClass = z.enum(['user_violation', 'billing', 'config', 'exhausted', 'expired', 'undeliverable', 'cancelled']);
 export type FailureClass = z.infer<typeof failureClass>;
 
 /**

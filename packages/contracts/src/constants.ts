@@ -19,3 +19,19 @@ export const ORDER_BUTTON_CODES = { more: 'again', template: 'retpl' } as const 
 export const orderButtonKey = (orderId: string) => orderId.slice(0, 16);
 export const orderButtonData = (button: OrderButton, orderId: string) =>
   `${ORDER_BUTTON_CODES[button]}:${orderButtonKey(orderId)}`;
+
+/**
+ * The "Cancel queued videos" button on the notifier's order status message, handled by
+ * bot-gateway (which publishes `kie.queue.cancel.v1`): `qc:<orderId>`, within Telegram's 64
+ * bytes of callback data.
+ */
+export const QUEUE_CANCEL_CALLBACK_PREFIX = 'qc:';
+
+export const queueCancelCallback = (orderId: string): string => `${QUEUE_CANCEL_CALLBACK_PREFIX}${orderId}`;
+
+/** The order id of a "Cancel queued videos" button's data, or null for any other data. */
+export function parseQueueCancelCallback(data: string): string | null {
+  if (!data.startsWith(QUEUE_CANCEL_CALLBACK_PREFIX)) return null;
+  const orderId = data.slice(QUEUE_CANCEL_CALLBACK_PREFIX.length);
+  return /^[A-Za-z0-9_-]{8,61}$/.test(orderId) ? orderId : null;
+}

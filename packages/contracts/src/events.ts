@@ -145,6 +145,43 @@ export const taskSubmit = z.object({
   duration: z.number().int().positive().max(60).optional(),
   /** @deprecated Sora 2's frame count from before the catalogue; read as 10 or 15 seconds. */
   nFrames: z.enum(['10', '15']).optional(),
+  /**
+   * The seller (Telegram user id) the video is for: the queue serves sellers in turn. Absent
+   * in commands from before fair share: the order counts as its own seller.
+   */
+  seller: telegramId.optional(),
+  /** 1-based number of the video within its order: first videos go first. Absent: 1. */
+  index: z.number().int().min(1).optional(),
+});
+
+/**
+ * Command to kie-dispatcher from the seller ("Cancel queued videos"): cancel the order's
+ * videos not yet sent to KIE. Each one cancelled ends as `kie.task.failed.v1` with reason
+ * `cancelled` (the orchestrator fails the job, billing refunds its credit); videos already at
+ * KIE go on. Only the order's own seller can cancel it. Idempotent.
+ */
+export const queueCancel = z.object({
+  orderId: uuidLike,
+  /** The seller who pressed the button: it must be the order's. */
+  userId: telegramId,
+});
+
+/**
+ * Videos are waiting and nothing could be submitted to KIE for `QUEUE_STALL_ALERT` (every key
+ * blocked, cooling or full). Once per episode; admins are alerted.
+ */
+export const queueStalled = z.object({
+  /** When the last submission happened (or the episode began, if none since start). */
+  since: z.iso.datetime({ offset: true }),
+  /** Videos waiting for a key. */
+  waiting: z.number().int().nonnegative(),
+});
+
+/** Submissions go out again after a stall (or nothing waits any more). */
+export const queueRecovered = z.object({
+  /** When the stall began. */
+  since: z.iso.datetime({ offset: true }),
+  waiting: z.number().int().nonnegative(),
 });
 
 /** KIE accepted a task for the job (one per attempt). */

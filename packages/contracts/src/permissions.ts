@@ -11,7 +11,7 @@ import { buckets, consumers, deadSubject, streams, streamOf, type BucketName, ty
 /** The events each service publishes (docs/design.md §2.1, "produces"). */
 export const publishes = {
   // Polling stores each fetched update in UPDATES before confirming it to Telegram.
-  'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1'],
+  'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1', 'kie.queue.cancel.v1'],
   billing: [
     'billing.credits.reserved.v1',
     'billing.credits.rejected.v1',
@@ -37,6 +37,8 @@ export const publishes = {
     'kie.model.unavailable.v1',
     'kie.credits.low.v1',
     'kie.credits.recovered.v1',
+    'kie.queue.stalled.v1',
+    'kie.queue.recovered.v1',
   ],
   notifier: ['notify.video.sent.v1', 'notify.video.undeliverable.v1'],
 } as const satisfies Record<ServiceName, readonly Subject[]>;
@@ -51,6 +53,7 @@ export const rpcServers = {
   'kie.keys.stats': 'kie-dispatcher',
   'kie.keys.unblock': 'kie-dispatcher',
   'kie.models.set': 'kie-dispatcher',
+  'kie.queue.estimate': 'kie-dispatcher',
 } as const satisfies Record<RpcSubject, ServiceName>;
 
 /** The request/reply subjects each service calls. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountName, locale, modelId, telegramId, uuidLike } from './common';
+import { accountName, locale, modelId, telegramId, uuidLike, videoCount } from './common';
 
 const keyState = z.enum(['ok', 'cooling', 'blocked']);
 
@@ -116,6 +116,31 @@ export const rpc = {
           unavailableOn: z.array(accountName),
         }),
       ),
+    }),
+  },
+  /**
+   * Where videos stand in the fair queue and how long until they arrive (honest waits).
+   * With `orderId`: that order's first video still waiting (`waiting` = its videos not yet
+   * sent to KIE; 0 when none waits). Otherwise: a new order of `count` videos of `model` by
+   * `seller`, as if confirmed now (the gateway's confirmation).
+   */
+  'kie.queue.estimate': {
+    request: z.object({
+      seller: telegramId,
+      /** Absent: the dispatcher's default model. */
+      model: modelId.optional(),
+      count: videoCount.optional(),
+      orderId: uuidLike.optional(),
+    }),
+    response: z.object({
+      /** Videos ahead of the (first waiting) video in the fair order; 0 = next. */
+      position: z.number().int().nonnegative(),
+      /** Seconds until that video is ready (queue + generation); null: no key can take work now. */
+      waitSeconds: z.number().int().nonnegative().nullable(),
+      /** Seconds until the order's last video is ready; null as above. */
+      lastWaitSeconds: z.number().int().nonnegative().nullable(),
+      /** The order's videos not yet sent to KIE (the count asked, for a new order). */
+      waiting: z.number().int().nonnegative(),
     }),
   },
   /** Admin `/unblock <key>`: lifts a block or cool-down of a key (or of an account by its name). */

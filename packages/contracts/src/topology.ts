@@ -104,6 +104,8 @@ export const consumers = {
     // A failed job (e.g. expired by the orchestrator) cancels its queued or running task,
     // so no KIE credits are spent on a video nobody will receive.
     consumer('kie-dispatcher-video-failed', 'jobs.video.failed.v1'),
+    // The seller cancels the order's videos still queued (never sent to KIE).
+    consumer('kie-dispatcher-queue-cancel', 'kie.queue.cancel.v1'),
   ],
   notifier: [
     consumer('notifier-credits-reserved', 'billing.credits.reserved.v1'),
@@ -119,6 +121,8 @@ export const consumers = {
     consumer('notifier-model-unavailable', 'kie.model.unavailable.v1'),
     consumer('notifier-credits-low', 'kie.credits.low.v1'),
     consumer('notifier-credits-recovered', 'kie.credits.recovered.v1'),
+    consumer('notifier-queue-stalled', 'kie.queue.stalled.v1'),
+    consumer('notifier-queue-recovered', 'kie.queue.recovered.v1'),
   ],
   // Polling mode: the updates it fetched and stored itself (webhook mode starts no consumer).
   // The ack wait covers a Confirm whose order publish is retried for a few seconds.

@@ -31,6 +31,11 @@ export interface KieAdminClient {
   setModel(req: RpcRequest<'kie.models.set'>): Promise<RpcResponse<'kie.models.set'>>;
 }
 
+/** The dispatcher's queue estimate; null when it does not answer (no warning is shown then). */
+export interface QueueClient {
+  estimate(req: RpcRequest<'kie.queue.estimate'>): Promise<RpcResponse<'kie.queue.estimate'> | null>;
+}
+
 export interface RpcDeps {
   nc: NatsConnection;
   log: Logger;
@@ -73,4 +78,9 @@ export function createKieAdminClient(deps: RpcDeps): KieAdminClient {
     unblock: (req) => requestRpc(deps.nc, 'kie.keys.unblock', req, timeout),
     setModel: (req) => requestRpc(deps.nc, 'kie.models.set', req, timeout),
   };
+}
+
+export function createQueueClient(deps: RpcDeps): QueueClient {
+  const soft = softRequest(deps);
+  return { estimate: (req) => soft('kie.queue.estimate', req) };
 }

@@ -10,6 +10,7 @@ import type { T } from '../i18n';
 import { adminComposer, type AdminDeps } from './admin';
 import { conversationComposer, type ConversationDeps } from './conversation';
 import { guard } from './guard';
+import { queueCancelComposer } from './queue-cancel';
 import type { InFlight } from './in-flight';
 
 export interface BotDeps {
@@ -69,6 +70,8 @@ export function createBot(deps: BotDeps): Bot {
     }),
   );
   bot.use(adminComposer({ ...deps.admin, t: deps.t, log: deps.log }));
+  // The notifier's "Cancel queued videos" button; other buttons are the conversation's.
+  bot.use(queueCancelComposer({ publish: deps.conversation.publish, t: deps.t, log: deps.log }));
   bot.use(conversationComposer({ ...deps.conversation, t: deps.t, log: deps.log }));
 
   // Reached only when the guard itself fails (e.g. NATS unavailable for the de-dup claim).

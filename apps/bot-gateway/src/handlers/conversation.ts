@@ -7,16 +7,17 @@ import type { PhotoStore } from '../adapters/photo-store';
 import type { OfferSource } from '../adapters/model-offer';
 import { publishUntilAcked } from '../adapters/publish-retry';
 import { answerCallbackQuietly } from '../adapters/telegram-errors';
-import type { BillingClient } from '../adapters/rpc-clients';
+import type { BillingClient, QueueClient } from '../adapters/rpc-clients';
 import type { SessionStore } from '../adapters/session-store';
 import { decodeCallback } from '../domain/callback-data';
 import { welcomeGrantId } from '../domain/commands';
 import { transition, type Effect, type Input, type Outcome, type Reply } from '../domain/conversation';
-import { newSession, type Draft, type Session } from '../domain/session';
+import { isComplete, newSession, type Draft, type Session } from '../domain/session';
 import type { T } from '../i18n';
 import { TemporaryFailure } from './guard';
 import { classifyMessage } from './input';
 import { renderAnswer, renderReply, type Facts, type Rendered } from './render';
+import { confirmWaitLine, DEFAULT_QUEUE_WARN_AFTER_MS } from './wait-warning';
 
 export interface ConversationDeps {
   sessions: SessionStore;
@@ -29,6 +30,10 @@ export interface ConversationDeps {
   log: Logger;
   welcomeCredits: number;
   supportContact?: string | undefined;
+  /** The dispatcher's queue estimate for the confirmation's wait line (absent: no line). */
+  queue?: QueueClient;
+  /** QUEUE_WARN_AFTER in ms. */
+  queueWarnAfterMs?: number;
   /**
    * How long an order publish is retried before the seller is told to press again
    * (the session is then unchanged, so the next press publishes the same order id).
@@ -159,7 +164,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
     const pressed = ctx.callbackQuery?.message?.message_id;
     let first = true;
     for (const reply of out.replies) {
-      const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply));
+      const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply, locale));
       // A typed step of the same draft edits its message; a new draft (a photo) gets a new one.
       const sameDraft = reply.type === 'screen' && before !== null && reply.draft.id === before.id;
       // A pressed button's message is replaced, unless the press starts a new draft (the
@@ -203,7 +208,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
   }
 
   /** Looks up what a reply shows besides the state: balance, welcome bonus, names. */
-  async function gatherFacts(ctx: Context, reply: Reply): Promise<Facts> {
+  async function gatherFacts(ctx: Context, reply: Reply, locale: Session['locale']): Promise<Facts> {
     const userId = ctx.from!.id;
     switch (reply.type) {
       case 'welcome': {
@@ -224,9 +229,18 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         }
         return { ...facts, balance: (await deps.billing.balance(userId))?.balance ?? null };
       }
-      case 'screen':
-        if (reply.draft.step !== 'count') return {};
-        return { balance: (await deps.billing.balance(userId))?.balance ?? null };
+      case 'screen': {
+        const d = reply.draft;
+        if (d.step === 'count') return { balance: (await deps.billing.balance(userId))?.balance ?? null };
+        if (!isComplete(d) || !deps.queue) return {};
+        // The confirmation says so when the expected wait is long (docs/design.md §6.1).
+        const line = await confirmWaitLine(
+          { queue: deps.queue, t: deps.t, warnAfterMs: deps.queueWarnAfterMs ?? DEFAULT_QUEUE_WARN_AFTER_MS },
+          locale,
+          { seller: userId, model: d.spec.model, count: d.count },
+        );
+        return line ? { waitWarning: line } : {};
+      }
       case 'balance': {
         const [b, l] = await Promise.all([deps.billing.balance(userId), deps.billing.ledger(userId, LEDGER_LINES)]);
         const ledger =

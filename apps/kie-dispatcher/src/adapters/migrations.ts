@@ -100,4 +100,49 @@ update tasks set model = 'sora-2-image-to-video', duration = n_frames::int where
 alter table tasks add column free_retries int not null default 0;
 `,
   },
+  {
+    version: 4,
+    name: 'fair share between sellers',
+    up: `
+-- The queue serves sellers in turn (domain/fair-queue.ts): each task knows its seller, its
+-- number within the order and when it entered the queue. Rows from before count their order
+-- as the seller and as a first video.
+alter table tasks add column seller text;
+alter table tasks add column job_index int not null default 1 check (job_index >= 1);
+alter table tasks add column queued_at timestamptz;
+update tasks set seller = order_id, queued_at = created_at;
+alter table tasks alter column seller set not null;
+alter table tasks alter column queued_at set not null;
+create index tasks_waiting_seller on tasks (seller) where state in ('queued', 'submitting');
+-- The last turn each seller took: within a round, the seller served longest ago goes first.
+-- A claim takes one number of the sequence and numbers its rows base + 0, base + 1, ...
+create sequence seller_turn_seq increment by 1000;
+create table seller_turns (
+  seller text primary key,
+  last_turn bigint not null
+);
+`,
+  },
+  {
+    version: 5,
+    name: 'queue stall episodes and cancelled orders',
+    up: `
+-- The current "nothing can be submitted while videos wait" episode, shared by the replicas:
+-- the replica that inserts the row alerts, the one that deletes it announces the recovery.
+create table queue_stall (
+  singleton boolean primary key default true check (singleton),
+  since timestamptz not null
+);
+-- The last createTask sent (the stall watch reads the newest).
+create index tasks_create_sent on tasks (create_sent_at) where create_sent_at is not null;
+-- Orders whose seller cancelled the queued videos: a video whose submit command arrives later
+-- (its prompt was still being written) is cancelled as it arrives.
+create table cancelled_orders (
+  order_id text not null,
+  seller text not null,
+  cancelled_at timestamptz not null,
+  primary key (order_id, seller)
+);
+`,
+  },
 ];

@@ -39,6 +39,11 @@ export interface TaskRow {
   lastErrorCode: number | null;
   lastError: string | null;
   outcome: string | null;
+  /** The seller the video is for (the order id on rows from before fair share). */
+  seller: string;
+  /** 1-based number of the video within its order. */
+  index: number;
+  queuedAt: Date;
 }
 
 type Raw = Record<string, unknown>;
@@ -72,6 +77,9 @@ export function toTask(r: Raw): TaskRow {
     lastErrorCode: (r.last_error_code as number | null) ?? null,
     lastError: (r.last_error as string | null) ?? null,
     outcome: (r.outcome as string | null) ?? null,
+    seller: r.seller as string,
+    index: r.job_index as number,
+    queuedAt: r.queued_at as Date,
   };
 }
 
@@ -88,9 +96,10 @@ export async function insertTask(
 ): Promise<boolean> {
   const rows = await sql`
     insert into tasks (job_id, order_id, submit_event_id, prompt, photo, aspect_ratio, n_frames, model, duration,
-                       state, attempt, not_before)
+                       state, attempt, not_before, seller, job_index, queued_at)
     select ${cmd.jobId}, ${cmd.orderId}, ${eventId}, ${cmd.prompt}, ${sql.json(cmd.photo as never)},
-           ${cmd.aspectRatio}, ${cmd.nFrames ?? null}, ${spec.model}, ${spec.duration}, 'queued', 1, ${now}
+           ${cmd.aspectRatio}, ${cmd.nFrames ?? null}, ${spec.model}, ${spec.duration}, 'queued', 1, ${now},
+           ${cmd.seller !== undefined ? String(cmd.seller) : cmd.orderId}, ${cmd.index ?? 1}, ${now}
     where not exists (select 1 from cancelled_jobs where job_id = ${cmd.jobId})
     on conflict (job_id) do nothing
     returning 1`;
@@ -109,26 +118,87 @@ export async function lockTask(tx: Sql, jobId: string): Promise<TaskRow | null> 
 }
 
 /**
- * Claims due work for this replica: queued rows past their back-off, and rows whose
- * submit lease ran out before createTask was sent (a replica died mid-upload: safe to
- * redo). `skip locked` lets replicas claim side by side.
+ * The due rows (queued past their back-off, or leased by a replica that died before
+ * createTask was sent) ranked in the fair order of domain/fair-queue.ts: tier (first videos
+ * first), round within the seller's tier, the seller's last turn (a seller who also takes
+ * first-video turns in this snapshot counts as served at the last of them), the seller's oldest
+ * video, the seller, then oldest first within the seller. Strings sort as bytes, as in the code.
+ */
+const rankedDue = (sql: Sql, now: Date) => sql`
+  with due as (
+    select job_id, seller, order_id, job_index, queued_at, case when job_index <= 1 then 0 else 1 end as tier
+    from tasks
+    where (state = 'queued' and not_before <= ${now})
+       or (state = 'submitting' and lease_until < ${now} and create_sent_at is null)
+  ), rounds as (
+    select due.*, st.last_turn as served,
+           row_number() over (partition by due.seller, tier
+                              order by queued_at, order_id collate "C", job_index, job_id collate "C") - 1 as round,
+           min(queued_at) over (partition by due.seller) as head
+    from due left join seller_turns st on st.seller = due.seller
+  ), first_pos as (
+    select seller, row_number() over (order by round, served nulls first, head, seller collate "C",
+                                               queued_at, order_id collate "C", job_index, job_id collate "C") as pos
+    from rounds where tier = 0
+  ), last_first as (
+    select seller, max(pos) as last0 from first_pos group by seller
+  )
+  select r.job_id, r.seller, r.tier, r.round,
+         case when r.tier = 1 and l.last0 is not null then 1 else 0 end as in0,
+         case when r.tier = 1 and l.last0 is not null then null else r.served end as served,
+         case when r.tier = 1 then coalesce(l.last0, 0) else 0 end as last0,
+         r.head, r.queued_at, r.order_id, r.job_index
+  from rounds r left join last_first l on l.seller = r.seller`;
+
+const FAIR_ORDER = `r.tier, r.round, r.in0, r.served nulls first, r.last0, r.head, r.seller collate "C",
+  r.queued_at, r.order_id collate "C", r.job_index, r.job_id collate "C"`;
+
+/** The job ids of the due rows in fair order (what the next claims would take, in turn). */
+export async function fairQueue(sql: Sql, now: Date): Promise<string[]> {
+  const rows = await sql`select r.job_id from (${rankedDue(sql, now)}) r order by ${sql.unsafe(FAIR_ORDER)}`;
+  return rows.map((r) => r.job_id as string);
+}
+
+/**
+ * Claims due work for this replica, in the fair order (see `rankedDue`), and records each
+ * claimed seller's turn. `skip locked` lets replicas claim side by side; the state test on the
+ * locked row itself makes a row another replica claimed meanwhile drop out.
  */
 export async function claimForSubmit(
   sql: Sql,
   o: { now: Date; limit: number; leaseMs: number },
 ): Promise<TaskRow[]> {
-  if (o.limit <= 0) return [];
-  const rows = await sql`
-    update tasks t set state = 'submitting', lease_until = ${new Date(o.now.getTime() + o.leaseMs)}, updated_at = ${o.now}
-    where t.job_id in (
-      select job_id from tasks
-      where (state = 'queued' and not_before <= ${o.now})
-         or (state = 'submitting' and lease_until < ${o.now} and create_sent_at is null)
-      order by not_before
-      limit ${o.limit}
-      for update skip locked)
-    returning t.*`;
-  return rows.map(toTask);
+  // A claim numbers its rows within one block of the turn sequence (1000 wide).
+  const limit = Math.min(o.limit, 999);
+  if (limit <= 0) return [];
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    const picked = await tx`
+      select t.job_id, t.seller from tasks t join (${rankedDue(tx, o.now)}) r on r.job_id = t.job_id
+      where (t.state = 'queued' and t.not_before <= ${o.now})
+         or (t.state = 'submitting' and t.lease_until < ${o.now} and t.create_sent_at is null)
+      order by ${tx.unsafe(FAIR_ORDER)}
+      limit ${limit}
+      for update of t skip locked`;
+    if (picked.length === 0) return [];
+    const ids = picked.map((r) => r.job_id as string);
+    const rows = await tx`
+      update tasks set state = 'submitting', lease_until = ${new Date(o.now.getTime() + o.leaseMs)}, updated_at = ${o.now}
+      where job_id in ${tx(ids)}
+      returning *`;
+    const [seq] = await tx`select nextval('seller_turn_seq')::bigint as base`;
+    const base = BigInt(seq!.base as string);
+    const turns = new Map<string, bigint>();
+    picked.forEach((r, i) => turns.set(r.seller as string, base + BigInt(i)));
+    // Sorted by seller: replicas upserting the same sellers lock them in one order.
+    const sellers = [...turns.keys()].sort();
+    await tx`
+      insert into seller_turns (seller, last_turn)
+      select * from unnest(${sellers}::text[], ${sellers.map((s) => String(turns.get(s)))}::bigint[])
+      on conflict (seller) do update set last_turn = greatest(seller_turns.last_turn, excluded.last_turn)`;
+    const byId = new Map(rows.map((r) => [r.job_id as string, toTask(r)]));
+    return ids.map((id) => byId.get(id)!);
+  }) as Promise<TaskRow[]>;
 }
 
 /**

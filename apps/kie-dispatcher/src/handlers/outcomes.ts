@@ -15,6 +15,7 @@ import { BILLING_BLOCK_MS, DEFAULT_COOLDOWN_MS, decideAfterFailure } from '../do
 import { classify, type Classified, type KieFailure } from '../domain/classify';
 import { keyHealth, type AccountState } from '../domain/keys';
 import { transition } from '../domain/task-state';
+import { cancelQueuedIn, orderCancelled } from './queue-cancel-consumer';
 
 /** Which attempt an outcome belongs to; a stale or repeated outcome changes nothing. */
 export interface AttemptOutcomeRef {
@@ -248,6 +249,12 @@ export function createOutcomes(d: OutcomeDeps): Outcomes {
             { errorClass: c.class, code: c.code, delayMs: decision.delayMs, failover: decision.failover },
             'attempt failed; retrying',
           );
+          // Back in the queue of an order its seller cancelled while this attempt was out:
+          // cancelled now, as it would have been had it been waiting then.
+          if (await orderCancelled(tx, row.orderId, row.seller)) {
+            await cancelQueuedIn(tx, { orderId: row.orderId, seller: row.seller, now: new Date(now), causationId: row.submitEventId });
+            jobLog.info('order cancelled by its seller; the retry is cancelled');
+          }
           return true;
         }
         await finish(tx, {

@@ -1,6 +1,7 @@
 import type { EventData } from '@neurocards/contracts';
 import type { Handler, Sql } from '@neurocards/platform';
 import { insertTask } from '../adapters/tasks-repo';
+import { cancelQueued, orderCancelled } from './queue-cancel-consumer';
 import { CATALOGUE, resolveDuration } from '../domain/models';
 
 /**
@@ -36,6 +37,13 @@ export function createSubmitConsumer(d: {
       { jobId: event.data.jobId, orderId: event.data.orderId, ...spec, duplicate: !inserted },
       inserted ? 'task queued' : 'task already known',
     );
+    // The seller cancelled the order's queued videos while this one's prompt was written.
+    const seller = event.data.seller !== undefined ? String(event.data.seller) : event.data.orderId;
+    if (await orderCancelled(d.sql, event.data.orderId, seller)) {
+      const n = await cancelQueued(d.sql, { orderId: event.data.orderId, seller, now: new Date(d.clock()), causationId: event.id });
+      ctx.log.info({ jobId: event.data.jobId, orderId: event.data.orderId, cancelled: n }, 'order cancelled by its seller; task cancelled');
+      return;
+    }
     if (inserted) d.onQueued?.();
   };
 }

@@ -162,6 +162,16 @@ describe('notifier against the Telegram simulator', () => {
     expect(await sentEvents(e.data.jobId)).toHaveLength(0);
   });
 
+  it('"taken into work" carries the "Cancel queued videos" button for bot-gateway', async () => {
+    const chatId = await newUser();
+    const e = reserved(chatId);
+    await handlers['billing.credits.reserved.v1'](e, ctx);
+    const [msg] = sim.botMessages(chatId).filter((m) => m.kind === 'text');
+    expect(msg!.replyMarkup?.inline_keyboard).toEqual([
+      [{ text: '🚫 Отменить видео в очереди', callback_data: `qc:${e.data.orderId}` }],
+    ]);
+  });
+
   it('a 429 with a short retry_after is honoured: the message is sent again after it', async () => {
     const chatId = await newUser();
     sim.setBehavior({ throttleNext: 1, retryAfterSeconds: 1 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareLocales } from '@neurocards/i18n';
-import type { EventData, FailureClass, Locale } from '@neurocards/contracts';
+import { parseQueueCancelCallback, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
 import { validFixtures } from '@neurocards/contracts/testing';
 import * as m from './messages';
 import { locales } from './texts';
@@ -37,6 +37,12 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expect(msg.text).toContain('0B6F5A8E');
     expect(msg.text).toContain(`${d.amount}`);
     noPlaceholders(msg.text);
+    // One button: cancel the order's queued videos, handled by bot-gateway.
+    expect(msg.buttons).toEqual([
+      { text: ru ? '🚫 Отменить видео в очереди' : '🚫 Cancel queued videos', data: `qc:${d.orderId}` },
+    ]);
+    expect(parseQueueCancelCallback(msg.buttons![0]!.data)).toBe(d.orderId);
+    expect(Buffer.byteLength(msg.buttons![0]!.data)).toBeLessThanOrEqual(64);
   });
 
   it('credits rejected: balance, needed, and how to top up', () => {
@@ -77,7 +83,7 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expect(msg.buttons?.map((b) => b.data)).toEqual([`again:${d.orderId.slice(0, 16)}`, `retpl:${d.orderId.slice(0, 16)}`]);
   });
 
-  const expected: Record<FailureClass, { ru: string; en: string }> = {
+  const expected: Record<Exclude<FailureClass, 'cancelled'>, { ru: string; en: string }> = {
     user_violation: { ru: 'нарушает правила видеомодели', en: "breaks the video model's content rules" },
     billing: { ru: 'временно недоступен', en: 'Temporarily unavailable' },
     config: { ru: 'временно недоступен', en: 'Temporarily unavailable' },
@@ -85,7 +91,7 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expired: { ru: 'не удалось сгенерировать это видео, кредит вернулся', en: 'could not generate this video; the credit is back' },
     undeliverable: { ru: 'не удалось доставить его в этот чат, кредит вернулся', en: 'could not deliver it to this chat; the credit is back' },
   };
-  it.each(Object.keys(expected) as FailureClass[])('video failed (%s): the docs/design.md §1 message', (reason) => {
+  it.each(Object.keys(expected) as Exclude<FailureClass, 'cancelled'>[])('video failed (%s): the docs/design.md §1 message', (reason) => {
     const d = { ...fx('jobs.video.failed.v1', locale), reason, index: 1, count: 3 as const };
     const msg = m.videoFailed(d, SUPPORT);
     expect(msg.key).toBe(`job:${d.jobId}:failed`);
@@ -95,6 +101,17 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     else expect(msg.text).not.toContain(SUPPORT);
     noPlaceholders(msg.text);
     noPlaceholders(m.videoFailed(d, '').text);
+  });
+
+  it('videos cancelled while queued: one message per order, not per video', () => {
+    const d = { ...fx('jobs.video.failed.v1', locale), reason: 'cancelled' as const, index: 2, count: 3 as const };
+    const a = m.videoFailed(d, SUPPORT);
+    const b = m.videoFailed({ ...d, jobId: 'another-job', index: 3 }, SUPPORT);
+    expect(a.key).toBe(`order:${d.orderId}:cancelled`);
+    expect(b.key).toBe(a.key);
+    expect(a.text).toContain(m.orderNumber(d.orderId));
+    expect(a.text).toContain(ru ? 'кредиты вернулись' : 'credits are back');
+    noPlaceholders(a.text);
   });
 
   it('order completed: delivered, refunded and balance; without balance when billing is silent', () => {
@@ -193,5 +210,22 @@ describe('KIE credit alerts', () => {
     expect(alert!.text).toContain('восстановлен');
     expect(alert!.text).toContain('2000');
     noPlaceholders(alert!.text);
+  });
+});
+
+describe('KIE queue alerts', () => {
+  it('stalled, then recovered: each to every admin, keyed by its event', () => {
+    const stalled = m.queueAlerts('ev-st', 'stalled', validFixtures['kie.queue.stalled.v1'], [10, 20]);
+    expect(stalled.map((a) => [a.chatId, a.key, a.purpose])).toEqual([
+      [10, 'event:ev-st:queue-stalled:10', 'queue-alert'],
+      [20, 'event:ev-st:queue-stalled:20', 'queue-alert'],
+    ]);
+    expect(stalled[0]!.text).toContain('2026-12-01 17:00 UTC');
+    expect(stalled[0]!.text).toContain('40');
+    noPlaceholders(stalled[0]!.text);
+    const [up] = m.queueAlerts('ev-up', 'recovered', validFixtures['kie.queue.recovered.v1'], [10]);
+    expect(up!.key).toBe('event:ev-up:queue-recovered:10');
+    expect(up!.text).not.toBe(stalled[0]!.text);
+    noPlaceholders(up!.text);
   });
 });

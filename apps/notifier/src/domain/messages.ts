@@ -1,4 +1,4 @@
-import { orderButtonData, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
+import { orderButtonData, queueCancelCallback, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
 import { t } from './texts';
 
 /**
@@ -20,7 +20,8 @@ export type Purpose =
   | 'order-summary'
   | 'key-blocked'
   | 'model-unavailable'
-  | 'credits-alert';
+  | 'credits-alert'
+  | 'queue-alert';
 
 /** An inline button under a message: its label and callback data. */
 export interface Button {
@@ -64,7 +65,9 @@ const text = (key: string, purpose: Purpose, chatId: number, body: string): Text
 export function orderTaken(d: EventData<'billing.credits.reserved.v1'>): TextMessage {
   // `amount` is credits (count × the model's price), not the number of videos.
   const body = t(d.locale, 'orderTaken', { order: orderNumber(d.orderId), amount: d.amount, balance: d.balance });
-  return text(`order:${d.orderId}:taken`, 'order-taken', d.chatId, body);
+  // While videos are queued the seller can cancel them and get the credits back at once.
+  const cancel = { text: t(d.locale, 'cancelQueuedButton'), data: queueCancelCallback(d.orderId) };
+  return { ...text(`order:${d.orderId}:taken`, 'order-taken', d.chatId, body), buttons: [cancel] };
 }
 
 export function creditsRejected(d: EventData<'billing.credits.rejected.v1'>, support: string): TextMessage {
@@ -107,11 +110,17 @@ export function videoReady(d: EventData<'jobs.video.ready.v1'>): VideoMessage {
 }
 
 export function videoFailed(d: EventData<'jobs.video.failed.v1'>, support: string): TextMessage {
+  // The seller cancelled the order's queued videos: one message for all of them (keyed per
+  // order), not one per video.
+  if (d.reason === 'cancelled') {
+    const body = t(d.locale, 'queuedCancelled', { order: orderNumber(d.orderId) });
+    return text(`order:${d.orderId}:cancelled`, 'video-failed', d.chatId, body);
+  }
   const params = { index: d.index, count: d.count, support };
   return text(`job:${d.jobId}:failed`, 'video-failed', d.chatId, failureText(d.locale, d.reason, params));
 }
 
-function failureText(locale: Locale, reason: FailureClass, params: { index: number; count: number; support: string }) {
+function failureText(locale: Locale, reason: Exclude<FailureClass, 'cancelled'>, params: { index: number; count: number; support: string }) {
   switch (reason) {
     case 'user_violation':
       return t(locale, 'videoFailedUserViolation', params);
@@ -195,4 +204,19 @@ export function formatInstant(iso: string): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/**
+ * Nothing could be submitted to KIE for a while although videos wait (`stalled`), or
+ * submissions go out again (`recovered`). One alert per admin per event.
+ */
+export function queueAlerts(
+  eventId: string,
+  kind: 'stalled' | 'recovered',
+  d: EventData<'kie.queue.stalled.v1'>,
+  adminIds: readonly number[],
+): TextMessage[] {
+  const params = { since: formatInstant(d.since), waiting: d.waiting };
+  const body = t(ADMIN_LOCALE, kind === 'stalled' ? 'adminQueueStalled' : 'adminQueueRecovered', params);
+  return toAdmins(`event:${eventId}:queue-${kind}`, 'queue-alert', body, adminIds);
 }

@@ -135,6 +135,14 @@ export function createHandlers({
       const log = ctx.log.child({ account: e.data.account });
       await alertAdmins(m.creditAlerts(e.id, 'recovered', e.data, adminIds), e.id, log);
     },
+
+    'kie.queue.stalled.v1': async (e, ctx) => {
+      await alertAdmins(m.queueAlerts(e.id, 'stalled', e.data, adminIds), e.id, ctx.log.child({ waiting: e.data.waiting }));
+    },
+
+    'kie.queue.recovered.v1': async (e, ctx) => {
+      await alertAdmins(m.queueAlerts(e.id, 'recovered', e.data, adminIds), e.id, ctx.log.child({ waiting: e.data.waiting }));
+    },
   };
 
   async function alertAdmins(alerts: ReturnType<typeof m.keyBlockedAlerts>, eventId: string, log: Logger) {

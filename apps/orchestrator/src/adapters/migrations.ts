@@ -77,4 +77,17 @@ export const migrations: Migration[] = [
         add column credits_per_video int check (credits_per_video > 0);
     `,
   },
+  {
+    version: 3,
+    name: 'waiting is not failing; prompt turns per seller',
+    up: `
+      -- When KIE accepted the job's latest attempt: the overall deadline counts from here, so a
+      -- video waiting in the dispatcher's queue (every key blocked or cooling) never expires.
+      alter table jobs add column submitted_at timestamptz;
+      update jobs set submitted_at = updated_at where state = 'generating';
+      -- A replica writing the job's prompt with GPT holds it until then: a seller has at most
+      -- PROMPT_PER_SELLER such jobs at once (a crashed replica's hold runs out).
+      alter table jobs add column prompt_lease_until timestamptz;
+    `,
+  },
 ];

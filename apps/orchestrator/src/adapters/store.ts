@@ -167,6 +167,8 @@ export interface JobPatch {
   message_id?: number;
   failure_reason?: string;
   failure_detail?: string | null;
+  submitted_at?: Date;
+  prompt_lease_until?: Date | null;
 }
 
 export async function updateJob(db: Db, jobId: string, patch: JobPatch): Promise<void> {
@@ -203,12 +205,52 @@ export async function completeOrder(db: Db, orderId: string, delivered: number, 
  * SKIP LOCKED: replicas sweeping at once take different orders, and an order busy in a
  * handler is simply swept next time.
  */
+/**
+ * Jobs the overall deadline may end, past `cutoff`: one still waiting for its prompt (counted
+ * from its creation) or generating at KIE (counted from KIE's acceptance of its latest
+ * attempt). A `submitted` job waits in the dispatcher's queue for a key and is never expired:
+ * waiting is not failing (the seller may cancel it). A `ready` job has its video.
+ */
+function expirable(db: Db, cutoff: Date, alias = 'j.') {
+  const a = db.unsafe(alias);
+  return db`((${a}state = 'prompting' and ${a}created_at < ${cutoff})
+    or (${a}state = 'generating' and coalesce(${a}submitted_at, ${a}created_at) < ${cutoff}))`;
+}
+
+/**
+ * Takes one of the seller's PROMPT_PER_SELLER turns at the prompt step for the job, held
+ * until `until` or until the job leaves `prompting`. False when the seller has them all: the
+ * message waits and other sellers' prompts go first. An advisory lock per seller keeps two
+ * replicas from both taking the last turn.
+ */
+export async function takePromptTurn(
+  sql: Sql,
+  o: { jobId: string; userId: number; now: Date; until: Date; perSeller: number },
+): Promise<boolean> {
+  return sql.begin(async (t) => {
+    const tx = t as unknown as Sql;
+    await tx`select pg_advisory_xact_lock(hashtext(${`prompt-turn:${o.userId}`}))`;
+    const [busy] = await tx<{ n: number }[]>`
+      select count(*)::int as n from jobs j join orders o on o.order_id = j.order_id
+      where o.user_id = ${o.userId} and j.state = 'prompting' and j.prompt_lease_until > ${o.now}
+        and j.job_id <> ${o.jobId}`;
+    if ((busy?.n ?? 0) >= o.perSeller) return false;
+    await tx`update jobs set prompt_lease_until = ${o.until} where job_id = ${o.jobId}`;
+    return true;
+  }) as Promise<boolean>;
+}
+
+/** Gives the job's prompt turn back (GPT failed and the message is retried later). */
+export async function releasePromptTurn(sql: Sql, jobId: string): Promise<void> {
+  await sql`update jobs set prompt_lease_until = null where job_id = ${jobId}`;
+}
+
 export async function lockOverdueOrders(db: Db, cutoff: Date, limit: number): Promise<string[]> {
   const rows = await db<{ order_id: string }[]>`
     select o.order_id from orders o
     where o.status = 'active'
       and exists (select 1 from jobs j where j.order_id = o.order_id
-                  and j.state not in ('delivered', 'failed') and j.state <> 'ready' and j.created_at < ${cutoff})
+                  and ${expirable(db, cutoff)})
     limit ${limit}
     for update of o skip locked`;
   return rows.map((r) => r.order_id);
@@ -218,7 +260,7 @@ export async function lockOverdueOrders(db: Db, cutoff: Date, limit: number): Pr
 export async function overdueJobIds(db: Db, orderId: string, cutoff: Date): Promise<string[]> {
   const rows = await db<{ job_id: string }[]>`
     select job_id from jobs
-    where order_id = ${orderId} and state not in ('delivered', 'failed') and state <> 'ready' and created_at < ${cutoff}
+    where order_id = ${orderId} and ${expirable(db, cutoff, '')}
     order by video_index`;
   return rows.map((r) => r.job_id);
 }

@@ -24,7 +24,9 @@ export const MAX_ATTEMPTS = 3;
 export const DEADLINE_SLACK_MS = 10 * 60_000;
 
 /**
- * The overall deadline of a job after its creation. The per-attempt deadline is the
+ * The overall deadline of a job, counted from KIE's acceptance of its latest attempt (from
+ * its creation while its prompt is written; never while it waits in the dispatcher's queue:
+ * waiting is not failing). The per-attempt deadline is the
  * dispatcher's; this one is the backstop that releases the held credit of a job that got
  * no video (an event lost, a service stuck). It does not apply to a `ready` job: once the
  * video exists, its outcome is the notifier's (sent or undeliverable), however late.

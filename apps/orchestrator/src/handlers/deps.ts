@@ -11,5 +11,7 @@ export interface Deps {
   writer: PromptWriter | null;
   /** GENERATION_DEADLINE in ms (per attempt; the dispatcher enforces it). */
   generationDeadlineMs: number;
+  /** PROMPT_PER_SELLER: GPT calls at once for one seller (default 2). */
+  promptPerSeller?: number;
   clock?: () => Date;
 }

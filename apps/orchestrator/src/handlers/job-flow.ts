@@ -69,7 +69,14 @@ export async function advanceJob(
 
   switch (ev.type) {
     case 'task_submitted':
-      await store.updateJob(tx, jobId, { state: step.to, attempt: ev.attempt, task_id: ev.taskId, key_name: ev.keyName });
+      await store.updateJob(tx, jobId, {
+        state: step.to,
+        attempt: ev.attempt,
+        task_id: ev.taskId,
+        key_name: ev.keyName,
+        // The overall deadline counts from KIE's acceptance, not from queueing.
+        submitted_at: new Date(),
+      });
       await startGeneration(tx, order, cause);
       break;
     case 'task_succeeded': {

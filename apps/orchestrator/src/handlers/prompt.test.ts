@@ -6,6 +6,8 @@ import { createOpenAiWriter } from '../adapters/openai';
 import { objectStorePhotos } from '../adapters/photos';
 import { PROMPT_GPT_DELIVERIES } from '../domain/prompt';
 import { createHandlers } from './index';
+import * as store from '../adapters/store';
+import { TransientError } from '@neurocards/platform';
 import { ctx, jobsOf, newOrder, outboxOf, setupDatabase, testDeps } from '../../test/support';
 
 let db: Awaited<ReturnType<typeof setupDatabase>>;
@@ -38,13 +40,15 @@ const handlers = (apiKey = 'sk-test') =>
   );
 
 /** A placed and paid order whose photo is in the object store; returns its prompt requests. */
-async function paidOrder(h: ReturnType<typeof createHandlers>, count: 1 | 3 = 1) {
+async function paidOrder(h: ReturnType<typeof createHandlers>, count: 1 | 3 = 1, userId = 111222333) {
   const objectKey = uniqueName('orchestrator-photo');
   keys.push(objectKey);
   await os.putBlob({ name: objectKey }, TINY_PNG);
   const o = newOrder(count, {
     template: 'ad',
     photo: { objectKey, mimeType: 'image/png', sizeBytes: TINY_PNG.length, fileUniqueId: objectKey },
+    userId,
+    chatId: userId,
   });
   await h['orders.order.placed.v1'](o.placed as never, ctx());
   await h['billing.credits.reserved.v1'](o.reserved as never, ctx());
@@ -109,5 +113,31 @@ describe('prompt step with GPT', () => {
     await h['jobs.prompt.requested.v1'](requests[0]!, ctx(1));
     expect(await sources(orderId)).toEqual(['template']);
     expect(sim.requests().length).toBe(before);
+  });
+});
+
+describe('prompt turns per seller', () => {
+  it('gives one seller at most PROMPT_PER_SELLER GPT calls at once; other sellers go first', async () => {
+    const h = handlers();
+    const heavy = 700_000_000 + Math.floor(Math.random() * 1e6);
+    const a = await paidOrder(h, 3, heavy);
+    const [r1, r2, r3] = a.requests as [never, never, never];
+    const jobId = (r: { data: { jobId: string } }) => r.data.jobId;
+    const now = new Date();
+    const until = new Date(now.getTime() + 60_000);
+    // Two of the seller's prompts are being written (by this or another replica).
+    for (const r of [r1, r2])
+      expect(await store.takePromptTurn(sql, { jobId: jobId(r), userId: heavy, now, until, perSeller: 2 })).toBe(true);
+    // The third waits: the message comes back later, nothing is written.
+    await expect(h['jobs.prompt.requested.v1'](r3, ctx())).rejects.toBeInstanceOf(TransientError);
+    expect(await sources(a.orderId)).toEqual([]);
+    // Another seller is not held back.
+    const b = await paidOrder(h, 1, heavy + 1);
+    await h['jobs.prompt.requested.v1'](b.requests[0] as never, ctx());
+    expect(await sources(b.orderId)).toEqual(['openai']);
+    // One of the two finishes: its turn frees, and the third goes.
+    await h['jobs.prompt.requested.v1'](r1, ctx());
+    await h['jobs.prompt.requested.v1'](r3, ctx(2));
+    expect(await sources(a.orderId)).toHaveLength(2);
   });
 });

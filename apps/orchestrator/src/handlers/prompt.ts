@@ -9,6 +9,11 @@ import { templates } from '../domain/templates';
 import type { Deps } from './deps';
 import { jobRef } from './job-flow';
 
+/** A prompt turn outlasts one GPT call with its retry (the consumer's ack wait is 200 s). */
+const PROMPT_TURN_MS = 200_000;
+/** A seller at their limit: the message comes back this much later. */
+const PROMPT_TURN_RETRY_MS = 2000;
+export const DEFAULT_PROMPT_PER_SELLER = 2;
 
 export interface WrittenPrompt {
   prompt: string;
@@ -36,7 +41,27 @@ export function onPromptRequested(deps: Deps) {
       return;
     }
 
-    const written = await writePrompt(deps, order, job, ctx, log);
+    // GPT takes seconds per prompt: one seller's many videos must not fill every slot of the
+    // step. Without a turn the message waits a moment and other sellers' prompts go first.
+    const clock = deps.clock ?? (() => new Date());
+    if (deps.writer) {
+      const now = clock();
+      const took = await store.takePromptTurn(sql, {
+        jobId,
+        userId: order.userId,
+        now,
+        until: new Date(now.getTime() + PROMPT_TURN_MS),
+        perSeller: deps.promptPerSeller ?? DEFAULT_PROMPT_PER_SELLER,
+      });
+      if (!took) throw new TransientError('the seller has every prompt turn', PROMPT_TURN_RETRY_MS);
+    }
+    let written: WrittenPrompt;
+    try {
+      written = await writePrompt(deps, order, job, ctx, log);
+    } catch (err) {
+      if (deps.writer) await store.releasePromptTurn(sql, jobId);
+      throw err;
+    }
 
     await processOnce(sql, ctx, event.id, async (tx) => {
       const lockedOrder = (await store.findOrder(tx, orderId, { lock: true }))!;
@@ -65,7 +90,16 @@ export function onPromptRequested(deps: Deps) {
         }),
         createEvent({
           subject: 'kie.task.submit.v1',
-          data: { orderId, jobId, prompt: written.prompt, photo: lockedOrder.photo!, ...videoShape(lockedOrder) },
+          data: {
+            orderId,
+            jobId,
+            prompt: written.prompt,
+            photo: lockedOrder.photo!,
+            ...videoShape(lockedOrder),
+            // The dispatcher's queue serves sellers in turn, first videos first.
+            seller: lockedOrder.userId,
+            index: locked.index,
+          },
           id: deterministicId('kie-task-submit', jobId),
           ...common,
         }),

@@ -281,16 +281,17 @@ describe('deadline sweeper', () => {
   const sweepDeps = () => ({ sql, log: testDeps(sql).log, generationDeadlineMs: 30 * 60_000 });
   const later = (minutes: number) => () => new Date(Date.now() + minutes * 60_000);
 
-  it('expires open jobs past created_at + 3 × deadline + 10 min and completes the order', async () => {
+  it('expires jobs generating past KIE acceptance + 3 × deadline + 10 min and completes the order', async () => {
     const { orderId, jobIds } = await startOrder(3);
-    const [a, b] = jobIds as [string, string, string];
+    const [a, b, c] = jobIds as [string, string, string];
     await h['kie.task.succeeded.v1'](succeeded(orderId, a), ctx());
     await h['notify.video.sent.v1'](sent(orderId, a), ctx());
     await h['kie.task.submitted.v1'](submitted(orderId, b), ctx());
+    await h['kie.task.submitted.v1'](submitted(orderId, c), ctx());
 
-    // Not yet: 99 minutes after creation.
+    // Not yet: 99 minutes after KIE accepted them.
     await sweepExpired({ ...sweepDeps(), clock: later(99) });
-    expect((await jobsOf(sql, orderId)).map((j) => j.state)).toEqual(['delivered', 'generating', 'submitted']);
+    expect((await jobsOf(sql, orderId)).map((j) => j.state)).toEqual(['delivered', 'generating', 'generating']);
 
     const expired = await sweepExpired({ ...sweepDeps(), clock: later(101) });
     expect(expired).toBeGreaterThanOrEqual(2);
@@ -313,11 +314,61 @@ describe('deadline sweeper', () => {
     expect(await count(orderId, 'jobs.order.completed.v1')).toBe(1);
   });
 
+  it('never expires a video waiting in the dispatcher’s queue; the clock starts at KIE’s acceptance', async () => {
+    const { orderId, jobIds } = await startOrder(1);
+    const [a] = jobIds as [string];
+    // Every key blocked for hours: the job stays `submitted` (queued for a key).
+    await sweepExpired({ ...sweepDeps(), clock: later(600) });
+    expect((await jobsOf(sql, orderId)).map((j) => j.state)).toEqual(['submitted']);
+    expect(await count(orderId, 'jobs.video.failed.v1')).toBe(0);
+    // KIE finally accepts it: the overall deadline counts from now.
+    await h['kie.task.submitted.v1'](submitted(orderId, a), ctx());
+    await sweepExpired({ ...sweepDeps(), clock: later(99) });
+    expect((await jobsOf(sql, orderId)).map((j) => j.state)).toEqual(['generating']);
+    await sweepExpired({ ...sweepDeps(), clock: later(101) });
+    expect((await jobsOf(sql, orderId)).map((j) => [j.state, j.failure_reason])).toEqual([['failed', 'expired']]);
+  });
+
+  it('a video queued behind blocked keys is not expired, and is cancelled with a refund on request', async () => {
+    const { orderId, jobIds } = await startOrder(3);
+    const [a, b, c] = jobIds as [string, string, string];
+    await h['kie.task.submitted.v1'](submitted(orderId, a), ctx());
+    await sweepExpired({ ...sweepDeps(), clock: later(90) });
+    expect((await jobsOf(sql, orderId)).map((j) => j.state)).toEqual(['generating', 'submitted', 'submitted']);
+    // The seller cancels the queued ones: the dispatcher reports each as failed `cancelled`.
+    for (const jobId of [b, c]) {
+      const cancelled = ev('kie.task.failed.v1', {
+        orderId,
+        jobId,
+        attempt: 1,
+        taskId: null,
+        reason: 'cancelled',
+        lastErrorClass: null,
+        code: null,
+        message: 'cancelled by the seller while queued',
+      });
+      await h['kie.task.failed.v1'](cancelled, ctx());
+      await h['kie.task.failed.v1'](cancelled, ctx(2));
+    }
+    expect((await jobsOf(sql, orderId)).map((j) => [j.state, j.failure_reason])).toEqual([
+      ['generating', null],
+      ['failed', 'cancelled'],
+      ['failed', 'cancelled'],
+    ]);
+    // Billing refunds exactly these two (one jobs.video.failed each).
+    const failures = await outboxOf(sql, orderId, 'jobs.video.failed.v1');
+    expect(failures.map((f) => [f.payload.data.jobId, f.payload.data.reason])).toEqual([
+      [b, 'cancelled'],
+      [c, 'cancelled'],
+    ]);
+  });
+
   it('leaves a ready job alone: its video is delivered late or reported undeliverable', async () => {
     const { orderId, jobIds } = await startOrder(3);
-    const [a, b] = jobIds as [string, string, string];
+    const [a, b, c] = jobIds as [string, string, string];
     await h['kie.task.succeeded.v1'](succeeded(orderId, a), ctx());
     await h['kie.task.submitted.v1'](submitted(orderId, b), ctx());
+    await h['kie.task.submitted.v1'](submitted(orderId, c), ctx());
 
     await sweepExpired({ ...sweepDeps(), clock: later(101) });
     expect((await jobsOf(sql, orderId)).map((j) => [j.state, j.failure_reason])).toEqual([
