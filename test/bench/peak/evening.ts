@@ -18,6 +18,7 @@
 import {
   keyCapacity,
   rankAccountKeys,
+  windowRoom,
   emptyAccountState,
   type AccountState,
   type SubmitRate,
@@ -41,6 +42,12 @@ export interface EveningOptions {
   mix?: [number, number, number];
   heavySellers?: number;
   heavyOrders?: number;
+  /** The evening's arrivals squeezed into this many minutes (default 120: 20:00–22:00). */
+  arrivalMinutes?: number;
+  /** Rows in hand at once over the dispatcher's replicas (default 8: one replica). */
+  inHand?: number;
+  /** Estimate each order's wait (default true; the saturation run skips it). */
+  estimates?: boolean;
 }
 
 /** The product's limits (dispatcher defaults, KIE's documented limits). */
@@ -106,8 +113,18 @@ export interface EveningResult {
   depth: { minute: number; waiting: number; running: number }[];
   /** Per confirmed order: minute of the evening and its wait to the first video. */
   waits: { minute: number; first: number; last: number; heavy: boolean }[];
-  utilisation: { account: string; binding: number; rate: number; occupancy: number; submitted: number }[];
+  /**
+   * Per account, while the accounts' limits held the queue back: `binding`, the time-average
+   * share of its binding limit in use (running tasks of 100, or the 20/10 s window, whichever
+   * is fuller); `throughput`, submissions against min(20/10 s, 100 / mean generation time);
+   * `occupancy`, running tasks of 100; `rate`, submissions of the 20/10 s budget.
+   */
+  utilisation: { account: string; binding: number; throughput: number; rate: number; occupancy: number; submitted: number }[];
   backloggedMin: number;
+  /** Minutes the claim loop's 8 rows in hand held the queue back while the accounts had room. */
+  handBoundMin: number;
+  arrivalMinutes: number;
+  inHand: number;
   rejected429: number;
   jainAll: number;
   jainCohort: number;
@@ -126,11 +143,11 @@ export interface EveningResult {
 /** Arrival density over the evening (minutes 0–120 = 20:00–22:00 Moscow): a base and a peak at 21:00. */
 const density = (m: number) => 0.25 + Math.exp(-(((m - 60) / 22) ** 2));
 
-function arrivals(r: () => number, sellers: number): number[] {
+function arrivals(r: () => number, sellers: number, minutes: number): number[] {
   const out: number[] = [];
   while (out.length < sellers) {
     const m = r() * 120;
-    if (r() * 1.25 < density(m)) out.push(m * MIN);
+    if (r() * 1.25 < density(m)) out.push((m * MIN * minutes) / 120);
   }
   return out.sort((a, b) => a - b);
 }
@@ -162,7 +179,7 @@ export function eveningOrders(o: EveningOptions): Order[] {
       });
     orders.push(order);
   };
-  const times = arrivals(r, o.sellers);
+  const times = arrivals(r, o.sellers, o.arrivalMinutes ?? 120);
   const heavy = o.heavySellers ?? 10;
   times.forEach((at, i) => {
     const seller = `s${i}`;
@@ -176,7 +193,8 @@ export function eveningOrders(o: EveningOptions): Order[] {
       return;
     }
     add(seller, at, sizeOf(r, mix));
-    if (r() < 0.1) add(seller, Math.min(120 * MIN, at + uniform(r, 5, 40) * MIN), sizeOf(r, mix));
+    const span = ((o.arrivalMinutes ?? 120) / 120) * MIN;
+    if (r() < 0.1) add(seller, Math.min(120 * span, at + uniform(r, 5, 40) * span), sizeOf(r, mix));
   });
   return orders.sort((a, b) => a.confirmAt - b.confirmAt);
 }
@@ -184,6 +202,7 @@ export function eveningOrders(o: EveningOptions): Order[] {
 export function simulateEvening(o: EveningOptions): EveningResult {
   const wall = performance.now();
   const ideal = o.ideal ?? false;
+  const inHandMax = o.inHand ?? IN_HAND;
   const r = rng(o.seed * 7919 + o.accounts);
   const orders = eveningOrders(o);
   const heavySellers = new Set(orders.filter((x) => x.heavy).map((x) => x.seller));
@@ -198,15 +217,37 @@ export function simulateEvening(o: EveningOptions): EveningResult {
   const kieRunning = accountNames.map(() => 0);
   const kie = new Accounts(Object.fromEntries(accountNames.map((n, i) => [n, [keyOf(i)]])), Number.MAX_SAFE_INTEGER);
   const waiting = new Set<Video>();
+  // The fair order of a snapshot stays valid as its head is claimed (fair-queue.ts), so it is
+  // computed again only when videos joined the queue, and at most once per simulated second
+  // (a claim loop that sees new arrivals a second late; sorting 10,000 waiting videos at every
+  // 250 ms tick would not fit the bench's time). Until then newcomers wait at the end.
   let ranked: Video[] | null = null;
+  let rankedAt = Number.NEGATIVE_INFINITY;
+  let stale = false;
+  const refreshMs = ideal ? 0 : SEC;
   const enqueue = (v: Video) => {
     waiting.add(v);
-    ranked = null;
+    if (ranked) {
+      ranked.push(v);
+      stale = true;
+    }
+  };
+  /** A claimed video that could not be sent goes back where it was: the head of the order. */
+  const putBack = (v: Video) => {
+    waiting.add(v);
+    ranked?.unshift(v);
+  };
+  const rank = (now: number) => {
+    ranked = order([...waiting]);
+    rankedAt = now;
+    stale = false;
+    return ranked;
   };
   const served = new Map<string, number>();
   let turn = 0;
   let inHand = 0;
-  let nextDispatch = Number.POSITIVE_INFINITY;
+  /** Claim-loop ticks already scheduled (one event per tick time). */
+  const ticks = new Set<number>();
   let rejected429 = 0;
   const tgChat = new Map<string, number>();
   const tgSlots = new Set<number>();
@@ -216,9 +257,13 @@ export function simulateEvening(o: EveningOptions): EveningResult {
 
   // Utilisation while backlogged: the last claim left videos waiting that no limit let through.
   let limitBound = false;
+  /** The claim loop's rows in hand, not the accounts, held the queue back. */
+  let handBound = false;
+  let handMs = 0;
   let backlogMs = 0;
   let lastT = 0;
   const occ = accountNames.map(() => 0);
+  const busy = accountNames.map(() => 0);
   const subBacklog = accountNames.map(() => 0);
   const submitted = accountNames.map(() => 0);
   const depth: EveningResult['depth'] = [];
@@ -229,8 +274,8 @@ export function simulateEvening(o: EveningOptions): EveningResult {
 
   const requestDispatch = (now: number) => {
     const at = ideal ? now : Math.ceil(now / TICK) * TICK;
-    if (at >= nextDispatch) return;
-    nextDispatch = at;
+    if (ticks.has(at)) return;
+    ticks.add(at);
     q.push(at, { k: 'dispatch' });
   };
 
@@ -276,19 +321,24 @@ export function simulateEvening(o: EveningOptions): EveningResult {
   };
 
   const dispatch = (now: number) => {
-    nextDispatch = Number.POSITIVE_INFINITY;
+    ticks.delete(now);
     limitBound = false;
+    handBound = false;
     if (waiting.size === 0) return;
     // The fair order of a snapshot stays valid as its head is claimed (fair-queue.ts), so it
     // is computed again only when a video joins the queue.
-    ranked ??= order([...waiting]);
-    const due = ranked.filter((v) => v.notBefore <= now);
-    let room = 0;
+    if (ranked === null || (stale && now - rankedAt >= refreshMs)) rank(now);
+    else if (stale) requestDispatch(rankedAt + refreshMs);
+    const due = ranked!.filter((v) => v.notBefore <= now);
+    let accountRoom = 0;
     accountNames.forEach((_, a) => {
-      room += keyCapacity(state[a]!, keyOf(a), inFlight[a]!, MAX_IN_FLIGHT, now, RATE, ideal ? Infinity : PARALLEL);
+      accountRoom += keyCapacity(state[a]!, keyOf(a), inFlight[a]!, MAX_IN_FLIGHT, now, RATE, ideal ? Infinity : PARALLEL);
     });
-    if (!ideal) room = Math.min(room, IN_HAND - inHand);
-    limitBound = due.length > room;
+    const handRoom = ideal ? Number.POSITIVE_INFINITY : inHandMax - inHand;
+    const room = Math.min(accountRoom, handRoom);
+    // Which bound held the queue back: the accounts' limits, or the claim loop's rows in hand.
+    limitBound = due.length > room && accountRoom <= handRoom;
+    handBound = due.length > room && handRoom < accountRoom;
     if (room > 0 && due.length > 0) {
       const claimed = due.slice(0, room);
       for (const v of claimed) {
@@ -304,7 +354,7 @@ export function simulateEvening(o: EveningOptions): EveningResult {
         q.push(Math.max(now, ord.uploadDoneAt), { k: 'uploaded', v });
       }
     }
-    ranked = ranked.filter((v) => waiting.has(v));
+    ranked = ranked!.filter((v) => waiting.has(v));
     if (waiting.size > 0) {
       const opening = nextOpening(now);
       if (opening < Number.POSITIVE_INFINITY) requestDispatch(opening);
@@ -313,9 +363,15 @@ export function simulateEvening(o: EveningOptions): EveningResult {
 
   const trackTo = (now: number) => {
     const dt = now - lastT;
+    if (dt > 0 && handBound) handMs += dt;
     if (dt > 0 && limitBound) {
       backlogMs += dt;
-      for (let a = 0; a < o.accounts; a++) occ[a]! += kieRunning[a]! * dt;
+      for (let a = 0; a < o.accounts; a++) {
+        occ[a]! += kieRunning[a]! * dt;
+        // The share of the binding limit in use: running tasks of the cap, or the rate window.
+        const windowUse = (RATE.limit - windowRoom(state[a]!, lastT, RATE)) / RATE.limit;
+        busy[a]! += Math.min(1, Math.max(kieRunning[a]! / KIE_RUNNING_CAP, windowUse)) * dt;
+      }
     }
     lastT = now;
   };
@@ -344,10 +400,10 @@ export function simulateEvening(o: EveningOptions): EveningResult {
           v.notBefore = now;
           enqueue(v);
         }
-        if (!ideal) {
+        if (!ideal && o.estimates !== false) {
           // "Generation started": the order's place in the fair order, and the estimate.
-          ranked = order([...waiting]);
-          const pos = ev.o.videos.map((v) => ranked!.indexOf(v));
+          const all = rank(now);
+          const pos = ev.o.videos.map((v) => all.indexOf(v));
           const [f, l] = estimateWait(now, [Math.min(...pos), Math.max(...pos)]);
           ev.o.estFirst = now - ev.o.confirmAt + f!;
           ev.o.estLast = now - ev.o.confirmAt + l!;
@@ -376,7 +432,7 @@ export function simulateEvening(o: EveningOptions): EveningResult {
           // No key has room after all (others took it meanwhile): back to the queue, 1 s later.
           inHand--;
           ev.v.notBefore = ideal ? now : now + SEC;
-          enqueue(ev.v);
+          putBack(ev.v);
           requestDispatch(ideal ? now : ev.v.notBefore);
           break;
         }
@@ -412,7 +468,7 @@ export function simulateEvening(o: EveningOptions): EveningResult {
           // A 429 cools the account down (the dispatcher's classify → cool-down) and the video waits again.
           state[a] = { ...state[a]!, coolUntil: now + 10 * SEC };
           ev.v.notBefore = now;
-          enqueue(ev.v);
+          putBack(ev.v);
         }
         requestDispatch(now);
         break;
@@ -501,10 +557,14 @@ export function simulateEvening(o: EveningOptions): EveningResult {
       account,
       occupancy: backlogMs > 0 ? occ[a]! / (KIE_RUNNING_CAP * backlogMs) : Number.NaN,
       rate: backlogMs > 0 ? subBacklog[a]! / ((RATE.limit / RATE.windowMs) * backlogMs) : Number.NaN,
-      binding: backlogMs > 0 ? subBacklog[a]! / (mu * backlogMs) : Number.NaN,
+      binding: backlogMs > 0 ? busy[a]! / backlogMs : Number.NaN,
+      throughput: backlogMs > 0 ? subBacklog[a]! / (mu * backlogMs) : Number.NaN,
       submitted: submitted[a]!,
     })),
     backloggedMin: backlogMs / MIN,
+    handBoundMin: handMs / MIN,
+    arrivalMinutes: o.arrivalMinutes ?? 120,
+    inHand: inHandMax,
     rejected429,
     jainAll: jain(sellerWaits.map((s) => s.w)),
     jainCohort: cohortSum / sellerWaits.length,

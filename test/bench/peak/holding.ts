@@ -22,6 +22,10 @@ export interface HoldingResult {
   rssBeforeMiB: number;
   rssAfterMiB: number;
   kibPerTask: number;
+  /** V8 heap in use (the service's own `nodejs_heap_size_used_bytes` metric), before and after, MiB. */
+  heapBeforeMiB: number;
+  heapAfterMiB: number;
+  heapKibPerTask: number;
   restSeconds: number;
   cpuPercentAtRest: number;
   cpuPercentIdle: number;
@@ -48,6 +52,11 @@ export async function runHolding(o: { tasks: number; restSeconds: number; log: (
     await sleep(o.restSeconds * 1000);
     const cpuPercentIdle = ((cpuMs(pid) - idle0) / (o.restSeconds * 1000)) * 100;
     const rssBeforeMiB = memory(pid).rssMiB;
+    const heap = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${stack.ports['kie-dispatcher']}/metrics`)).text();
+      return Number(/^nodejs_heap_size_used_bytes\s+(\S+)/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+    };
+    const heapBeforeMiB = await heap();
 
     let running = 0;
     stack.nc.subscribe('kie.task.submitted.v1', {
@@ -92,6 +101,7 @@ export async function runHolding(o: { tasks: number; restSeconds: number; log: (
     await sleep(o.restSeconds * 1000);
     const cpuPercentAtRest = ((cpuMs(pid) - c0) / (o.restSeconds * 1000)) * 100;
     const rssAfterMiB = memory(pid).rssMiB;
+    const heapAfterMiB = await heap();
     return {
       tasks: o.tasks,
       running,
@@ -99,6 +109,9 @@ export async function runHolding(o: { tasks: number; restSeconds: number; log: (
       rssBeforeMiB,
       rssAfterMiB,
       kibPerTask: ((rssAfterMiB - rssBeforeMiB) * 1024) / Math.max(1, running),
+      heapBeforeMiB,
+      heapAfterMiB,
+      heapKibPerTask: ((heapAfterMiB - heapBeforeMiB) * 1024) / Math.max(1, running),
       restSeconds: o.restSeconds,
       cpuPercentAtRest,
       cpuPercentIdle,

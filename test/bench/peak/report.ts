@@ -5,7 +5,7 @@ import type { PipelineResult } from './pipeline';
 import type { machine } from './proc';
 import { fmt } from './sim-core';
 
-type Evening = { runs: EveningResult[]; ideal: EveningResult[]; source: string };
+type Evening = { runs: EveningResult[]; ideal: EveningResult[]; saturated: EveningResult[]; source: string };
 type Machine = ReturnType<typeof machine>;
 
 const pc = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a');
@@ -36,10 +36,13 @@ export function headline(e: Evening | undefined, p: PipelineResult | undefined, 
   const lines = ['## Headline', ''];
   if (e) {
     const k10 = e.runs.find((r) => r.accounts === 10) ?? e.runs[e.runs.length - 1]!;
+    const [sat, sat2] = e.saturated as [EveningResult, EveningResult];
     lines.push(
-      `- Utilisation of each account against its theoretical maximum, while the queue was held back by the accounts' limits, at K = ${k10.accounts}: ` +
-        `${pc(minUtil(k10))} (lowest account; goal ≥ 98 %; backlogged ${fmt(k10.backloggedMin)} min of the evening).` +
-        ` At K = ${e.runs.map((r) => `${r.accounts}: ${pc(minUtil(r))}`).join(', K = ')}.`,
+      `- Utilisation of each account against its theoretical maximum at K = ${sat.accounts}, with half the sellers arriving within 5 minutes so that the accounts stay saturated: ` +
+        `**${pc(minUtil(sat))}** for the lowest account while the accounts' limits held the queue back (${fmt(sat.backloggedMin, 0)} min; goal ≥ 98 %), 429s ${sat.rejected429}. ` +
+        `But one dispatcher replica's 8 rows in hand held it back for another ${fmt(sat.handBoundMin, 0)} min, while first videos (a photo upload each) went out; with 16 rows in hand (two replicas) ${fmt(sat2.handBoundMin, 0)} min. ` +
+        `Over the evening itself the accounts were the bottleneck only ${fmt(k10.backloggedMin)} min at K = ${k10.accounts}; ` +
+        `at K = ${e.runs.filter((r) => r !== k10).map((r) => `${r.accounts}: ${pc(minUtil(r))} over ${fmt(r.backloggedMin, 0)} min`).join(', K = ')}.`,
       `- 429s from KIE: ${e.runs.map((r) => `K = ${r.accounts}: ${r.rejected429}`).join(', ')} (target 0).`,
       `- Jain's index of sellers' waits for a first video: ${e.runs.map((r, i) => `K = ${r.accounts}: ${fmt(r.jainAll, 3)} (ideal ${fmt(e.ideal[i]!.jainAll, 3)})`).join(', ')} (target ≥ 0.95; see the note on what bounds it).`,
       `- p95 confirm → first video against the theoretical best: ${e.runs
@@ -55,7 +58,7 @@ export function headline(e: Evening | undefined, p: PipelineResult | undefined, 
     );
   if (h)
     lines.push(
-      `- Holding ${h.running} running tasks: ${fmt(h.kibPerTask, 2)} KiB of dispatcher memory per task, ${fmt(h.cpuPercentAtRest)} % of a core at rest (${fmt(h.cpuPercentIdle)} % holding nothing).`,
+      `- Holding ${h.running} running tasks: ${fmt(h.kibPerTask, 2)} KiB of dispatcher memory (RSS) per task (${fmt(h.heapKibPerTask, 2)} KiB of V8 heap), ${fmt(h.cpuPercentAtRest)} % of a core at rest (${fmt(h.cpuPercentIdle)} % holding nothing).`,
     );
   return [...lines, ''].join('\n');
 }
@@ -104,7 +107,9 @@ export function eveningSection(e: Evening, stem: string): string {
     row('largest queue (videos waiting)', (r) => String(Math.max(...r.depth.map((d) => d.waiting)))),
     row('last video delivered (minutes after 20:00)', (r) => fmt(r.lastDeliveryMin, 0)),
     row('time backlogged by the accounts\' limits (min)', (r) => fmt(r.backloggedMin)),
-    row('utilisation vs theoretical max while backlogged, per account', (r) => r.utilisation.map((u) => pc(u.binding)).join(', ')),
+    row('time held back by the claim loop\'s 8 rows in hand (min)', (r) => fmt(r.handBoundMin)),
+    row('utilisation vs theoretical max while the accounts held the queue back, per account', (r) => r.utilisation.map((u) => pc(u.binding)).join(', ')),
+    row('submissions vs min(20/10 s, 100 / mean generation) then, mean of accounts', (r) => pc(r.utilisation.reduce((s, u) => s + u.throughput, 0) / r.utilisation.length)),
     row('running slots in use while backlogged (of 100)', (r) => pc(r.utilisation.reduce((s, u) => s + u.occupancy, 0) / r.utilisation.length)),
     row('submissions vs the 20/10 s budget while backlogged', (r) => pc(r.utilisation.reduce((s, u) => s + u.rate, 0) / r.utilisation.length)),
     row('429s', (r) => String(r.rejected429)),
@@ -117,12 +122,23 @@ export function eveningSection(e: Evening, stem: string): string {
     row('Telegram messages (per order), busiest second', (r) => `${r.telegram.messages} (${fmt(r.telegram.perOrder, 2)}), ${r.telegram.maxPerSecond}/s`),
     row('simulated in (s of CPU wall time)', (r) => fmt(r.wallMs / 1000, 0)),
     '',
-    '**Utilisation** is the share of an account\'s theoretical maximum throughput it used while videos were waiting that the accounts\' limits (not the in-hand bound of the claim loop) held back. ' +
-      'With 2–5 min generation the binding limit is the 100 running tasks (100 / 3.5 min ≈ 0.48 tasks/s, a quarter of the 2/s that 20 per 10 s would allow), so the theoretical maximum is min(20/10 s, 100 / mean generation time). ' +
-      'Values slightly above 100 % come from generation times shorter than the mean in that stretch.',
+    "**Utilisation** is, per account, the time-average share of its binding limit in use (running tasks of the 100 allowed, or the 20-per-10-s window, whichever is fuller) while videos were waiting that the accounts' limits held back " +
+      "(not the claim loop's rows in hand, counted apart). With 2–5 min generation the binding limit is the 100 running tasks: 100 / 3.5 min ≈ 0.48 tasks/s per account, a quarter of the 2/s that 20 per 10 s would allow. " +
+      'The throughput row divides the submissions by that maximum; it moves with the generation times of the moment and with the ramp at the start of a backlog.',
     '',
     "**Jain's index** over waits that include a 2–5 min generation cannot reach 1: with generation uniform on 2–5 min alone it is about 0.94, which is why the ideal schedule's index is quoted beside it. " +
       'Over the whole evening it also mixes sellers who came at 20:00 with those at the 21:00 peak (their waits differ under any order), so the index within 5-minute arrival cohorts is given too: it isolates the scheduler.',
+    '',
+    '**Saturation check.** Half the sellers (the same mix, heavy sellers included) arriving within 5 minutes at the largest K, with one dispatcher replica (8 rows in hand) and with two (16):',
+    '',
+    '| rows in hand | orders (videos) | held back by the accounts (min) | utilisation per account | running slots in use | held back by the rows in hand (min) | 429s | largest queue | first video p50 / p95 (min) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...e.saturated.map(
+      (s) =>
+        `| ${s.inHand} | ${s.orders} (${s.videos}) | ${fmt(s.backloggedMin)} | ${s.utilisation.map((u) => pc(u.binding)).join(', ')} | ` +
+        `${pc(s.utilisation.reduce((a, u) => a + u.occupancy, 0) / s.utilisation.length)} | ${fmt(s.handBoundMin)} | ${s.rejected429} | ` +
+        `${Math.max(...s.depth.map((d) => d.waiting))} | ${fmt(s.first.p50)} / ${fmt(s.first.p95)} |`,
+    ),
     '',
     `![Queue depth](${stem}-queue.png)`,
     '',
@@ -163,7 +179,8 @@ export function holdingSection(h: HoldingResult): string {
     '',
     `One kie-dispatcher holding ${h.running} of ${h.tasks} tasks running at KIE (the simulator takes 6 h per task), sent as \`kie.task.submit.v1\` with the submission limits lifted so that they were all running after ${fmt(h.fillSeconds, 0)} s; the orchestrator was stopped for the run.`,
     '',
-    `- Resident memory: ${fmt(h.rssBeforeMiB, 0)} MiB holding nothing, ${fmt(h.rssAfterMiB, 0)} MiB holding them: **${fmt(h.kibPerTask, 2)} KiB per running task** (RSS, so V8's heap sizing is in it).`,
+    `- Resident memory: ${fmt(h.rssBeforeMiB, 0)} MiB holding nothing, ${fmt(h.rssAfterMiB, 0)} MiB holding them: **${fmt(h.kibPerTask, 2)} KiB per running task** (RSS, so V8's heap sizing is in it); ` +
+      `V8 heap in use ${fmt(h.heapBeforeMiB, 0)} → ${fmt(h.heapAfterMiB, 0)} MiB: ${fmt(h.heapKibPerTask, 2)} KiB per task (garbage not yet collected included).`,
     `- CPU over ${h.restSeconds} s at rest: **${fmt(h.cpuPercentAtRest)} % of one core** holding them (its recordInfo polling included), ${fmt(h.cpuPercentIdle)} % holding nothing.`,
     '',
   ].join('\n');
