@@ -36,7 +36,7 @@ export async function queueDepthChart(runs: readonly EveningResult[], file: stri
       encoding: {
         x: { field: 'minute', type: 'quantitative', title: 'minutes after 20:00' },
         y: { field: 'waiting', type: 'quantitative', title: 'videos waiting' },
-        color: { field: 'accounts', type: 'nominal', title: 'accounts' },
+        color: { field: 'accounts', type: 'nominal', title: 'accounts', sort: runs.map(label) },
       },
     },
     file,
@@ -49,7 +49,7 @@ export async function queueDepthChart(runs: readonly EveningResult[], file: stri
  */
 export async function waitsChart(runs: readonly EveningResult[], ideal: readonly EveningResult[], file: string): Promise<void> {
   const values: { minute: number; wait: number; series: string; stat: string }[] = [];
-  for (const r of [...runs, ...ideal]) {
+  for (const r of runs.flatMap((x, i) => [x, ideal[i]!])) {
     const slots = new Map<number, number[]>();
     for (const w of r.waits) {
       const s = Math.floor(w.minute / 5) * 5;
@@ -74,7 +74,7 @@ export async function waitsChart(runs: readonly EveningResult[], ideal: readonly
         encoding: {
           x: { field: 'minute', type: 'quantitative', title: 'confirmed, minutes after 20:00' },
           y: { field: 'wait', type: 'quantitative', title: 'minutes to first video' },
-          color: { field: 'series', type: 'nominal', title: 'run' },
+          color: { field: 'series', type: 'nominal', title: 'run', sort: [...new Set(values.map((v) => v.series))] },
           strokeDash: {
             condition: { test: "indexof(datum.series, 'ideal') >= 0", value: [4, 3] },
             value: [1, 0],
