@@ -26,7 +26,7 @@ import {
 import { releaseSlot, takeKeySlot, type SlotLimits } from '../../../apps/kie-dispatcher/src/domain/slots';
 import { Accounts } from '../../../sandbox/src/kie/accounts';
 import { EventQueue, jain, median, pct, rng, uniform } from './sim-core';
-import type { FairOrder, Waiting } from './product';
+import type { EstimateWait, FairOrder, Waiting } from './product';
 
 const MIN = 60_000;
 const SEC = 1000;
@@ -36,6 +36,8 @@ export interface EveningOptions {
   accounts: number;
   seed: number;
   fairOrder: FairOrder;
+  /** The product's estimator; without it the bench's stand-in estimates. */
+  estimateWait?: EstimateWait;
   /** The ideal run: no overheads, no claim loop, FIFO with first videos first (the physical limit). */
   ideal?: boolean;
   /** Share of orders of 1, 3 and 5 videos. */
@@ -301,11 +303,29 @@ export function simulateEvening(o: EveningOptions): EveningResult {
     const gen = recentGen.length > 0 ? median(recentGen.slice(-200)) : (GEN_MIN + GEN_MAX) / 2;
     return o.accounts * Math.min(RATE.limit / RATE.windowMs, MAX_IN_FLIGHT / gen);
   };
-  const estimateWait = (now: number, positions: number[]): number[] => {
+  const standInEstimate = (now: number, positions: number[]): number[] => {
     const gen = recentGen.length > 0 ? median(recentGen.slice(-200)) : (GEN_MIN + GEN_MAX) / 2;
     const free = inFlight.reduce((s, f, a) => s + Math.max(0, MAX_IN_FLIGHT - f - state[a]!.pending.length), 0);
     const overhead = 30 * SEC;
     return positions.map((p) => Math.max(0, p + 1 - free) / capacityPerMs() + gen + overhead);
+  };
+  /**
+   * The product's estimate, fed as the dispatcher feeds it: submissions over the last minute,
+   * whether videos waited throughout it, the accounts' 20/10 s budget, the median of recent
+   * generation times.
+   */
+  const submitTimes: number[] = [];
+  let lastEmptyAt = 0;
+  const estimateWait = (now: number, positions: number[]): number[] => {
+    if (!o.estimateWait) return standInEstimate(now, positions);
+    while (submitTimes.length > 0 && submitTimes[0]! <= now - MIN) submitTimes.shift();
+    const input = {
+      measuredPerSecond: submitTimes.length / 60,
+      backlogged: now - lastEmptyAt >= MIN,
+      budgetPerSecond: (o.accounts * RATE.limit * SEC) / RATE.windowMs,
+      generationSeconds: recentGen.length > 0 ? median(recentGen.slice(-200)) / SEC : null,
+    };
+    return positions.map((position) => (o.estimateWait!({ ...input, position }).waitSeconds ?? Number.NaN) * SEC);
   };
 
   /** When a limit opens next for the queue: a window slot, a cool-down's end, a put-back row. */
@@ -363,6 +383,7 @@ export function simulateEvening(o: EveningOptions): EveningResult {
 
   const trackTo = (now: number) => {
     const dt = now - lastT;
+    if (waiting.size === 0) lastEmptyAt = now;
     if (dt > 0 && handBound) handMs += dt;
     if (dt > 0 && limitBound) {
       backlogMs += dt;
@@ -453,6 +474,7 @@ export function simulateEvening(o: EveningOptions): EveningResult {
           submitted[a]!++;
           if (limitBound) subBacklog[a]!++;
           ev.v.submitAt = now;
+          submitTimes.push(now);
           ev.v.account = a;
           q.push(now + ev.v.genMs, { k: 'done', v: ev.v });
         }

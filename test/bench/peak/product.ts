@@ -23,22 +23,46 @@ export interface Waiting {
 
 export type FairOrder = <T extends Waiting>(waiting: readonly T[], served?: ReadonlyMap<string, number>) => T[];
 
+/** The estimator's input and answer (estimate.ts `EstimateInput`, `Estimate`). */
+export interface EstimateInput {
+  position: number;
+  measuredPerSecond: number;
+  backlogged: boolean;
+  budgetPerSecond: number;
+  generationSeconds: number | null;
+}
+export type EstimateWait = (i: EstimateInput) => { waitSeconds: number | null };
+
 export interface Scheduler {
   fairOrder: FairOrder;
   /** Where the function came from: the product's file, or the bench's stand-in. */
   source: string;
+  /** The product's wait estimate; undefined when this checkout does not have it. */
+  estimateWait?: EstimateWait;
+  estimateSource: string;
 }
 
 const domain = path.join(REPO_ROOT, 'apps', 'kie-dispatcher', 'src', 'domain');
 
 export async function loadScheduler(): Promise<Scheduler> {
-  const file = path.join(domain, 'fair-queue.ts');
-  if (existsSync(file)) {
-    const mod = (await import(pathToFileURL(file).href)) as { fairOrder?: FairOrder };
-    if (typeof mod.fairOrder === 'function')
-      return { fairOrder: mod.fairOrder, source: 'product: apps/kie-dispatcher/src/domain/fair-queue.ts' };
-  }
-  return { fairOrder: standInFairOrder, source: 'bench stand-in (fair-queue.ts not in this checkout)' };
+  const load = async <T>(name: string, fn: string): Promise<T | undefined> => {
+    const file = path.join(domain, name);
+    if (!existsSync(file)) return undefined;
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    return typeof mod[fn] === 'function' ? (mod[fn] as T) : undefined;
+  };
+  const fairOrder = await load<FairOrder>('fair-queue.ts', 'fairOrder');
+  const estimateWait = await load<EstimateWait>('estimate.ts', 'estimateWait');
+  return {
+    fairOrder: fairOrder ?? standInFairOrder,
+    source: fairOrder
+      ? 'product: apps/kie-dispatcher/src/domain/fair-queue.ts'
+      : 'bench stand-in (fair-queue.ts not in this checkout)',
+    ...(estimateWait ? { estimateWait } : {}),
+    estimateSource: estimateWait
+      ? 'product: `estimateWait` in apps/kie-dispatcher/src/domain/estimate.ts'
+      : 'bench stand-in (estimate.ts not in this checkout)',
+  };
 }
 
 /**

@@ -5,7 +5,13 @@ import type { PipelineResult } from './pipeline';
 import type { machine } from './proc';
 import { fmt } from './sim-core';
 
-type Evening = { runs: EveningResult[]; ideal: EveningResult[]; saturated: EveningResult[]; source: string };
+type Evening = {
+  runs: EveningResult[];
+  ideal: EveningResult[];
+  saturated: EveningResult[];
+  source: string;
+  estimateSource: string;
+};
 type Machine = ReturnType<typeof machine>;
 
 const pc = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a');
@@ -92,8 +98,10 @@ export function eveningSection(e: Evening, stem: string): string {
     `the fair-share order \`fairOrder\` (${e.source}), the per-account limiter and key choice (\`keyCapacity\`, \`rankAccountKeys\` in apps/kie-dispatcher/src/domain/keys.ts; \`takeKeySlot\`, \`releaseSlot\` in slots.ts) with the dispatcher's defaults ` +
       '(KIE_SUBMIT_RATE 20/10s, KIE_MAX_IN_FLIGHT 100, 3 unanswered createTask per key, 8 rows in hand), and the KIE simulator\'s limit model (`windowFull`, `charge` in sandbox/src/kie/accounts.ts, running cap 100). ' +
       'Modelled: the sellers and their arrivals, the GPT step (3–8 s per order), the photo upload (0.5–2 s once per order), HTTP round trips (0.3–1.2 s), callbacks (0.2–1 s), generation (2–5 min), ' +
-      'the notifier\'s download and send (2–6 s), Telegram\'s 30 messages/s and 1/s per chat (3 status messages per order + one per video), the claim loop\'s 250 ms tick, and the wait estimate: ' +
-      'the product\'s estimator (apps/kie-dispatcher/src/domain/estimate.ts) was not in this checkout, so the bench estimates as issue 10 describes it — the order\'s position in the fair order divided by the accounts\' measured throughput (each at its binding limit with the median of recent generation times), plus that median and 30 s of overheads.',
+      'the notifier\'s download and send (2–6 s), Telegram\'s 30 messages/s and 1/s per chat (3 status messages per order + one per video), and the claim loop\'s 250 ms tick (the fair order is recomputed at most once per simulated second). ' +
+      (e.estimateSource.startsWith('product')
+        ? `The wait estimate is the product's (${e.estimateSource}), fed as the dispatcher feeds it: the order's position in the fair order, submissions over the last minute, whether videos waited throughout it, the accounts' 20/10 s budget and the median of recent generation times; it leaves out the GPT step and the delivery (under a minute). It is taken when the order's videos join the queue ("generation started") and compared with the real confirm → first / last video.`
+        : 'The wait estimate is the bench\'s stand-in (estimate.ts is not in this checkout): the order\'s position in the fair order divided by the accounts\' throughput at their binding limit with the median of recent generation times, plus that median and 30 s of overheads.'),
     '',
     '**Theoretical best** runs the same arrivals and the same generation time per video with no overhead at all: no GPT step, upload, round trip, callback or Telegram, a slot used the instant it frees, first videos first and otherwise first come first served. The gap is the p95 difference.',
     '',

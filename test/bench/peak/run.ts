@@ -43,17 +43,25 @@ const dir = args.out;
 mkdirSync(dir, { recursive: true });
 const stamp = started.toISOString().slice(0, 16).replace(/[:T]/g, '-');
 
-let evening: { runs: EveningResult[]; ideal: EveningResult[]; saturated: EveningResult[]; source: string } | undefined;
+let evening:
+  | { runs: EveningResult[]; ideal: EveningResult[]; saturated: EveningResult[]; source: string; estimateSource: string }
+  | undefined;
 let pipeline: PipelineResult | undefined;
 let holding: HoldingResult | undefined;
 
 if (parts.has('evening')) {
   const scheduler = await loadScheduler();
-  out(`evening: ${args.sellers} sellers, K = ${args.accounts}; fair order from ${scheduler.source}`);
+  out(`evening: ${args.sellers} sellers, K = ${args.accounts}; fair order from ${scheduler.source}; estimate from ${scheduler.estimateSource}`);
   const runs: EveningResult[] = [];
   const ideal: EveningResult[] = [];
   for (const k of args.accounts.split(',').map(Number)) {
-    const base = { sellers: Number(args.sellers), accounts: k, seed: Number(args.seed), fairOrder: scheduler.fairOrder };
+    const base = {
+      sellers: Number(args.sellers),
+      accounts: k,
+      seed: Number(args.seed),
+      fairOrder: scheduler.fairOrder,
+      ...(scheduler.estimateWait ? { estimateWait: scheduler.estimateWait } : {}),
+    };
     const r = simulateEvening(base);
     const best = simulateEvening({ ...base, ideal: true });
     runs.push(r);
@@ -85,7 +93,7 @@ if (parts.has('evening')) {
     );
   await queueDepthChart(runs, path.join(dir, `peak-${stamp}-queue.png`));
   await waitsChart(runs, ideal, path.join(dir, `peak-${stamp}-waits.png`));
-  evening = { runs, ideal, saturated, source: scheduler.source };
+  evening = { runs, ideal, saturated, source: scheduler.source, estimateSource: scheduler.estimateSource };
 }
 
 if (parts.has('pipeline')) {
