@@ -54,7 +54,7 @@ export async function runHolding(o: { tasks: number; restSeconds: number; log: (
     const rssBeforeMiB = memory(pid).rssMiB;
     const heap = async () => {
       const text = await (await fetch(`http://127.0.0.1:${stack.ports['kie-dispatcher']}/metrics`)).text();
-      return Number(/^nodejs_heap_size_used_bytes\s+(\S+)/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
+      return Number(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})?\s+(\S+)/m.exec(text)?.[1] ?? Number.NaN) / 2 ** 20;
     };
     const heapBeforeMiB = await heap();
 

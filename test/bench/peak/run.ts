@@ -4,7 +4,7 @@
  *
  *   pnpm bench:peak                                  # evening, pipeline and holding
  *   pnpm bench:peak --only evening                   # one or more parts, comma-separated
- *   pnpm bench:peak --sellers 5000 --accounts 1,3,10 --orders 800 --tasks 10000 --seed 1
+ *   pnpm bench:peak --sellers 5000 --accounts 1,3,10 --orders 600 --tasks 10000 --seed 1
  *
  * Only CLI arguments, no environment variables. Do not run it beside the e2e suite on the
  * same machine if you want quiet figures.
@@ -27,7 +27,7 @@ const { values: args } = parseArgs({
     only: { type: 'string', default: 'evening,pipeline,holding' },
     sellers: { type: 'string', default: '5000' },
     accounts: { type: 'string', default: '1,3,10' },
-    orders: { type: 'string', default: '800' },
+    orders: { type: 'string', default: '600' },
     tasks: { type: 'string', default: '10000' },
     rest: { type: 'string', default: '20' },
     seed: { type: 'string', default: '1' },
