@@ -18,6 +18,7 @@ import {
   startSecureNats,
   startTelegramSim,
   type KieSimOptions,
+  type TelegramSimOptions,
   type SecureNats,
 } from '@neurocards/sandbox';
 
@@ -64,6 +65,8 @@ export interface StackOptions {
   env?: Record<string, string>;
   /** KIE simulator options: its accounts and keys, key caps, starting credits, withdrawn models. */
   kie?: Omit<KieSimOptions, 'port' | 'latencyMs'>;
+  /** Telegram simulator options: users known before the run, its behaviour (limits, latency). */
+  telegram?: Omit<TelegramSimOptions, 'port'>;
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -75,7 +78,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const nc = await connect({ servers: nats.url, user: nats.admin.user, pass: nats.admin.password });
   await resetJetStream(nc);
 
-  const tg = await startTelegramSim({ port: 0 });
+  const tg = await startTelegramSim({ ...opts.telegram, port: 0 });
   const kie = await startKieSim({ ...opts.kie, port: 0, latencyMs: opts.kieLatencyMs });
   const openai = await startOpenAiSim({ port: 0, apiKey: 'sk-e2e' });
 
