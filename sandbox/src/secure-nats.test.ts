@@ -129,8 +129,9 @@ describe('generated NATS permissions', () => {
     await billing.flush();
     const gw = await as('bot-gateway');
     await expect(requestRpc(gw, 'billing.balance.get', { userId: 1 })).resolves.toMatchObject({ balance: 5 });
+    // The notifier asks billing only for an order's settlement (the summary), not balances.
     const notifier = await as('notifier');
-    await expect(requestRpc(notifier, 'billing.balance.get', { userId: 1 })).resolves.toMatchObject({ balance: 5 });
+    await expect(requestRpc(notifier, 'billing.balance.get', { userId: 1 }, 1000)).rejects.toThrow();
     const orchestrator = await as('orchestrator');
     await expect(requestRpc(orchestrator, 'billing.balance.get', { userId: 1 }, 1000)).rejects.toThrow();
     await expect(requestRpc(notifier, 'kie.keys.stats', {}, 1000)).rejects.toThrow();
