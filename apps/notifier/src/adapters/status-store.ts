@@ -14,6 +14,11 @@ export interface StatusRow {
   shown: Progress | null;
   /** Telegram's id of the sent status message; null until it is recorded as sent (or when only assumed sent). */
   messageId: number | null;
+  /**
+   * Where its send stands: `pending` (not yet or being sent), `sent` (with an id to edit), or
+   * `final` — undeliverable, or marked sent without an id after a crash: nothing can be edited.
+   */
+  delivery: 'pending' | 'sent' | 'final';
   /** The order's first video is in the chat, or the order is over (its summary is recorded): nothing to update. */
   settled: boolean;
 }
@@ -41,6 +46,9 @@ const SELECT = (sql: Sql) => sql`
   s.order_id as "orderId", s.message_key as "messageKey", s.chat_id::float8 as "chatId", s.seller::float8 as seller,
   s.locale, s.amount, s.balance, s.started, s.shown,
   (select telegram_message_id::float8 from deliveries d where d.message_key = s.message_key and d.status = 'sent') as "messageId",
+  coalesce((select case when d.status = 'sending' then 'pending'
+                        when d.status = 'sent' and d.telegram_message_id is not null then 'sent' else 'final' end
+            from deliveries d where d.message_key = s.message_key), 'pending') as delivery,
   exists (select 1 from deliveries d where d.order_id = s.order_id and d.purpose = 'video' and d.status = 'sent')
     or exists (select 1 from deliveries d where d.message_key = 'order:' || s.order_id || ':summary') as settled`;
 

@@ -279,6 +279,18 @@ describe('the status message', () => {
     expect(b!.next_check_at).toBeNull();
   });
 
+  it('a status message the chat never got (bot blocked) is not watched', async () => {
+    const d = data('billing.credits.reserved.v1');
+    estimate = () => queued(40, 1800);
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
+    await run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d));
+    await aMinuteLater(d.orderId);
+    await loop();
+    const [r] = await sql`select next_check_at from status_messages where order_id = ${d.orderId}`;
+    expect(r!.next_check_at).toBeNull();
+    expect(tg.edits.filter((x) => x.chatId === d.chatId)).toHaveLength(0);
+  });
+
   it('two replicas: each due order is looked at by one of them', async () => {
     let position = 80;
     const d = await reservedThen(() => queued(position, 2400));

@@ -81,10 +81,12 @@ export function createStatusMessages(deps: StatusDeps): StatusMessages {
       await store.finish(row.orderId, { edited: false, nextCheckAt: row.settled ? null : later(EDIT_INTERVAL_MS) });
       return 'stopped';
     }
-    if (row.messageId === null) {
-      // Not sent yet (or only assumed sent by a crashed attempt's takeover: no id to edit).
-      await store.finish(row.orderId, { edited: false, nextCheckAt: later(5_000) });
-      return 'later';
+    if (row.delivery !== 'sent' || row.messageId === null) {
+      // Not sent yet: look again soon. Undeliverable, or assumed sent by a crashed attempt's
+      // takeover (no id): there is nothing to edit, ever.
+      const pending = row.delivery === 'pending';
+      await store.finish(row.orderId, { edited: false, nextCheckAt: pending ? later(5_000) : null });
+      return pending ? 'later' : 'stopped';
     }
     const next = await progressFor(row);
     const nextCheckAt = keepWatching(next) ? later(EDIT_INTERVAL_MS) : null;
