@@ -1,5 +1,6 @@
 import { createRuntime, createTelegramBudget, openKv, runMain, startLoop } from '@neurocards/platform';
-import { createEstimateLookup, createSettlementLookup } from './adapters/balance';
+import { createSettlementLookup } from './adapters/balance';
+import { createEstimateLookup } from './adapters/queue-estimate';
 import { createDeliveryLog } from './adapters/delivery-log';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { createSendScheduler, sharedLimiter } from './adapters/scheduler';

@@ -1,5 +1,4 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { RpcRequest } from '@neurocards/contracts';
 import { requestRpc, type Logger } from '@neurocards/platform';
 
 /** Where an order's credits stand in billing; null when billing does not answer in time. */
@@ -12,18 +11,6 @@ export function createSettlementLookup(nc: NatsConnection, timeoutMs: number, lo
     } catch (err) {
       // A summary without the balance beats no summary (or a stuck one).
       log.warn({ err, orderId }, 'billing.order.get failed; the summary may go without the balance');
-      return null;
-    }
-  };
-}
-
-/** `kie.queue.estimate`; null when the dispatcher does not answer in time (the message then says nothing of the queue). */
-export function createEstimateLookup(nc: NatsConnection, timeoutMs: number, log: Logger) {
-  return async (req: RpcRequest<'kie.queue.estimate'>) => {
-    try {
-      return await requestRpc(nc, 'kie.queue.estimate', req, timeoutMs);
-    } catch (err) {
-      log.warn({ err, orderId: req.orderId }, 'kie.queue.estimate failed; the status message goes without the queue');
       return null;
     }
   };

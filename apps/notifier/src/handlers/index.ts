@@ -46,7 +46,7 @@ export function createHandlers({
 }: HandlerDeps): NotifierHandlers {
   return {
     'billing.credits.reserved.v1': async (e, ctx) => {
-      await status.reserved(e.data, e.id, ctx.log.child({ orderId: e.data.orderId }));
+      await status.reserved(e.data, e.id, ctx.log);
     },
 
     'billing.credits.rejected.v1': async (e, ctx) => {
@@ -62,7 +62,7 @@ export function createHandlers({
 
     'jobs.generation.started.v1': async (e, ctx) => {
       // No message of its own: the status message says so (design §6.1).
-      await status.started(e.data, ctx.log.child({ orderId: e.data.orderId }));
+      await status.started(e.data, ctx.log);
     },
 
     'jobs.video.ready.v1': async (e, ctx) => {

@@ -73,7 +73,7 @@ export function createStatusMessages(deps: StatusDeps): StatusMessages {
       progress,
     });
 
-  /** With the order's edit claim held: ask, edit if worth it, give the claim back. */
+  /** With the order's edit claim held: ask, edit if worth it, give the claim back. `log` names the order. */
   async function look(row: StatusRow, log: Logger): Promise<'edited' | 'unchanged' | 'stopped' | 'later'> {
     if (row.settled || row.amount === null) {
       // The first video arrived (or the order is over): the message has done its job. Not yet
@@ -98,17 +98,17 @@ export function createStatusMessages(deps: StatusDeps): StatusMessages {
     try {
       const r = await scheduler.run(row.chatId, () => sender.editText(row.chatId, row.messageId!, msg.text, msg.buttons));
       await store.finish(row.orderId, { shown: next, edited: r === 'edited', nextCheckAt });
-      log.info({ orderId: row.orderId, progress: next, result: r }, 'status message updated');
+      log.info({ progress: next, result: r }, 'status message updated');
       return 'edited';
     } catch (err) {
       if (err instanceof SendFailedError && editGone(err.verdict, err.failure)) {
         await store.finish(row.orderId, { edited: false, nextCheckAt: null });
-        log.info({ orderId: row.orderId, reason: err.message }, 'status message can no longer be edited; stopped watching');
+        log.info({ reason: err.message }, 'status message can no longer be edited; stopped watching');
         return 'stopped';
       }
       // Budget exhausted, a 429, a network failure: look again later; nothing is lost.
       const level = err instanceof RateLimitedError ? 'debug' : 'warn';
-      log[level]({ err, orderId: row.orderId }, 'status message edit failed; trying again later');
+      log[level]({ err }, 'status message edit failed; trying again later');
       await store.finish(row.orderId, { edited: false, nextCheckAt: later(EDIT_INTERVAL_MS) });
       return 'later';
     }
@@ -153,7 +153,7 @@ export function createStatusMessages(deps: StatusDeps): StatusMessages {
       const rows = await store.claimDue(ROUND, EDIT_LEASE_MS, EDIT_INTERVAL_MS, WATCH_FOR_MS);
       for (const row of rows) {
         try {
-          await look(row, deps.log);
+          await look(row, deps.log.child({ orderId: row.orderId }));
         } catch (err) {
           deps.log.warn({ err, orderId: row.orderId }, 'status message look failed; trying again later');
           await store.finish(row.orderId, { edited: false, nextCheckAt: later(EDIT_INTERVAL_MS) }).catch(() => undefined);
