@@ -96,6 +96,7 @@ function cleanSnapshot(): Snapshot {
               count: 2,
               amount: 2,
               balance: 1,
+              progress: localeText('notifier', 'en', 'statusStarted', {}),
             }),
           }),
           video(3, '1'),
@@ -165,6 +166,13 @@ describe('chaos invariants', () => {
       'no video and no status message reached a chat twice',
       'the reconciliation is clean',
     ]);
+  });
+
+  it('fail the status message sent twice for one order (it is edited in place, never sent again)', () => {
+    const s = cleanSnapshot();
+    const chat = s.chats.get(USER)!;
+    chat.push({ ...chat[1]!, messageId: 7 });
+    expect(failing(s)).toContain('no video and no status message reached a chat twice');
   });
 
   it('let pass a video re-sent because its notifier was killed while sending it (design §6), and only that', () => {

@@ -196,9 +196,10 @@ export function checkInvariants(s: Snapshot, f: RunFacts): Check[] {
           );
     }
     const countOf = (p: string) => status.filter((x) => x.t!.purpose === p).length;
-    const started = countOf('generation-started');
-    if (started > userOrders.length)
-      twice.push(`chat ${chatId}: "generation started" ${started} times for ${userOrders.length} order(s)`);
+    // One status message per order (edited in place as the order moves; design §6.1).
+    const taken = countOf('order-taken');
+    if (taken > userOrders.length)
+      twice.push(`chat ${chatId}: ${taken} status messages for ${userOrders.length} order(s)`);
     const failedJobs = userJobs.filter((j) => j.state === 'failed').length;
     if (countOf('video-failed') > failedJobs)
       twice.push(

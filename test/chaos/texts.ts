@@ -55,13 +55,16 @@ export function gatewayText(text: string | undefined): string | undefined {
   return gateway.find((p) => p.re.test(text))?.key;
 }
 
-/** What the notifier says to sellers, by purpose; keys as in apps/notifier/locales. */
+/**
+ * What the notifier says to sellers, by purpose; keys as in apps/notifier/locales. The order's
+ * status message (`orderTaken`, its `{progress}` line included) is one message edited in
+ * place: "generation started" is no longer a message of its own.
+ */
 const NOTIFIER_KEYS = {
   orderTaken: 'order-taken',
   creditsRejected: 'credits-rejected',
   creditsRejectedNoContact: 'credits-rejected',
   creditsGranted: 'credits-granted',
-  generationStarted: 'generation-started',
   videoFailedUserViolation: 'video-failed',
   videoFailedBilling: 'video-failed',
   videoFailedBillingNoContact: 'video-failed',

@@ -35,7 +35,10 @@ export const schema = z.object({
   TELEGRAM_MAX_WAIT: duration('10s'),
   /** Per request to the Bot API; an upload of 50 MB needs time. */
   TELEGRAM_TIMEOUT: duration('90s'),
-  /** How long the order summary waits for billing's balance before it goes without it. */
+  /**
+   * How long the order summary waits for billing's balance before it goes without it, and
+   * the status message for the dispatcher's queue estimate (then it says nothing of the queue).
+   */
   BALANCE_TIMEOUT: duration('2s'),
 });
 

@@ -1,12 +1,15 @@
-import { createRuntime, createTelegramBudget, openKv, runMain } from '@neurocards/platform';
+import { createRuntime, createTelegramBudget, openKv, runMain, startLoop } from '@neurocards/platform';
 import { createSettlementLookup } from './adapters/balance';
+import { createEstimateLookup } from './adapters/queue-estimate';
 import { createDeliveryLog } from './adapters/delivery-log';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { createSendScheduler, sharedLimiter } from './adapters/scheduler';
+import { createStatusStore } from './adapters/status-store';
 import { createTelegramApi, createTelegramSender, retryAfterOf } from './adapters/telegram';
 import { loadConfig } from './config';
 import { createDeliverer } from './handlers/deliver';
 import { createHandlers } from './handlers';
+import { createStatusMessages } from './handlers/status';
 
 runMain('notifier', async () => {
   const config = loadConfig();
@@ -39,10 +42,20 @@ runMain('notifier', async () => {
   });
   const deliveryLog = createDeliveryLog(sql);
   const deliver = createDeliverer({ sql, deliveryLog, sender, scheduler });
+  const status = createStatusMessages({
+    store: createStatusStore(sql),
+    deliver,
+    sender,
+    scheduler,
+    // As short as the summary's balance: the message never waits long for the queue line.
+    estimate: createEstimateLookup(rt.nc, config.BALANCE_TIMEOUT, rt.log),
+    log: rt.log.child({ module: 'status' }),
+  });
 
   await rt.consume(
     createHandlers({
       deliver,
+      status,
       settlement: createSettlementLookup(rt.nc, config.BALANCE_TIMEOUT, rt.log),
       orderMessages: (orderId) => deliveryLog.orderMessages(orderId),
       supportContact: config.SUPPORT_CONTACT,
@@ -51,6 +64,9 @@ runMain('notifier', async () => {
     // KIE result URLs expire: videos get more parallel sends than the chatter.
     { 'notifier-video-ready': 16 },
   );
+  // Keeps waiting orders' status messages current (design §6.1); any replica, one order each.
+  const statusLoop = startLoop({ name: 'status', intervalMs: 5000, tick: status.tick, log: rt.log });
+  rt.shutdown.add('status loop', () => statusLoop.stop());
   await rt.start();
   rt.log.info(
     { admins: config.ADMIN_TG_IDS.length, apiRoot: config.TELEGRAM_API_ROOT, supportContact: Boolean(config.SUPPORT_CONTACT) },

@@ -62,8 +62,9 @@ export const rpcCalls = {
   billing: [],
   orchestrator: [],
   'kie-dispatcher': [],
-  // The order summary waits for the order's settlement and shows the balance after it.
-  notifier: ['billing.order.get'],
+  // The order summary waits for the order's settlement and shows the balance after it; the
+  // status message shows the order's place in the queue.
+  notifier: ['billing.order.get', 'kie.queue.estimate'],
 } as const satisfies Record<ServiceName, readonly RpcSubject[]>;
 
 /** The KV buckets and object stores each service opens: `rw` writes, `r` only reads. */

@@ -67,4 +67,33 @@ create index deliveries_by_order on deliveries (order_id) where order_id is not 
 alter table deliveries add column send_started_at timestamptz;
 `,
   },
+  {
+    version: 5,
+    name: 'order status messages',
+    up: `
+-- One status message per order, sent on the reservation and edited in place as the order
+-- moves (docs/design.md §6.1). Its Telegram message id is in deliveries (message_key).
+create table status_messages (
+  order_id text primary key,
+  message_key text not null,
+  chat_id bigint not null,
+  seller bigint not null,
+  locale text not null,
+  -- From billing.credits.reserved; null while only jobs.generation.started has been seen.
+  amount int,
+  balance int,
+  -- jobs.generation.started seen: the first video reached KIE.
+  started boolean not null default false,
+  -- The queue line the message shows now (domain/progress.ts Progress).
+  shown jsonb,
+  last_edit_at timestamptz,
+  -- The progress loop looks at the order again from then on; null: no longer watched.
+  next_check_at timestamptz,
+  -- The replica editing the message holds it until then (a crash lets it lapse).
+  edit_lease_until timestamptz,
+  created_at timestamptz not null default now()
+);
+create index status_messages_due on status_messages (next_check_at) where next_check_at is not null;
+`,
+  },
 ];

@@ -26,6 +26,9 @@ import {
 import { parseRate, RateLimiter } from '../domain/token-bucket';
 import { createDeliverer } from '../handlers/deliver';
 import { createHandlers, type NotifierHandlers } from '../handlers';
+import { createStatusMessages } from '../handlers/status';
+import type { QueueEstimate } from '../domain/progress';
+import { createStatusStore } from './status-store';
 import { createDeliveryLog } from './delivery-log';
 import { migrations, SCHEMA } from './migrations';
 import { createSendScheduler } from './scheduler';
@@ -40,6 +43,8 @@ let sim: TelegramSim;
 let files: Server;
 let filesRoot: string;
 let handlers: NotifierHandlers;
+/** What the dispatcher answers to kie.queue.estimate (null: it does not answer). */
+let estimate: QueueEstimate | null = null;
 
 /** Stands in for KIE's result host: a small video, one over the 20 MB URL limit, and an expired one. */
 function startFileHost(): Promise<Server> {
@@ -61,18 +66,24 @@ beforeAll(async () => {
   files = await startFileHost();
   filesRoot = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
   const api = createTelegramApi({ token: sim.token, apiRoot: sim.apiRoot, timeoutSeconds: 30 });
-  const deliver = createDeliverer({
-    sql,
-    deliveryLog: createDeliveryLog(sql),
-    sender: createTelegramSender({ api, log, downloadTimeoutMs: 30_000 }),
-    scheduler: createSendScheduler({
-      limiter: new RateLimiter(parseRate('25/1s'), parseRate('3/1s'), Date.now()),
-      maxWaitMs: 5000,
-      retryAfterOf,
-    }),
+  const sender = createTelegramSender({ api, log, downloadTimeoutMs: 30_000 });
+  const scheduler = createSendScheduler({
+    limiter: new RateLimiter(parseRate('25/1s'), parseRate('3/1s'), Date.now()),
+    maxWaitMs: 5000,
+    retryAfterOf,
+  });
+  const deliver = createDeliverer({ sql, deliveryLog: createDeliveryLog(sql), sender, scheduler });
+  const status = createStatusMessages({
+    store: createStatusStore(sql),
+    deliver,
+    sender,
+    scheduler,
+    estimate: async () => estimate,
+    log,
   });
   handlers = createHandlers({
     deliver,
+    status,
     settlement: async () => ({ found: true, settled: true, balance: 5 }),
     orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',
@@ -170,6 +181,29 @@ describe('notifier against the Telegram simulator', () => {
     expect(msg!.replyMarkup?.inline_keyboard).toEqual([
       [{ text: '🚫 Отменить видео в очереди', callback_data: `qc:${e.data.orderId}` }],
     ]);
+  });
+
+  it('the status message is edited in place when generation starts: no second message, the button goes with the queue', async () => {
+    const chatId = await newUser();
+    const e = reserved(chatId);
+    estimate = { position: 40, waitSeconds: 1500, lastWaitSeconds: 1700, waiting: 1 };
+    await handlers['billing.credits.reserved.v1'](e, ctx);
+    const started = createEvent({
+      subject: 'jobs.generation.started.v1',
+      data: { ...validFixtures['jobs.generation.started.v1'], userId: chatId, chatId, orderId: e.data.orderId, count: 1 },
+      correlationId: e.data.orderId,
+    });
+    estimate = { position: 0, waitSeconds: null, lastWaitSeconds: null, waiting: 0 };
+    await handlers['jobs.generation.started.v1'](started, ctx);
+    await handlers['jobs.generation.started.v1'](started, ctx);
+    const texts = sim.botMessages(chatId).filter((m) => m.kind === 'text');
+    expect(texts).toHaveLength(1);
+    expect(texts[0]!.text).toContain('Генерация началась');
+    expect(texts[0]!.text).toContain('взят в работу');
+    // Nothing is queued any more: nothing to cancel.
+    expect(texts[0]!.replyMarkup).toBeUndefined();
+    expect(calls('editMessageText', chatId)).toBe(1);
+    estimate = null;
   });
 
   it('a 429 with a short retry_after is honoured: the message is sent again after it', async () => {

@@ -2,7 +2,7 @@ import { Api, GrammyError, HttpError, InputFile } from 'grammy';
 import { fetch } from 'undici';
 import type { Logger } from '@neurocards/platform';
 import type { Button } from '../domain/messages';
-import { classifySendFailure, safeUrl, type SendFailure, type Verdict } from '../domain/telegram-errors';
+import { classifySendFailure, isNotModified, safeUrl, type SendFailure, type Verdict } from '../domain/telegram-errors';
 
 /** Telegram: a bot may upload files up to 50 MB (sendVideo by URL: 20 MB). */
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
@@ -28,6 +28,11 @@ export interface TelegramSender {
     caption: string,
     buttons?: readonly Button[],
   ): Promise<{ messageId: number; via: 'url' | 'upload' }>;
+  /**
+   * Replaces a sent text message's text and buttons (no buttons: the keyboard comes off).
+   * 'unchanged' when Telegram says it already reads so (a repeated edit is harmless).
+   */
+  editText(chatId: number, messageId: number, text: string, buttons?: readonly Button[]): Promise<'edited' | 'unchanged'>;
 }
 
 /** The Bot API client. The token stays inside grammY's request URLs to `apiRoot`. */
@@ -110,6 +115,18 @@ export function createTelegramSender({ api, log: parent, downloadTimeoutMs, maxU
         return { messageId: m.message_id };
       } catch (err) {
         throw fail(toFailure(err));
+      }
+    },
+
+    async editText(chatId, messageId, text, buttons) {
+      try {
+        // https://core.telegram.org/bots/api#editmessagetext: without reply_markup the inline keyboard is removed.
+        await api.editMessageText(chatId, messageId, text, { link_preview_options: { is_disabled: true }, ...markup(buttons) });
+        return 'edited';
+      } catch (err) {
+        const failure = toFailure(err);
+        if (isNotModified(failure)) return 'unchanged';
+        throw fail(failure);
       }
     },
 

@@ -31,11 +31,13 @@ describe.each(LOCALES)('messages in %s', (locale) => {
 
   it('credits reserved: taken into work, order number and the credits held', () => {
     const d = fx('billing.credits.reserved.v1', locale);
-    const msg = m.orderTaken(d);
+    const msg = m.orderStatus({ ...d, progress: { kind: 'queued', ahead: 7, waitSeconds: 1500 } });
     expect(msg).toMatchObject({ kind: 'text', chatId: d.chatId, purpose: 'order-taken', key: `order:${d.orderId}:taken` });
     expect(msg.text).toContain(ru ? 'взят в работу' : 'taken into work');
     expect(msg.text).toContain('0B6F5A8E');
     expect(msg.text).toContain(`${d.amount}`);
+    expect(msg.text).toContain(ru ? 'в очереди перед вашим: 7' : 'in the queue: 7');
+    expect(msg.text).toContain(ru ? 'примерно через 25 мин' : 'in about 25 min');
     noPlaceholders(msg.text);
     // One button: cancel the order's queued videos, handled by bot-gateway.
     expect(msg.buttons).toEqual([
@@ -67,11 +69,18 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     noPlaceholders(msg.text);
   });
 
-  it('generation started: 1 to 30 minutes, keyed once per order', () => {
-    const d = fx('jobs.generation.started.v1', locale);
-    const msg = m.generationStarted(d);
-    expect(msg.key).toBe(`order:${d.orderId}:generation-started`);
-    expect(msg.text).toContain(ru ? 'от 1 до 30 минут' : '1 to 30 minutes');
+  it('the status message once started: the same key, the queue line changes, the button goes when nothing is queued', () => {
+    const d = fx('billing.credits.reserved.v1', locale);
+    const still = m.orderStatus({ ...d, progress: { kind: 'started', waiting: 2, lastWaitSeconds: 600 } });
+    expect(still.key).toBe(`order:${d.orderId}:taken`);
+    expect(still.text).toContain(ru ? 'Ещё в очереди: 2' : 'Still in the queue: 2');
+    expect(still.buttons).toHaveLength(1);
+    const done = m.orderStatus({ ...d, progress: { kind: 'started', waiting: 0, lastWaitSeconds: null } });
+    expect(done.text).toContain(ru ? 'Генерация началась' : 'Generation started');
+    expect(done.buttons).toEqual([]);
+    const unknown = m.orderStatus({ ...d, progress: { kind: 'unknown', started: false } });
+    expect(unknown.text).toContain(ru ? 'как только будут готовы' : 'as soon as they are ready');
+    for (const x of [still, done, unknown]) noPlaceholders(x.text);
   });
 
   it('video ready: the URL with caption "Video i of n · order #…"', () => {

@@ -1,4 +1,5 @@
 import { orderButtonData, queueCancelCallback, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
+import { cancellable, minutesOf, type Progress } from './progress';
 import { t } from './texts';
 
 /**
@@ -7,14 +8,13 @@ import { t } from './texts';
  * Every message has a `key` that names the thing the user must see exactly once; the
  * delivery log claims it before sending. Keys name the business entity (order, job,
  * grant) rather than only the event id, so a producer that re-emits the same fact under
- * a new event id still cannot make the bot say it twice (docs/design.md §1: "Generation started"
- * once per order; one video message per job).
+ * a new event id still cannot make the bot say it twice (docs/design.md §1: one status
+ * message per order, edited as the order moves; one video message per job).
  */
 export type Purpose =
   | 'order-taken'
   | 'credits-rejected'
   | 'credits-granted'
-  | 'generation-started'
   | 'video'
   | 'video-failed'
   | 'order-summary'
@@ -62,12 +62,48 @@ const text = (key: string, purpose: Purpose, chatId: number, body: string): Text
   text: body,
 });
 
-export function orderTaken(d: EventData<'billing.credits.reserved.v1'>): TextMessage {
-  // `amount` is credits (count × the model's price), not the number of videos.
-  const body = t(d.locale, 'orderTaken', { order: orderNumber(d.orderId), amount: d.amount, balance: d.balance });
+/** What the order's status message is built from: the reservation, and where the queue stands. */
+export interface OrderStatus {
+  orderId: string;
+  chatId: number;
+  locale: Locale;
+  /** Credits held (count × the model's price), not the number of videos. */
+  amount: number;
+  balance: number;
+  progress: Progress;
+}
+
+/** The status message's key: sent once per order, then edited in place. */
+export const statusKey = (orderId: string) => `order:${orderId}:taken`;
+
+/**
+ * The order's one status message: taken into work, with the order number, the credits held
+ * and the balance, and a line on the queue (docs/design.md §6.1).
+ */
+export function orderStatus(s: OrderStatus): TextMessage {
+  const body = t(s.locale, 'orderTaken', {
+    order: orderNumber(s.orderId),
+    amount: s.amount,
+    balance: s.balance,
+    progress: progressLine(s.locale, s.progress),
+  });
+  const msg = text(statusKey(s.orderId), 'order-taken', s.chatId, body);
   // While videos are queued the seller can cancel them and get the credits back at once.
-  const cancel = { text: t(d.locale, 'cancelQueuedButton'), data: queueCancelCallback(d.orderId) };
-  return { ...text(`order:${d.orderId}:taken`, 'order-taken', d.chatId, body), buttons: [cancel] };
+  if (!cancellable(s.progress)) return { ...msg, buttons: [] };
+  return { ...msg, buttons: [{ text: t(s.locale, 'cancelQueuedButton'), data: queueCancelCallback(s.orderId) }] };
+}
+
+function progressLine(locale: Locale, p: Progress): string {
+  switch (p.kind) {
+    case 'queued':
+      return t(locale, 'statusQueued', { ahead: p.ahead, minutes: minutesOf(p.waitSeconds) });
+    case 'started':
+      return p.waiting > 0 && p.lastWaitSeconds !== null
+        ? t(locale, 'statusStartedQueued', { waiting: p.waiting, minutes: minutesOf(p.lastWaitSeconds) })
+        : t(locale, 'statusStarted');
+    case 'unknown':
+      return p.started ? t(locale, 'statusStarted') : t(locale, 'statusUnknown');
+  }
 }
 
 export function creditsRejected(d: EventData<'billing.credits.rejected.v1'>, support: string): TextMessage {
@@ -83,10 +119,6 @@ export function creditsRejected(d: EventData<'billing.credits.rejected.v1'>, sup
 export function creditsGranted(d: EventData<'billing.credits.granted.v1'>, locale: Locale = 'ru'): TextMessage {
   const body = t(locale, 'creditsGranted', { amount: d.amount, balance: d.balance });
   return text(`grant:${d.grantId}`, 'credits-granted', d.userId, body);
-}
-
-export function generationStarted(d: EventData<'jobs.generation.started.v1'>): TextMessage {
-  return text(`order:${d.orderId}:generation-started`, 'generation-started', d.chatId, t(d.locale, 'generationStarted'));
 }
 
 /** "More videos of this photo" and "Another template" (bot-gateway answers them). */

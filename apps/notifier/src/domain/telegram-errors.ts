@@ -108,3 +108,18 @@ export function safeUrl(url: string): string {
     return '<invalid url>';
   }
 }
+
+/** An edit to the text the message already has: Telegram answers 400 "message is not modified". */
+export const isNotModified = (f: SendFailure) =>
+  f.type === 'api' && f.errorCode === 400 && f.description.toLowerCase().includes('message is not modified');
+
+/**
+ * The message to edit can never be edited again: deleted, too old, or the chat is gone.
+ * Bot API 400 descriptions: "message to edit not found", "message can't be edited".
+ */
+export function editGone(verdict: Verdict, f: SendFailure): boolean {
+  if (verdict.kind === 'undeliverable') return true;
+  if (f.type !== 'api' || f.errorCode !== 400) return false;
+  const d = f.description.toLowerCase();
+  return d.includes('message to edit not found') || d.includes("message can't be edited");
+}

@@ -8,9 +8,11 @@ import { handlerContext, privatePostgres, silentLogger, type PrivatePostgres } f
 import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
 import { createDeliveryLog } from '../adapters/delivery-log';
 import { migrations, SCHEMA } from '../adapters/migrations';
+import { createStatusStore } from '../adapters/status-store';
 import { createSendScheduler } from '../adapters/scheduler';
 import { createTelegramApi, createTelegramSender, retryAfterOf, type TelegramSender } from '../adapters/telegram';
 import { parseRate, RateLimiter } from '../domain/token-bucket';
+import { createStatusMessages } from './status';
 import { createDeliverer } from './deliver';
 import { createHandlers } from './index';
 
@@ -49,6 +51,7 @@ it('a send Telegram accepted is recorded once PostgreSQL is back: one video, one
   // Crashes PostgreSQL the moment Telegram has the video, and brings it back a moment later.
   const sender: TelegramSender = {
     sendText: (chatId, text) => real.sendText(chatId, text),
+    editText: (chatId, messageId, text, buttons) => real.editText(chatId, messageId, text, buttons),
     async sendVideo(chatId, url, caption) {
       const sent = await real.sendVideo(chatId, url, caption);
       await pg.stop('immediate');
@@ -69,6 +72,14 @@ it('a send Telegram accepted is recorded once PostgreSQL is back: one video, one
   });
   const handlers = createHandlers({
     deliver,
+    status: createStatusMessages({
+      store: createStatusStore(sql),
+      deliver,
+      sender,
+      scheduler: createSendScheduler({ limiter: new RateLimiter(parseRate('25/1s'), parseRate('3/1s'), Date.now()), maxWaitMs: 5000, retryAfterOf }),
+      estimate: async () => null,
+      log,
+    }),
     settlement: async () => ({ found: true, settled: true, balance: 5 }),
     orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',

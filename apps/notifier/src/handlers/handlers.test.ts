@@ -9,7 +9,10 @@ import { createSendScheduler } from '../adapters/scheduler';
 import { retryAfterOf, SendFailedError, type TelegramSender } from '../adapters/telegram';
 import { classifySendFailure, type SendFailure } from '../domain/telegram-errors';
 import { parseRate, RateLimiter } from '../domain/token-bucket';
-import { createDeliverer, request } from './deliver';
+import { createStatusStore } from '../adapters/status-store';
+import type { QueueEstimate } from '../domain/progress';
+import { createDeliverer, request, type Deliver } from './deliver';
+import { createStatusMessages, type StatusMessages } from './status';
 import { createHandlers, SUMMARY_MAX_WAITS, type NotifierHandlers, type NotifierSubject } from './index';
 
 const log = silentLogger();
@@ -47,6 +50,15 @@ class FakeTelegram implements TelegramSender {
     this.sent.push({ chatId, videoUrl, caption, messageId });
     return { messageId, via: 'url' as const };
   }
+  edits: Array<{ chatId: number; messageId: number; text: string; buttons: number }> = [];
+  async editText(chatId: number, messageId: number, text: string, buttons?: readonly { text: string; data: string }[]) {
+    this.maybeFail(chatId);
+    const msg = this.sent.find((x) => x.messageId === messageId);
+    if (msg?.text === text) return 'unchanged' as const;
+    if (msg) msg.text = text;
+    this.edits.push({ chatId, messageId, text, buttons: buttons?.length ?? 0 });
+    return 'edited' as const;
+  }
   to(chatId: number) {
     return this.sent.filter((s) => s.chatId === chatId);
   }
@@ -60,27 +72,32 @@ let settled: boolean;
 /** Real counts from the delivery log when set; otherwise every order's messages count as done. */
 let realOrderMessages: boolean;
 
-/** A deliverer on the real delivery log and the fake Telegram, with limits out of the way. */
-const newDeliverer = () =>
-  createDeliverer({
-    sql,
-    deliveryLog: createDeliveryLog(sql),
-    sender: tg,
-    scheduler: createSendScheduler({
-      limiter: new RateLimiter(parseRate('1000/1s'), parseRate('1000/1s'), Date.now()),
-      maxWaitMs: 2000,
-      retryAfterOf,
-    }),
+const fastScheduler = () =>
+  createSendScheduler({
+    limiter: new RateLimiter(parseRate('1000/1s'), parseRate('1000/1s'), Date.now()),
+    maxWaitMs: 2000,
+    retryAfterOf,
   });
+/** A deliverer on the real delivery log and the fake Telegram, with limits out of the way. */
+const newDeliverer = () => createDeliverer({ sql, deliveryLog: createDeliveryLog(sql), sender: tg, scheduler: fastScheduler() });
+
+/** What the dispatcher answers to kie.queue.estimate, per request (null: no answer). */
+let estimate: (req: { seller: number; orderId?: string | undefined }) => QueueEstimate | null;
+let status: StatusMessages;
+const newStatus = (deliver: Deliver) =>
+  createStatusMessages({ store: createStatusStore(sql), deliver, sender: tg, scheduler: fastScheduler(), estimate: async (r) => estimate(r), log });
 
 beforeEach(() => {
   tg = new FakeTelegram();
   balance = 17;
   settled = true;
   realOrderMessages = false;
+  estimate = () => null;
   const deliver = newDeliverer();
+  status = newStatus(deliver);
   handlers = createHandlers({
     deliver,
+    status,
     settlement: async () => (balance === null ? null : { found: true, settled, balance }),
     orderMessages: (orderId) =>
       realOrderMessages ? createDeliveryLog(sql).orderMessages(orderId) : Promise.resolve({ videosSent: 99, failuresDone: 99 }),
@@ -125,7 +142,6 @@ describe('handlers', () => {
     ['billing.credits.reserved.v1', 'Ваш проект взят в работу'],
     ['billing.credits.rejected.v1', '@help'],
     ['billing.credits.granted.v1', 'начислены кредиты'],
-    ['jobs.generation.started.v1', 'от 1 до 30 минут'],
     ['jobs.video.failed.v1', 'нарушает правила'],
     ['jobs.order.completed.v1', 'Баланс: 17'],
   ] as const)('%s: one message, and none on redelivery', async (subject, snippet) => {
@@ -144,11 +160,145 @@ describe('handlers', () => {
     expect(tg.to(d.userId)).toHaveLength(0);
   });
 
-  it('generation started is sent once per order, even under two event ids', async () => {
-    const d = data('jobs.generation.started.v1');
-    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', d));
-    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', d));
+  it('the status message is sent once per order, even under two event ids', async () => {
+    const d = data('billing.credits.reserved.v1');
+    await run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d));
+    await run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d));
     expect(tg.to(d.chatId)).toHaveLength(1);
+  });
+});
+
+describe('the status message', () => {
+  const queued = (position: number, waitSeconds: number, waiting = 3): QueueEstimate => ({
+    position,
+    waitSeconds,
+    lastWaitSeconds: waitSeconds + 60,
+    waiting,
+  });
+  /** The order's status row made due and its last edit a minute old, as time passing would. */
+  const aMinuteLater = (orderId: string) =>
+    sql`update status_messages set next_check_at = now(), last_edit_at = last_edit_at - interval '61 seconds',
+               created_at = created_at - interval '61 seconds' where order_id = ${orderId}`;
+  /** Runs loop rounds until this order's turn has passed (other tests' rows may be due too). */
+  const loop = async () => {
+    while (await status.tick());
+  };
+  const reservedThen = async (est: (r: { orderId?: string | undefined }) => QueueEstimate | null) => {
+    const d = data('billing.credits.reserved.v1');
+    estimate = est;
+    await run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d));
+    return d;
+  };
+
+  it('one message for reserved and started: taken into work with the queue line, then edited in place', async () => {
+    const d = await reservedThen(() => queued(12, 25 * 60));
+    const [msg] = tg.to(d.chatId);
+    expect(msg!.text).toContain('Ваш проект взят в работу');
+    expect(msg!.text).toContain(`кредитов: ${d.amount}`);
+    expect(msg!.text).toContain(`Осталось кредитов: ${d.balance}`);
+    expect(msg!.text).toContain('в очереди перед вашим: 12');
+    expect(msg!.text).toContain('примерно через 25 мин');
+
+    const started = { ...data('jobs.generation.started.v1'), orderId: d.orderId, chatId: d.chatId, userId: d.userId };
+    estimate = () => queued(0, 200, 2);
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', started));
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', started));
+    expect(tg.to(d.chatId)).toHaveLength(1);
+    expect(tg.edits).toHaveLength(1);
+    expect(tg.edits[0]).toMatchObject({ chatId: d.chatId, messageId: msg!.messageId, buttons: 1 });
+    expect(tg.edits[0]!.text).toContain('Генерация началась. Ещё в очереди: 2');
+    expect(tg.edits[0]!.text).toContain('Ваш проект взят в работу');
+  });
+
+  it('without an answer from the dispatcher, a neutral line; a new order asks as if confirmed now until its videos are queued', async () => {
+    const asked: Array<string | undefined> = [];
+    const d = await reservedThen((r) => {
+      asked.push(r.orderId);
+      return r.orderId ? { position: 0, waitSeconds: null, lastWaitSeconds: null, waiting: 0 } : null;
+    });
+    expect(asked).toEqual([d.orderId, undefined]);
+    expect(tg.to(d.chatId)[0]!.text).toContain('Видео придут сюда, как только будут готовы');
+  });
+
+  it('started before the message went: the message says so, and started sends nothing of its own', async () => {
+    const d = data('billing.credits.reserved.v1');
+    const started = { ...data('jobs.generation.started.v1'), orderId: d.orderId, chatId: d.chatId, userId: d.userId };
+    estimate = () => queued(0, 30, 1);
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', started));
+    expect(tg.to(d.chatId)).toHaveLength(0);
+    await run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d));
+    expect(tg.to(d.chatId)).toHaveLength(1);
+    expect(tg.to(d.chatId)[0]!.text).toContain('Генерация началась');
+  });
+
+  it('the loop edits a long wait when the queue moves, not when it stands, at most once a minute, never after the first video', async () => {
+    let position = 60;
+    const d = await reservedThen(() => queued(position, position * 30));
+    const editsOf = () => tg.edits.filter((x) => x.chatId === d.chatId);
+
+    // A minute later the queue stood: no edit.
+    await aMinuteLater(d.orderId);
+    await loop();
+    expect(editsOf()).toHaveLength(0);
+
+    // It moved: one edit.
+    position = 30;
+    await aMinuteLater(d.orderId);
+    await loop();
+    expect(editsOf()).toHaveLength(1);
+    expect(editsOf()[0]!.text).toContain('в очереди перед вашим: 30');
+
+    // It moved again within the minute: nothing yet, even when the order is due.
+    position = 10;
+    await sql`update status_messages set next_check_at = now() where order_id = ${d.orderId}`;
+    await loop();
+    await run('jobs.generation.started.v1', event('jobs.generation.started.v1', { ...data('jobs.generation.started.v1'), orderId: d.orderId, chatId: d.chatId, userId: d.userId }));
+    expect(editsOf()).toHaveLength(1);
+
+    // The first video arrived: the message is no longer watched.
+    await run('jobs.video.ready.v1', event('jobs.video.ready.v1', { ...data('jobs.video.ready.v1'), orderId: d.orderId, chatId: d.chatId, userId: d.userId }));
+    await aMinuteLater(d.orderId);
+    await loop();
+    expect(editsOf()).toHaveLength(1);
+    const [r] = await sql`select next_check_at from status_messages where order_id = ${d.orderId}`;
+    expect(r!.next_check_at).toBeNull();
+  });
+
+  it('a wait under two minutes is not watched; a message that is gone stops the watch', async () => {
+    const short = await reservedThen(() => queued(1, 90));
+    const [a] = await sql`select next_check_at from status_messages where order_id = ${short.orderId}`;
+    expect(a!.next_check_at).toBeNull();
+
+    let position = 50;
+    const d = await reservedThen(() => queued(position, 1800));
+    position = 5;
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 400, description: 'Bad Request: message to edit not found' }]);
+    await aMinuteLater(d.orderId);
+    await loop();
+    const [b] = await sql`select next_check_at from status_messages where order_id = ${d.orderId}`;
+    expect(b!.next_check_at).toBeNull();
+  });
+
+  it('a status message the chat never got (bot blocked) is not watched', async () => {
+    const d = data('billing.credits.reserved.v1');
+    estimate = () => queued(40, 1800);
+    tg.failures.set(d.chatId, [{ type: 'api', errorCode: 403, description: 'Forbidden: bot was blocked by the user' }]);
+    await run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d));
+    await aMinuteLater(d.orderId);
+    await loop();
+    const [r] = await sql`select next_check_at from status_messages where order_id = ${d.orderId}`;
+    expect(r!.next_check_at).toBeNull();
+    expect(tg.edits.filter((x) => x.chatId === d.chatId)).toHaveLength(0);
+  });
+
+  it('two replicas: each due order is looked at by one of them', async () => {
+    let position = 80;
+    const d = await reservedThen(() => queued(position, 2400));
+    position = 20;
+    await aMinuteLater(d.orderId);
+    const other = newStatus(newDeliverer());
+    await Promise.all([loop(), (async () => { while (await other.tick()); })()]);
+    expect(tg.edits.filter((x) => x.chatId === d.chatId)).toHaveLength(1);
   });
 });
 
@@ -262,10 +412,10 @@ describe('video ready', () => {
   });
 
   it('a text Telegram rejects is parked (PermanentError), not retried forever', async () => {
-    const d = data('jobs.generation.started.v1');
+    const d = data('billing.credits.reserved.v1');
     tg.failures.set(d.chatId, [{ type: 'api', errorCode: 400, description: 'Bad Request: message is too long' }]);
-    await expect(run('jobs.generation.started.v1', event('jobs.generation.started.v1', d))).rejects.toBeInstanceOf(PermanentError);
-    expect(await row(`order:${d.orderId}:generation-started`)).toMatchObject({ status: 'sending' });
+    await expect(run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d))).rejects.toBeInstanceOf(PermanentError);
+    expect(await row(`order:${d.orderId}:taken`)).toMatchObject({ status: 'sending' });
   });
 
   it('a message another worker is sending right now is left to it', async () => {
@@ -322,20 +472,20 @@ describe('a crashed attempt (a "sending" row nobody renews)', () => {
   it.each(['10 seconds', '2 minutes'])(
     'a status message whose sending had started (%s ago) is marked sent without sending it again',
     async (ago) => {
-      const d = data('jobs.generation.started.v1');
-      await crashedRow(`order:${d.orderId}:generation-started`, 'generation-started', d.chatId, ago, true);
-      await run('jobs.generation.started.v1', event('jobs.generation.started.v1', d));
+      const d = data('billing.credits.reserved.v1');
+      await crashedRow(`order:${d.orderId}:taken`, 'order-taken', d.chatId, ago, true);
+      await run('billing.credits.reserved.v1', event('billing.credits.reserved.v1', d));
       expect(tg.to(d.chatId)).toHaveLength(0);
-      expect(await row(`order:${d.orderId}:generation-started`)).toMatchObject({ status: 'sent', sent_via: 'assumed' });
+      expect(await row(`order:${d.orderId}:taken`)).toMatchObject({ status: 'sent', sent_via: 'assumed' });
     },
   );
 
   it('a status message whose attempt died before calling Telegram is sent, once', async () => {
-    const d = data('jobs.generation.started.v1');
-    await crashedRow(`order:${d.orderId}:generation-started`, 'generation-started', d.chatId, '10 seconds', false);
-    const e = event('jobs.generation.started.v1', d);
-    await run('jobs.generation.started.v1', e);
-    await run('jobs.generation.started.v1', e);
+    const d = data('billing.credits.reserved.v1');
+    await crashedRow(`order:${d.orderId}:taken`, 'order-taken', d.chatId, '10 seconds', false);
+    const e = event('billing.credits.reserved.v1', d);
+    await run('billing.credits.reserved.v1', e);
+    await run('billing.credits.reserved.v1', e);
     expect(tg.to(d.chatId)).toHaveLength(1);
   });
 });
@@ -464,6 +614,7 @@ describe('KIE credits', () => {
   it('without admins nothing is sent and nothing fails', async () => {
     const quiet = createHandlers({
       deliver: newDeliverer(),
+      status: newStatus(newDeliverer()),
       settlement: async () => null,
       orderMessages: async () => ({ videosSent: 0, failuresDone: 0 }),
       supportContact: '',

@@ -4,6 +4,7 @@ import type { SettlementLookup } from '../adapters/balance';
 import type { OrderMessages } from '../adapters/delivery-log';
 import * as m from '../domain/messages';
 import { request, type Deliver } from './deliver';
+import type { StatusMessages } from './status';
 
 /** The subjects the notifier consumes, as the topology (`consumers.notifier`) lists them. */
 export type NotifierSubject = SubjectOf<'notifier'>;
@@ -12,6 +13,8 @@ export type NotifierHandlers = HandlersOf<'notifier'>;
 
 export interface HandlerDeps {
   deliver: Deliver;
+  /** The order's one status message (sent on the reservation, edited as the order moves). */
+  status: StatusMessages;
   /** The order's settlement in billing (the summary waits for it and shows the balance after it). */
   settlement: SettlementLookup;
   /** The order's video and failure messages recorded so far (the summary comes after them). */
@@ -35,6 +38,7 @@ const summaryPauseMs = (deliveryCount: number) => Math.min(5000, 500 * deliveryC
 
 export function createHandlers({
   deliver,
+  status,
   settlement,
   orderMessages,
   supportContact,
@@ -42,7 +46,7 @@ export function createHandlers({
 }: HandlerDeps): NotifierHandlers {
   return {
     'billing.credits.reserved.v1': async (e, ctx) => {
-      await deliver(request(e.id, m.orderTaken(e.data), ctx.log));
+      await status.reserved(e.data, e.id, ctx.log);
     },
 
     'billing.credits.rejected.v1': async (e, ctx) => {
@@ -57,7 +61,8 @@ export function createHandlers({
     },
 
     'jobs.generation.started.v1': async (e, ctx) => {
-      await deliver(request(e.id, m.generationStarted(e.data), ctx.log));
+      // No message of its own: the status message says so (design §6.1).
+      await status.started(e.data, ctx.log);
     },
 
     'jobs.video.ready.v1': async (e, ctx) => {
