@@ -52,7 +52,7 @@ describe('the confirmation with a long wait', () => {
     const r = renderReply(t, 'en', { type: 'screen', draft, offer: [] }, { waitWarning: line });
     expect(r.text).toContain('Credits to be charged: 3');
     expect(r.text.endsWith(line)).toBe(true);
-    expect(r.keyboard!.inline_keyboard.flat()).toHaveLength(2);
+    expect(r.keyboard!.inline_keyboard.flat()).toHaveLength(3); // Confirm, Back, Cancel
     expect(renderReply(t, 'en', { type: 'screen', draft, offer: [] }).text).not.toContain('queue');
   });
 });
