@@ -6,6 +6,7 @@ import { createSendScheduler, sharedLimiter } from './adapters/scheduler';
 import { createTelegramApi, createTelegramSender, retryAfterOf } from './adapters/telegram';
 import { loadConfig } from './config';
 import { createDeliverer } from './handlers/deliver';
+import { createChatLocales } from './adapters/chat-locales';
 import { createHandlers } from './handlers';
 
 runMain('notifier', async () => {
@@ -47,6 +48,7 @@ runMain('notifier', async () => {
       orderMessages: (orderId) => deliveryLog.orderMessages(orderId),
       supportContact: config.SUPPORT_CONTACT,
       adminIds: config.ADMIN_TG_IDS,
+      chatLocales: createChatLocales(sql),
     }),
     // KIE result URLs expire: videos get more parallel sends than the chatter.
     { 'notifier-video-ready': 16 },

@@ -154,6 +154,20 @@ export const taskSubmit = z.object({
   index: z.number().int().min(1).optional(),
 });
 
+// ---- users ----------------------------------------------------------------------------
+
+/**
+ * A user chose the bot's language with /language. Produced by bot-gateway; the notifier keeps
+ * each chat's choice so that admin alerts come in the admin's language (design §1).
+ */
+export const languageSet = z.object({
+  userId: telegramId,
+  chatId: telegramId,
+  locale,
+  /** When the user chose it: a late redelivery of an older choice never overrides a newer one. */
+  setAt: z.string().datetime(),
+});
+
 /**
  * Command to kie-dispatcher from the seller ("Cancel queued videos"): cancel the order's
  * videos not yet sent to KIE. Each one cancelled ends as `kie.task.failed.v1` with reason

@@ -67,4 +67,18 @@ create index deliveries_by_order on deliveries (order_id) where order_id is not 
 alter table deliveries add column send_started_at timestamptz;
 `,
   },
+  {
+    version: 5,
+    name: 'chat languages',
+    up: `
+-- The language each user chose with /language (users.language.set.v1): admin alerts go in
+-- the admin's language. set_at orders the choices, so a late redelivery of an older one
+-- never overrides a newer one.
+create table chat_locales (
+  chat_id bigint primary key,
+  locale text not null,
+  set_at timestamptz not null
+);
+`,
+  },
 ];

@@ -26,6 +26,7 @@ import {
 import { parseRate, RateLimiter } from '../domain/token-bucket';
 import { createDeliverer } from '../handlers/deliver';
 import { createHandlers, type NotifierHandlers } from '../handlers';
+import { createChatLocales } from './chat-locales';
 import { createDeliveryLog } from './delivery-log';
 import { migrations, SCHEMA } from './migrations';
 import { createSendScheduler } from './scheduler';
@@ -77,6 +78,7 @@ beforeAll(async () => {
     orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',
     adminIds: [],
+    chatLocales: createChatLocales(sql),
   });
 }, 30_000);
 
