@@ -277,6 +277,12 @@ export const videoSent = z.object({
   jobId: uuidLike,
   chatId: telegramId,
   messageId: z.number().int(),
+  /**
+   * Telegram's file_id of the sent video (sendVideo's answer: message.video.file_id,
+   * https://core.telegram.org/bots/api#video). It does not expire, unlike KIE's result URL,
+   * so the video can be sent again from /orders. Absent when Telegram's answer had none.
+   */
+  fileId: z.string().min(1).max(256).optional(),
 });
 
 /**

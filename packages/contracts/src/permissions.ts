@@ -50,6 +50,8 @@ export const rpcServers = {
   'billing.ledger.list': 'billing',
   'billing.order.get': 'billing',
   'orchestrator.stats.get': 'orchestrator',
+  'orchestrator.orders.list': 'orchestrator',
+  'orchestrator.video.get': 'orchestrator',
   'kie.keys.stats': 'kie-dispatcher',
   'kie.keys.unblock': 'kie-dispatcher',
   'kie.models.set': 'kie-dispatcher',

@@ -77,7 +77,8 @@ export function createHandlers({
           orderId: d.orderId,
           onSent: async (tx, sent) => {
             const id = deterministicId('notify.video.sent.v1', d.jobId);
-            const data = { ...job, messageId: sent.messageId };
+            // The file_id lets /orders send the video again once KIE's URL has expired.
+            const data = { ...job, messageId: sent.messageId, ...(sent.fileId ? { fileId: sent.fileId } : {}) };
             await enqueue(tx, createEvent({ subject: 'notify.video.sent.v1', id, data, ...meta }));
           },
           onUndeliverable: async (tx, reason) => {
