@@ -15,7 +15,7 @@ describe('an order with one failed video', () => {
     await stack?.stop();
   });
 
-  it('shows the failure before the summary, whose balance is billing’s after the refund', async () => {
+  it('shows the failure before the summary, whose balance is billing’s after the refund; /orders re-sends a delivered video', async () => {
     const seller = { userId: 7_400_001, languageCode: 'ru' };
     await grantCredits(stack, ADMIN_ID, seller.userId, 3);
     // KIE moderates the generated video too: the first of the three tasks is refused, the others succeed.
@@ -46,5 +46,24 @@ describe('an order with one failed video', () => {
     const balance = await requestRpc(stack.nc, 'billing.balance.get', { userId: seller.userId });
     expect(balance).toMatchObject({ balance: 1, held: 0 });
     expect(summary.text).toContain(`Баланс: ${balance.balance}.`);
+
+    // /orders shows the order's videos, the failure with its reason, and re-sends a delivered
+    // video by the file_id the notifier took from Telegram's answer.
+    await stack.tg.userSends(seller, { text: '/orders' });
+    const list = await eventually(
+      () => stack.tg.botMessages(seller.userId).find((m) => m.messageId > summary.messageId && /Ваши последние заказы/.test(m.text ?? '')),
+      30_000,
+    );
+    expect(list.text).toContain(order.data.orderId.slice(0, 8).toUpperCase());
+    expect(list.text).toContain('не получилось: нарушение правил контента');
+    expect((list.text ?? '').match(/доставлено/g)).toHaveLength(2);
+    const resend = (list.replyMarkup?.inline_keyboard ?? []).flat();
+    expect(resend).toHaveLength(2);
+    await stack.tg.userPresses(seller, list.messageId, resend[0]!.callback_data!);
+    const again = await eventually(
+      () => stack.tg.botMessages(seller.userId).find((m) => m.kind === 'video' && m.messageId > list.messageId),
+      30_000,
+    );
+    expect(videos.map((v) => v.video?.fileId)).toContain(again.video?.fileId);
   });
 });
