@@ -1,7 +1,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Kvm } from '@nats-io/kv';
-import { decodeEvent, MODEL_OFFER_KEY, modelOffer, type AnyEvent } from '@neurocards/contracts';
+import { decodeEvent, MODEL_OFFER_KEY, modelOffer, streamOf, type AnyEvent } from '@neurocards/contracts';
 
 /** Every event stored in a stream (the e2e stack resets streams, so this is one run's traffic). */
 export async function storedEvents(nc: NatsConnection, stream: string): Promise<AnyEvent[]> {
@@ -16,10 +16,7 @@ export async function storedEvents(nc: NatsConnection, stream: string): Promise<
 }
 
 export async function eventsOf<T extends AnyEvent['type']>(nc: NatsConnection, type: T) {
-  const stream = { orders: 'ORDERS', billing: 'BILLING', jobs: 'JOBS', kie: 'KIE', notify: 'NOTIFY' }[
-    type.split('.')[0] as 'orders'
-  ];
-  return (await storedEvents(nc, stream)).filter((e): e is Extract<AnyEvent, { type: T }> => e.type === type);
+  return (await storedEvents(nc, streamOf(type))).filter((e): e is Extract<AnyEvent, { type: T }> => e.type === type);
 }
 
 /** The model ids kie-dispatcher offers sellers now (KV `kie_models`, key `offer`), in order. */

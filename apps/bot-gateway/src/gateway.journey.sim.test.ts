@@ -4,7 +4,7 @@ import type { Runtime } from '@neurocards/platform';
 import { TEST_NATS_URL, uniqueName } from '@neurocards/platform/testing';
 import { startTelegramSim, type SimMessage, type TelegramSim } from '@neurocards/sandbox';
 import { t } from './i18n';
-import { offeredModel, placedOrdersOf, png, putTestOffer, serveTestBilling, startTestGateway } from '../test/support';
+import { languageChoicesOf, offeredModel, placedOrdersOf, png, putTestOffer, serveTestBilling, startTestGateway } from '../test/support';
 
 /**
  * The seller's journey through the Telegram simulator, in both languages: the draft built in
@@ -239,6 +239,9 @@ describe('language', () => {
     const menu = await sim.waitForBotMessage(chatId, hasButton(/^lang:en$/));
     await sim.userPresses(user, menu.messageId, 'lang:en');
     await sim.waitForBotMessage(chatId, (m) => m.messageId === menu.messageId && m.text === t('en', 'languageSet'));
+    // The choice is published for the notifier (admin alerts in the admin's language).
+    await expect.poll(() => languageChoicesOf(rt, startedAt, chatId), { timeout: 10_000 }).toHaveLength(1);
+    expect((await languageChoicesOf(rt, startedAt, chatId))[0]!.data).toMatchObject({ userId: user.userId, chatId, locale: 'en' });
     await sim.userSends(user, { text: 'hello' });
     await sim.waitForBotMessage(chatId, (m) => m.text === t('en', 'expectPhoto'));
     await sim.userSends(user, { photo: { bytes: png() } });
@@ -258,6 +261,9 @@ describe('language', () => {
     const again = await sim.waitForBotMessage(chatId, (m) => m.messageId > id && hasButton(/^lang:ru$/)(m));
     await sim.userPresses(user, again.messageId, 'lang:ru');
     await sim.waitForBotMessage(chatId, (m) => m.text === t('ru', 'languageSet'));
+    await expect.poll(async () => (await languageChoicesOf(rt, startedAt, chatId)).map((e) => (e.data as { locale: string }).locale), {
+      timeout: 10_000,
+    }).toEqual(['en', 'ru']);
   }, 60_000);
 
   it('sets the command menus per language, and the admins\' own chat-scoped menus', () => {
@@ -270,9 +276,9 @@ describe('language', () => {
     }));
     const users = lists.filter((l) => !l.scope);
     expect(users.map((l) => l.lang ?? '').sort()).toEqual(['', 'en', 'ru']);
-    for (const l of users) expect(l.commands).toEqual(['start', 'balance', 'language', 'help', 'cancel']);
+    for (const l of users) expect(l.commands).toEqual(['start', 'balance', 'orders', 'language', 'help', 'cancel']);
     const admins = lists.filter((l) => l.scope?.type === 'chat' && Number(l.scope.chat_id) === admin.userId);
     expect(admins).toHaveLength(3);
-    for (const l of admins) expect(l.commands).toEqual(expect.arrayContaining(['balance', 'grant', 'stats', 'keys', 'unblock', 'model']));
+    for (const l of admins) expect(l.commands).toEqual(expect.arrayContaining(['balance', 'orders', 'grant', 'stats', 'keys', 'unblock', 'model']));
   });
 });

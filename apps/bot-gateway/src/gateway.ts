@@ -13,7 +13,7 @@ import {
 } from '@neurocards/platform';
 import { createOfferSource } from './adapters/model-offer';
 import { createPhotoStore } from './adapters/photo-store';
-import { createBillingClient, createKieAdminClient, createQueueClient, createStatsClient } from './adapters/rpc-clients';
+import { createBillingClient, createKieAdminClient, createOrdersClient, createQueueClient, createStatsClient } from './adapters/rpc-clients';
 import { createKvSessionStore } from './adapters/session-store';
 import { createUpdateDedup, type UpdateDedup } from './adapters/update-dedup';
 import { startUpdatePoller, type UpdatePoller } from './adapters/update-poller';
@@ -79,6 +79,7 @@ export async function createGateway(
   const log = rt.log;
   const billing = createBillingClient({ nc: rt.nc, log });
   const sessions = createKvSessionStore(sessionsKv);
+  const offers = createOfferSource(modelsKv, { log, ...(opts.offerKey ? { key: opts.offerKey } : {}) });
   const inFlight = createInFlight();
   let botRef: Bot | null = null;
   const bot = createBot({
@@ -107,7 +108,7 @@ export async function createGateway(
         log,
       }),
       billing,
-      offers: createOfferSource(modelsKv, { log, ...(opts.offerKey ? { key: opts.offerKey } : {}) }),
+      offers,
       publish: (opts.wrapPublish ?? ((p) => p))(rt.publish),
       ...(opts.orderAckDeadlineMs ? { orderAckDeadlineMs: opts.orderAckDeadlineMs } : {}),
       welcomeCredits: config.WELCOME_CREDITS,
@@ -121,6 +122,12 @@ export async function createGateway(
       stats: createStatsClient({ nc: rt.nc, log }),
       kie: createKieAdminClient({ nc: rt.nc, log }),
       // A user's private chat with the bot has the user's id.
+      localeOf: async (userId) => (await sessions.load(userId)).session?.locale,
+    },
+    orders: {
+      orders: createOrdersClient({ nc: rt.nc, log }),
+      queue: createQueueClient({ nc: rt.nc, log, timeoutMs: 2000 }),
+      offers,
       localeOf: async (userId) => (await sessions.load(userId)).session?.locale,
     },
   });

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DeliverPolicy } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { decodeEvent, type AnyEvent, type ModelOffer } from '@neurocards/contracts';
+import { decodeEvent, type AnyEvent, type ModelOffer, type StreamName, type Subject } from '@neurocards/contracts';
 import { createRuntime, openKv, type Runtime } from '@neurocards/platform';
 import type { Update } from 'grammy/types';
 import { loadConfig } from '../src/config';
@@ -227,8 +227,23 @@ export function startGatewayChild(env: Record<string, string>): Promise<ChildPro
 
 /** Every `orders.order.placed.v1` of one user since `startedAt`, read with an ordered consumer. */
 export async function placedOrdersOf(rt: Runtime, startedAt: string, userId: number): Promise<AnyEvent[]> {
-  const c = await rt.js.consumers.get('ORDERS', {
-    filter_subjects: 'orders.order.placed.v1',
+  return eventsSince(rt, 'ORDERS', 'orders.order.placed.v1', startedAt, (e) => e.type === 'orders.order.placed.v1' && e.data.userId === userId);
+}
+
+/** Every `users.language.set.v1` of one chat since `startedAt`. */
+export async function languageChoicesOf(rt: Runtime, startedAt: string, chatId: number): Promise<AnyEvent[]> {
+  return eventsSince(rt, 'USERS', 'users.language.set.v1', startedAt, (e) => e.type === 'users.language.set.v1' && e.data.chatId === chatId);
+}
+
+async function eventsSince(
+  rt: Runtime,
+  stream: StreamName,
+  subject: Subject,
+  startedAt: string,
+  keep: (e: AnyEvent) => boolean,
+): Promise<AnyEvent[]> {
+  const c = await rt.js.consumers.get(stream, {
+    filter_subjects: subject,
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: startedAt,
   });
@@ -238,7 +253,7 @@ export async function placedOrdersOf(rt: Runtime, startedAt: string, userId: num
   const iter = await c.fetch({ max_messages: info.num_pending, expires: 5000 });
   for await (const m of iter) {
     const e = decodeEvent(m.subject, m.data);
-    if (e.type === 'orders.order.placed.v1' && e.data.userId === userId) out.push(e);
+    if (keep(e)) out.push(e);
     if (m.info.pending === 0) break;
   }
   return out;

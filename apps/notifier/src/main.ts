@@ -8,6 +8,7 @@ import { createStatusStore } from './adapters/status-store';
 import { createTelegramApi, createTelegramSender, retryAfterOf } from './adapters/telegram';
 import { loadConfig } from './config';
 import { createDeliverer } from './handlers/deliver';
+import { createChatLocales } from './adapters/chat-locales';
 import { createHandlers } from './handlers';
 import { createStatusMessages } from './handlers/status';
 
@@ -60,6 +61,7 @@ runMain('notifier', async () => {
       orderMessages: (orderId) => deliveryLog.orderMessages(orderId),
       supportContact: config.SUPPORT_CONTACT,
       adminIds: config.ADMIN_TG_IDS,
+      chatLocales: createChatLocales(sql),
     }),
     // KIE result URLs expire: videos get more parallel sends than the chatter.
     { 'notifier-video-ready': 16 },

@@ -3,7 +3,7 @@ import { loadConfig } from './config';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { createOpenAiWriter } from './adapters/openai';
 import { objectStorePhotos } from './adapters/photos';
-import { createHandlers, startSweeper, statsHandler } from './handlers';
+import { createHandlers, ordersListHandler, startSweeper, statsHandler, videoGetHandler } from './handlers';
 
 runMain('orchestrator', async () => {
   const config = loadConfig();
@@ -38,8 +38,12 @@ runMain('orchestrator', async () => {
 
   await rt.consume(createHandlers(deps));
   const stats = serveRpc(rt.nc, 'orchestrator.stats.get', 'orchestrator', statsHandler(sql), log);
+  const orders = serveRpc(rt.nc, 'orchestrator.orders.list', 'orchestrator', ordersListHandler(sql), log);
+  const video = serveRpc(rt.nc, 'orchestrator.video.get', 'orchestrator', videoGetHandler(sql), log);
   const sweeper = startSweeper(deps, config.DEADLINE_SWEEP_INTERVAL);
   rt.shutdown.add('deadline sweeper', () => sweeper.stop());
   rt.shutdown.add('stats rpc', () => stats.unsubscribe());
+  rt.shutdown.add('orders rpc', () => orders.unsubscribe());
+  rt.shutdown.add('video rpc', () => video.unsubscribe());
   await rt.start();
 });

@@ -33,6 +33,7 @@ export const catalog = {
   'notify.video.sent.v1': e.videoSent,
   'notify.video.undeliverable.v1': e.videoUndeliverable,
   'telegram.update.received.v1': e.telegramUpdateReceived,
+  'users.language.set.v1': e.languageSet,
 } as const;
 
 export type Catalog = typeof catalog;

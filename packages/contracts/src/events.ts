@@ -154,6 +154,20 @@ export const taskSubmit = z.object({
   index: z.number().int().min(1).optional(),
 });
 
+// ---- users ----------------------------------------------------------------------------
+
+/**
+ * A user chose the bot's language with /language. Produced by bot-gateway; the notifier keeps
+ * each chat's choice so that admin alerts come in the admin's language (design §1).
+ */
+export const languageSet = z.object({
+  userId: telegramId,
+  chatId: telegramId,
+  locale,
+  /** When the user chose it: a late redelivery of an older choice never overrides a newer one. */
+  setAt: z.string().datetime(),
+});
+
 /**
  * Command to kie-dispatcher from the seller ("Cancel queued videos"): cancel the order's
  * videos not yet sent to KIE. Each one cancelled ends as `kie.task.failed.v1` with reason
@@ -263,6 +277,12 @@ export const videoSent = z.object({
   jobId: uuidLike,
   chatId: telegramId,
   messageId: z.number().int(),
+  /**
+   * Telegram's file_id of the sent video (sendVideo's answer: message.video.file_id,
+   * https://core.telegram.org/bots/api#video). It does not expire, unlike KIE's result URL,
+   * so the video can be sent again from /orders. Absent when Telegram's answer had none.
+   */
+  fileId: z.string().min(1).max(256).optional(),
 });
 
 /**

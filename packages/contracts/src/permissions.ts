@@ -11,7 +11,7 @@ import { buckets, consumers, deadSubject, streams, streamOf, type BucketName, ty
 /** The events each service publishes (docs/design.md §2.1, "produces"). */
 export const publishes = {
   // Polling stores each fetched update in UPDATES before confirming it to Telegram.
-  'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1', 'kie.queue.cancel.v1'],
+  'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1', 'kie.queue.cancel.v1', 'users.language.set.v1'],
   billing: [
     'billing.credits.reserved.v1',
     'billing.credits.rejected.v1',
@@ -50,6 +50,8 @@ export const rpcServers = {
   'billing.ledger.list': 'billing',
   'billing.order.get': 'billing',
   'orchestrator.stats.get': 'orchestrator',
+  'orchestrator.orders.list': 'orchestrator',
+  'orchestrator.video.get': 'orchestrator',
   'kie.keys.stats': 'kie-dispatcher',
   'kie.keys.unblock': 'kie-dispatcher',
   'kie.models.set': 'kie-dispatcher',

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { accountName, locale, modelId, telegramId, uuidLike, videoCount } from './common';
+import { accountName, failureClass, locale, modelId, telegramId, templateId, uuidLike, videoCount } from './common';
 
 const keyState = z.enum(['ok', 'cooling', 'blocked']);
 
@@ -74,6 +74,40 @@ export const rpc = {
       jobsInFlight: z.number().int().nonnegative(),
       failedTodayByReason: z.record(z.string(), z.number().int().nonnegative()),
     }),
+  },
+  /** A seller's latest orders, newest first, each with its videos, for `/orders`. */
+  'orchestrator.orders.list': {
+    request: z.object({ userId: telegramId, limit: z.number().int().min(1).max(20) }),
+    response: z.object({
+      orders: z.array(
+        z.object({
+          orderId: uuidLike,
+          placedAt: z.string().datetime(),
+          template: templateId,
+          /** Null for orders placed before the model catalogue. */
+          model: modelId.nullable(),
+          count: videoCount,
+          /** placed: credits not yet held; active: videos in work; completed: every video has an outcome. */
+          status: z.enum(['placed', 'active', 'completed']),
+          jobs: z.array(
+            z.object({
+              jobId: uuidLike,
+              index: z.number().int().positive(),
+              /** queued: not yet at KIE; generating: KIE works on it (or it is being sent). */
+              state: z.enum(['queued', 'generating', 'delivered', 'failed']),
+              failureReason: failureClass.nullable(),
+              /** Telegram's file_id of a delivered video (re-sendable); null otherwise. */
+              fileId: z.string().nullable(),
+            }),
+          ),
+        }),
+      ),
+    }),
+  },
+  /** One video of a seller, to send it again by its Telegram file_id; found only if it is the seller's. */
+  'orchestrator.video.get': {
+    request: z.object({ userId: telegramId, jobId: uuidLike }),
+    response: z.object({ found: z.boolean(), fileId: z.string().nullable() }),
   },
   /** Accounts, keys, models and the queue, for `/stats` and `/keys`. */
   'kie.keys.stats': {

@@ -66,6 +66,7 @@ export const validFixtures: { [S in Subject]: EventData<S> } = {
     index: 1,
   },
   'kie.queue.cancel.v1': { orderId, userId: chat.userId },
+  'users.language.set.v1': { userId: chat.userId, chatId: chat.chatId, locale: 'en', setAt: '2026-12-01T17:00:00.000Z' },
   'kie.queue.stalled.v1': { since: '2026-12-01T17:00:00.000Z', waiting: 40 },
   'kie.queue.recovered.v1': { since: '2026-12-01T17:00:00.000Z', waiting: 12 },
   'kie.task.submitted.v1': { orderId, jobId, attempt: 1, taskId: 'task_abc', keyName: 'main' },
@@ -144,6 +145,10 @@ export const invalidFixtures: { [S in Subject]: unknown[] } = {
   'kie.task.succeeded.v1': [{ ...validFixtures['kie.task.succeeded.v1'], videoUrls: [] }],
   'kie.task.failed.v1': [{ ...validFixtures['kie.task.failed.v1'], reason: 'transient' }],
   'kie.queue.cancel.v1': [{ orderId: validFixtures['kie.queue.cancel.v1'].orderId }],
+  'users.language.set.v1': [
+    { ...validFixtures['users.language.set.v1'], locale: 'de' },
+    { ...validFixtures['users.language.set.v1'], setAt: 'now' },
+  ],
   'kie.queue.stalled.v1': [{ since: 'yesterday', waiting: 3 }],
   'kie.queue.recovered.v1': [{ ...validFixtures['kie.queue.recovered.v1'], waiting: -1 }],
   'kie.key.blocked.v1': [

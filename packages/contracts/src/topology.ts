@@ -10,6 +10,8 @@ export const streams = {
   NOTIFY: { subjects: ['notify.>'] },
   /** bot-gateway, polling mode: each fetched Telegram update, before its offset is confirmed. */
   UPDATES: { subjects: ['telegram.>'] },
+  /** Facts about users: the language each chose. */
+  USERS: { subjects: ['users.>'] },
   DEAD: { subjects: ['dead.>'] },
 } as const;
 
@@ -34,6 +36,8 @@ export function streamOf(subject: Subject): StreamName {
       return 'NOTIFY';
     case 'telegram':
       return 'UPDATES';
+    case 'users':
+      return 'USERS';
   }
 }
 
@@ -123,6 +127,8 @@ export const consumers = {
     consumer('notifier-credits-recovered', 'kie.credits.recovered.v1'),
     consumer('notifier-queue-stalled', 'kie.queue.stalled.v1'),
     consumer('notifier-queue-recovered', 'kie.queue.recovered.v1'),
+    // Each admin's language for the alerts.
+    consumer('notifier-language-set', 'users.language.set.v1'),
   ],
   // Polling mode: the updates it fetched and stored itself (webhook mode starts no consumer).
   // The ack wait covers a Confirm whose order publish is retried for a few seconds.

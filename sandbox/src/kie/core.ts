@@ -111,7 +111,10 @@ export class KieCore {
     this.accounts.charge(account, key, cost, now, b.rateLimit.windowMs);
 
     let outcome: Task['outcome'] = refused ? 'content' : 'success';
-    if (!refused && b.taskFailNext > 0) {
+    if (!refused && b.refuseNext > 0) {
+      b.refuseNext--;
+      outcome = 'content';
+    } else if (!refused && b.taskFailNext > 0) {
       b.taskFailNext--;
       outcome = 'transient';
     } else if (!refused && b.taskFailRate > 0 && Math.random() < b.taskFailRate) outcome = 'transient';

@@ -92,6 +92,7 @@ export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {
   serverErrorRate: 0,
   taskFailNext: 0,
   taskFailRate: 0,
+  refuseNext: 0,
   lostCallbackRate: 0,
   duplicateCallbacks: 0,
   duplicateCallbackRate: 0,

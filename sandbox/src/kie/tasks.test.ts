@@ -81,6 +81,18 @@ describe('task lifecycle', () => {
     expect(hook.received[0]?.body.data.failMsg).toMatch(/content polic/i);
   });
 
+  it('refuses the content of the next N tasks whatever their prompt, then succeeds again', async () => {
+    hook.received.length = 0;
+    sim.setBehavior({ refusalMode: 'task', refuseNext: 1 });
+    const refused = await createTask(sim, 'key-a', taskBody({ prompt: 'a plain prompt', callBackUrl: hook.url }));
+    const fine = await createTask(sim, 'key-a', taskBody({ prompt: 'a plain prompt', callBackUrl: hook.url }));
+    await until(() => hook.received.length === 2);
+    const byTask = (id: string | undefined) => hook.received.find((r) => r.body.data.taskId === id)?.body.data;
+    expect(byTask(refused.body.data?.taskId)?.state).toBe('fail');
+    expect(byTask(refused.body.data?.taskId)?.failMsg).toMatch(/content polic/i);
+    expect(byTask(fine.body.data?.taskId)?.state).toBe('success');
+  });
+
   it('sends duplicate callbacks, loses callbacks, and survives an unreachable callback URL', async () => {
     hook.received.length = 0;
     sim.setBehavior({ duplicateCallbacks: 2, refusalMarker: 'FORBIDDEN' });

@@ -27,6 +27,12 @@ export interface KieBehavior {
   /** The next N new tasks (or this share of them) end in `fail` with a transient, non-content reason. */
   taskFailNext: number;
   taskFailRate: number;
+  /**
+   * The next N new tasks are accepted and end in `fail` with the content-policy reason, whatever
+   * their prompt: KIE also moderates the generated video, so one of several tasks with the same
+   * prompt can be refused while the others succeed.
+   */
+  refuseNext: number;
   /** Probability that a finished task's callback is never sent. */
   lostCallbackRate: number;
   /** Extra copies of every callback, and the probability of one extra copy. */

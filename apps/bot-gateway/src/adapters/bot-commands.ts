@@ -8,6 +8,7 @@ import type { T, TextKey } from '../i18n';
 const USER_COMMANDS: Array<[string, TextKey]> = [
   ['start', 'cmdStart'],
   ['balance', 'cmdBalance'],
+  ['orders', 'cmdOrders'],
   ['language', 'cmdLanguage'],
   ['help', 'cmdHelp'],
   ['cancel', 'cmdCancel'],

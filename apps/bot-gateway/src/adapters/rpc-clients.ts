@@ -32,6 +32,12 @@ export interface KieAdminClient {
 }
 
 /** The dispatcher's queue estimate; null when it does not answer (no warning is shown then). */
+/** The seller's orders and videos, from the orchestrator (null: it did not answer). */
+export interface OrdersClient {
+  list(userId: number, limit: number): Promise<RpcResponse<'orchestrator.orders.list'> | null>;
+  video(userId: number, jobId: string): Promise<RpcResponse<'orchestrator.video.get'> | null>;
+}
+
 export interface QueueClient {
   estimate(req: RpcRequest<'kie.queue.estimate'>): Promise<RpcResponse<'kie.queue.estimate'> | null>;
 }
@@ -83,4 +89,12 @@ export function createKieAdminClient(deps: RpcDeps): KieAdminClient {
 export function createQueueClient(deps: RpcDeps): QueueClient {
   const soft = softRequest(deps);
   return { estimate: (req) => soft('kie.queue.estimate', req) };
+}
+
+export function createOrdersClient(deps: RpcDeps): OrdersClient {
+  const soft = softRequest(deps);
+  return {
+    list: (userId, limit) => soft('orchestrator.orders.list', { userId, limit }),
+    video: (userId, jobId) => soft('orchestrator.video.get', { userId, jobId }),
+  };
 }

@@ -67,6 +67,11 @@ const states: Array<[string, () => Session]> = [
 ];
 
 const press = (data: CallbackData | null): Input => ({ kind: 'button', data });
+/** The order an outcome publishes (fails the test when it publishes none). */
+const orderOf = (o: Outcome) => {
+  if (o.effect?.type !== 'placeOrder') throw new Error(`expected an order, got ${JSON.stringify(o.effect)}`);
+  return o.effect.order;
+};
 const step = (s: Session, input: Input, offer: readonly OfferedModel[] = chat.offer) =>
   transition(s, input, { ...chat, offer });
 
@@ -110,13 +115,13 @@ describe('happy paths', () => {
     expect(confirm.replies).toEqual([{ type: 'orderSent', orderId: 'order-0001', count }]);
     expect(confirm.effect?.type).toBe('placeOrder');
     // The order is valid by the contract, exactly as it will be published.
-    expect(catalog['orders.order.placed.v1'].safeParse(confirm.effect!.order).success).toBe(true);
+    expect(catalog['orders.order.placed.v1'].safeParse(orderOf(confirm)).success).toBe(true);
     return confirm;
   }
 
   it('UGC with skipped wishes', () => {
     const out = run('ugc', 'skip', 1);
-    expect(out.effect!.order).toEqual({
+    expect(orderOf(out)).toEqual({
       userId: 777,
       chatId: 777,
       locale: 'ru',
@@ -132,17 +137,17 @@ describe('happy paths', () => {
 
   it('Ad with wishes (trimmed)', () => {
     const out = run('ad', { kind: 'text', text: '  на белом фоне  ' }, 3);
-    expect(out.effect!.order).toMatchObject({ template: 'ad', wishes: 'на белом фоне', count: 3 });
+    expect(orderOf(out)).toMatchObject({ template: 'ad', wishes: 'на белом фоне', count: 3 });
   });
 
   it('Custom with its required prompt', () => {
     const out = run('custom', { kind: 'text', text: 'Кот играет с товаром' }, 5);
-    expect(out.effect!.order).toMatchObject({ template: 'custom', wishes: 'Кот играет с товаром', count: 5 });
+    expect(orderOf(out)).toMatchObject({ template: 'custom', wishes: 'Кот играет с товаром', count: 5 });
   });
 
   it('carries the session locale into the order', () => {
     const s = session(drafts.confirm, 'en');
-    expect(step(s, press({ action: 'confirm', draftId: 'd1' })).effect!.order.locale).toBe('en');
+    expect(orderOf(step(s, press({ action: 'confirm', draftId: 'd1' }))).locale).toBe('en');
   });
 
   it('a double confirm places one order: the second press says it is already taken', () => {
@@ -376,7 +381,7 @@ describe('the video choices (quality, format, length)', () => {
       out = step(out.session, press({ action: 'next', draftId: 'd1' }));
       out = step(out.session, press({ action: 'count', draftId: 'd1', count: 3 }));
       const placed = step(out.session, press({ action: 'confirm', draftId: 'd1' }));
-      expect(placed.effect!.order).toMatchObject({ spec: { model: model.id }, creditsPerVideo: model.creditsPerVideo, count: 3 });
+      expect(orderOf(placed)).toMatchObject({ spec: { model: model.id }, creditsPerVideo: model.creditsPerVideo, count: 3 });
     }
   });
 
@@ -387,7 +392,7 @@ describe('the video choices (quality, format, length)', () => {
     expect(screenOf(out)?.spec).toEqual({ model: klingSpec.model, aspectRatio: 'landscape', duration: 10 });
     out = step(out.session, press({ action: 'next', draftId: 'd1' }));
     out = step(out.session, press({ action: 'count', draftId: 'd1', count: 1 }));
-    expect(step(out.session, press({ action: 'confirm', draftId: 'd1' })).effect!.order.spec).toEqual({
+    expect(orderOf(step(out.session, press({ action: 'confirm', draftId: 'd1' }))).spec).toEqual({
       model: klingSpec.model,
       aspectRatio: 'landscape',
       duration: 10,
@@ -468,7 +473,7 @@ describe('the buttons under a video and the summary', () => {
     expect(out.session.draft).toEqual({ ...drafts.confirm, id: 'd3', orderId: 'order-0003' });
     expect(screenOf(out)?.step).toBe('confirm');
     // Confirming it places a new order.
-    expect(step(out.session, press({ action: 'confirm', draftId: 'd3' })).effect!.order).toMatchObject({
+    expect(orderOf(step(out.session, press({ action: 'confirm', draftId: 'd3' })))).toMatchObject({
       orderId: 'order-0003',
       photo,
       spec: klingSpec,
@@ -502,9 +507,11 @@ describe('language', () => {
     const out = step(s, press({ action: 'language', locale: 'en' }));
     expect(out.session).toMatchObject({ locale: 'en', localeChosen: true });
     expect(out.replies).toEqual([{ type: 'languageSet' }]);
+    // The choice is told to the notifier (admin alerts in the admin's language).
+    expect(out.effect).toEqual({ type: 'languageSet', userId: chat.userId, chatId: chat.chatId, locale: 'en' });
     // An order placed later carries it.
     const s2 = { ...out.session, draft: drafts.confirm };
-    expect(step(s2, press({ action: 'confirm', draftId: 'd1' })).effect!.order.locale).toBe('en');
+    expect(orderOf(step(s2, press({ action: 'confirm', draftId: 'd1' }))).locale).toBe('en');
   });
 
   it('/balance answers with the balance and changes nothing', () => {
@@ -557,6 +564,6 @@ describe('the model offer', () => {
 
   it('a model that is still offered, though no longer first, is ordered as summarised', () => {
     const out = step(at('confirm'), press({ action: 'confirm', draftId: 'd1' }), [veo, kling]);
-    expect(out.effect!.order).toMatchObject({ spec: klingSpec, creditsPerVideo: 2 });
+    expect(orderOf(out)).toMatchObject({ spec: klingSpec, creditsPerVideo: 2 });
   });
 });

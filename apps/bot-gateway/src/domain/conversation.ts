@@ -1,4 +1,4 @@
-import type { EventData, PhotoRef, VideoCount } from '@neurocards/contracts';
+import type { EventData, Locale, PhotoRef, VideoCount } from '@neurocards/contracts';
 import type { CallbackData } from './callback-data';
 import { defaultSpec, type OfferedModel } from './offer';
 import { ALBUMS_KEPT, isComplete, type ConfirmDraft, type Draft, type DraftStep, type Session } from './session';
@@ -79,7 +79,10 @@ export type ButtonAnswer =
   /** The chosen model was withdrawn or repriced: the screen shows the new state to check. */
   | { type: 'offerChanged' };
 
-export type Effect = { type: 'placeOrder'; order: EventData<'orders.order.placed.v1'> };
+export type Effect =
+  | { type: 'placeOrder'; order: EventData<'orders.order.placed.v1'> }
+  /** The user chose a language: told to the notifier (admin alerts go in the admin's language). */
+  | { type: 'languageSet'; userId: number; chatId: number; locale: Locale };
 
 export interface Chat {
   userId: number;
@@ -233,7 +236,8 @@ function onButton(
   if (data?.action === 'language') {
     const next: Session = { ...session, locale: data.locale, localeChosen: true };
     // Orders carry the session's locale, so the notifier's messages of later orders follow it.
-    return ok({ session: next, replies: [{ type: 'languageSet' }] });
+    const effect: Effect = { type: 'languageSet', userId: chat.userId, chatId: chat.chatId, locale: data.locale };
+    return ok({ session: next, replies: [{ type: 'languageSet' }], effect });
   }
   const d = session.draft;
   // Confirm pressed again after its order went out (the first press may have looked lost).

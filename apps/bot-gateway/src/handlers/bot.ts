@@ -10,6 +10,7 @@ import type { T } from '../i18n';
 import { adminComposer, type AdminDeps } from './admin';
 import { conversationComposer, type ConversationDeps } from './conversation';
 import { guard } from './guard';
+import { ordersComposer, type OrdersDeps } from './orders';
 import { queueCancelComposer } from './queue-cancel';
 import type { InFlight } from './in-flight';
 
@@ -27,6 +28,8 @@ export interface BotDeps {
   inFlight?: InFlight;
   conversation: Omit<ConversationDeps, 't' | 'log'>;
   admin: Omit<AdminDeps, 't' | 'log'>;
+  /** `/orders` and its re-send buttons. */
+  orders: Omit<OrdersDeps, 't' | 'log'>;
 }
 
 /** The grammY bot: per-chat ordering, de-duplication, admin commands, the conversation. */
@@ -72,6 +75,7 @@ export function createBot(deps: BotDeps): Bot {
   bot.use(adminComposer({ ...deps.admin, t: deps.t, log: deps.log }));
   // The notifier's "Cancel queued videos" button; other buttons are the conversation's.
   bot.use(queueCancelComposer({ publish: deps.conversation.publish, t: deps.t, log: deps.log }));
+  bot.use(ordersComposer({ ...deps.orders, t: deps.t, log: deps.log }));
   bot.use(conversationComposer({ ...deps.conversation, t: deps.t, log: deps.log }));
 
   // Reached only when the guard itself fails (e.g. NATS unavailable for the de-dup claim).

@@ -95,7 +95,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       const current = withLocale(loaded.session, from.language_code);
       const offer = await deps.offers.current();
       const out = transition(current, input, { userId: from.id, chatId, offer });
-      if (out.effect) await runEffect(out.effect);
+      if (out.effect) await runEffect(out.effect, ctx.update.update_id);
       if (
         out.session !== loaded.session &&
         !(await deps.sessions.save(chatId, out.session, loaded.revision))
@@ -109,8 +109,26 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
     throw new Error(`session of chat ${chatId} kept changing concurrently`);
   }
 
-  async function runEffect(effect: Effect): Promise<void> {
+  async function runEffect(effect: Effect, updateId: number): Promise<void> {
     switch (effect.type) {
+      case 'languageSet': {
+        const { userId, chatId, locale } = effect;
+        const event = createEvent({
+          subject: 'users.language.set.v1',
+          // One event per press: a redelivered update is dropped by the duplicate window.
+          id: deterministicId('users.language.set.v1', String(chatId), String(updateId)),
+          correlationId: String(chatId),
+          data: { userId, chatId, locale, setAt: new Date().toISOString() },
+        });
+        try {
+          await publishUntilAcked(deps.publish, event, { deadlineMs: deps.orderAckDeadlineMs ?? ORDER_ACK_DEADLINE_MS });
+        } catch (err) {
+          // The session is saved only after this: the seller presses the language again.
+          throw new TemporaryFailure(`language choice of chat ${chatId} not acknowledged`, { cause: err });
+        }
+        log.info({ chatId, userId, locale, eventId: event.id, subject: event.type }, 'language chosen');
+        return;
+      }
       case 'placeOrder': {
         const { orderId } = effect.order;
         const event = createEvent({

@@ -96,4 +96,18 @@ create table status_messages (
 create index status_messages_due on status_messages (next_check_at) where next_check_at is not null;
 `,
   },
+  {
+    version: 6,
+    name: 'chat languages',
+    up: `
+-- The language each user chose with /language (users.language.set.v1): admin alerts go in
+-- the admin's language. set_at orders the choices, so a late redelivery of an older one
+-- never overrides a newer one.
+create table chat_locales (
+  chat_id bigint primary key,
+  locale text not null,
+  set_at timestamptz not null
+);
+`,
+  },
 ];

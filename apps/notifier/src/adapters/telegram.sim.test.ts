@@ -1,4 +1,4 @@
-import { orderButtonData } from '@neurocards/contracts';
+import { catalog, orderButtonData } from '@neurocards/contracts';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ import { createHandlers, type NotifierHandlers } from '../handlers';
 import { createStatusMessages } from '../handlers/status';
 import type { QueueEstimate } from '../domain/progress';
 import { createStatusStore } from './status-store';
+import { createChatLocales } from './chat-locales';
 import { createDeliveryLog } from './delivery-log';
 import { migrations, SCHEMA } from './migrations';
 import { createSendScheduler } from './scheduler';
@@ -88,6 +89,7 @@ beforeAll(async () => {
     orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',
     adminIds: [],
+    chatLocales: createChatLocales(sql),
   });
 }, 30_000);
 
@@ -126,7 +128,7 @@ const reserved = (chatId: number) =>
     data: { ...validFixtures['billing.credits.reserved.v1'], userId: chatId, chatId, orderId: `o-${chatId}-${Date.now()}` },
   });
 const sentEvents = (jobId: string) =>
-  sql<{ payload: { data: { messageId: number } } }[]>`
+  sql<{ payload: { data: { messageId: number; fileId?: string } } }[]>`
     select payload from outbox where subject = 'notify.video.sent.v1' and payload->'data'->>'jobId' = ${jobId}`;
 const calls = (method: string, chatId: number) =>
   sim.apiCalls().filter((c) => c.method === method && Number(c.params.chat_id) === chatId).length;
@@ -147,6 +149,9 @@ describe('notifier against the Telegram simulator', () => {
     expect(videos[0]!.video?.sourceUrl).toBe(e.data.videoUrl);
     const out = await sentEvents(e.data.jobId);
     expect(out.map((r) => r.payload.data.messageId)).toEqual([videos[0]!.messageId]);
+    // And Telegram's file_id, so /orders can send it again once the URL has expired.
+    expect(out.map((r) => r.payload.data.fileId)).toEqual([videos[0]!.video!.fileId]);
+    expect(catalog['notify.video.sent.v1'].safeParse(out[0]!.payload.data).success).toBe(true);
   });
 
   it('a video over the 20 MB URL limit is downloaded and uploaded instead', async () => {

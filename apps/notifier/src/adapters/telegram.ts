@@ -19,6 +19,14 @@ export class SendFailedError extends Error {
   }
 }
 
+/** A sent video: its message, how it went, and Telegram's file_id for sending it again. */
+export interface SentVideo {
+  messageId: number;
+  via: 'url' | 'upload';
+  /** message.video.file_id of sendVideo's answer (https://core.telegram.org/bots/api#video). */
+  fileId?: string;
+}
+
 export interface TelegramSender {
   sendText(chatId: number, text: string, buttons?: readonly Button[]): Promise<{ messageId: number }>;
   /** By URL first; if Telegram will not fetch it, downloads the video and uploads the bytes. */
@@ -27,7 +35,7 @@ export interface TelegramSender {
     videoUrl: string,
     caption: string,
     buttons?: readonly Button[],
-  ): Promise<{ messageId: number; via: 'url' | 'upload' }>;
+  ): Promise<SentVideo>;
   /**
    * Replaces a sent text message's text and buttons (no buttons: the keyboard comes off).
    * 'unchanged' when Telegram says it already reads so (a repeated edit is harmless).
@@ -133,7 +141,7 @@ export function createTelegramSender({ api, log: parent, downloadTimeoutMs, maxU
     async sendVideo(chatId, videoUrl, caption, buttons) {
       try {
         const m = await api.sendVideo(chatId, videoUrl, { caption, supports_streaming: true, ...markup(buttons) });
-        return { messageId: m.message_id, via: 'url' };
+        return { messageId: m.message_id, via: 'url', ...fileIdOf(m) };
       } catch (err) {
         const failure = toFailure(err, true);
         const verdict = classifySendFailure(failure);
@@ -147,7 +155,7 @@ export function createTelegramSender({ api, log: parent, downloadTimeoutMs, maxU
           supports_streaming: true,
           ...markup(buttons),
         });
-        return { messageId: m.message_id, via: 'upload' };
+        return { messageId: m.message_id, via: 'upload', ...fileIdOf(m) };
       } catch (err) {
         throw fail(toFailure(err));
       }
@@ -159,4 +167,9 @@ export function createTelegramSender({ api, log: parent, downloadTimeoutMs, maxU
 function markup(buttons: readonly Button[] | undefined) {
   if (!buttons || buttons.length === 0) return {};
   return { reply_markup: { inline_keyboard: [buttons.map((b) => ({ text: b.text, callback_data: b.data }))] } };
+}
+
+/** The video's file_id in sendVideo's answer, when Telegram gave one. */
+function fileIdOf(m: { video?: { file_id: string } }): { fileId?: string } {
+  return m.video?.file_id ? { fileId: m.video.file_id } : {};
 }

@@ -51,8 +51,12 @@ export type Outbound = TextMessage | VideoMessage;
 /** The short order number users and support quote: first 8 characters, upper case. */
 export const orderNumber = (orderId: string) => orderId.slice(0, 8).toUpperCase();
 
-/** Admins read Russian (design: the team's language). */
-const ADMIN_LOCALE: Locale = 'ru';
+/** An admin who never chose a language with /language reads Russian (the team's language). */
+export const DEFAULT_ADMIN_LOCALE: Locale = 'ru';
+
+/** Each admin's chosen language (chat id → locale); an admin not in it gets the default. */
+export type AdminLocales = ReadonlyMap<number, Locale>;
+const NO_CHOICES: AdminLocales = new Map();
 
 const text = (key: string, purpose: Purpose, chatId: number, body: string): TextMessage => ({
   kind: 'text',
@@ -187,13 +191,24 @@ export function orderSummary(d: EventData<'jobs.order.completed.v1'>, balance: n
   return { ...text(summaryKey(d.orderId), 'order-summary', d.chatId, body), buttons: orderButtons(d.locale, d.orderId) };
 }
 
-/** The same alert for every admin, keyed per admin under `key`. */
-function toAdmins(key: string, purpose: Purpose, body: string, adminIds: readonly number[]): TextMessage[] {
-  return [...new Set(adminIds)].map((id) => text(`${key}:${id}`, purpose, id, body));
+/** The same alert for every admin, in each admin's language, keyed per admin under `key`. */
+function toAdmins(
+  key: string,
+  purpose: Purpose,
+  body: (locale: Locale) => string,
+  adminIds: readonly number[],
+  locales: AdminLocales,
+): TextMessage[] {
+  return [...new Set(adminIds)].map((id) => text(`${key}:${id}`, purpose, id, body(locales.get(id) ?? DEFAULT_ADMIN_LOCALE)));
 }
 
 /** One alert per admin; the key includes the event id, since a key can be blocked many times. */
-export function keyBlockedAlerts(eventId: string, d: EventData<'kie.key.blocked.v1'>, adminIds: readonly number[]): TextMessage[] {
+export function keyBlockedAlerts(
+  eventId: string,
+  d: EventData<'kie.key.blocked.v1'>,
+  adminIds: readonly number[],
+  locales: AdminLocales = NO_CHOICES,
+): TextMessage[] {
   const params = {
     keyName: d.keyName,
     account: d.account ?? d.keyName,
@@ -201,23 +216,27 @@ export function keyBlockedAlerts(eventId: string, d: EventData<'kie.key.blocked.
     code: d.code ?? '—',
     message: d.message || '—',
   };
-  const lines = [t(ADMIN_LOCALE, d.scope === 'account' ? 'adminAccountBlocked' : 'adminKeyBlocked', params)];
-  if (d.allKeysBlocked) lines.push(t(ADMIN_LOCALE, 'adminAllKeysBlocked'));
-  return toAdmins(`event:${eventId}:key-blocked`, 'key-blocked', lines.join('\n\n'), adminIds);
+  const body = (locale: Locale) => {
+    const lines = [t(locale, d.scope === 'account' ? 'adminAccountBlocked' : 'adminKeyBlocked', params)];
+    if (d.allKeysBlocked) lines.push(t(locale, 'adminAllKeysBlocked'));
+    return lines.join('\n\n');
+  };
+  return toAdmins(`event:${eventId}:key-blocked`, 'key-blocked', body, adminIds, locales);
 }
 
 /** A model refused on an account: one alert per (model, account), whatever the event id. */
-export function modelUnavailableAlerts(d: EventData<'kie.model.unavailable.v1'>, adminIds: readonly number[]): TextMessage[] {
-  const lines = [
-    t(ADMIN_LOCALE, 'adminModelUnavailable', {
-      model: d.model,
-      account: d.account,
-      code: d.code ?? '—',
-      message: d.message || '—',
-    }),
-  ];
-  if (!d.stillOffered) lines.push(t(ADMIN_LOCALE, 'adminModelNoLongerOffered', { model: d.model }));
-  return toAdmins(`model:${d.model}:${d.account}:unavailable`, 'model-unavailable', lines.join('\n\n'), adminIds);
+export function modelUnavailableAlerts(
+  d: EventData<'kie.model.unavailable.v1'>,
+  adminIds: readonly number[],
+  locales: AdminLocales = NO_CHOICES,
+): TextMessage[] {
+  const params = { model: d.model, account: d.account, code: d.code ?? '—', message: d.message || '—' };
+  const body = (locale: Locale) => {
+    const lines = [t(locale, 'adminModelUnavailable', params)];
+    if (!d.stillOffered) lines.push(t(locale, 'adminModelNoLongerOffered', { model: d.model }));
+    return lines.join('\n\n');
+  };
+  return toAdmins(`model:${d.model}:${d.account}:unavailable`, 'model-unavailable', body, adminIds, locales);
 }
 
 /** A credit balance crossing the threshold, down or back up; each crossing is its own event. */
@@ -226,9 +245,10 @@ export function creditAlerts(
   kind: 'low' | 'recovered',
   d: EventData<'kie.credits.low.v1'>,
   adminIds: readonly number[],
+  locales: AdminLocales = NO_CHOICES,
 ): TextMessage[] {
-  const body = t(ADMIN_LOCALE, kind === 'low' ? 'adminCreditsLow' : 'adminCreditsRecovered', d);
-  return toAdmins(`event:${eventId}:credits-${kind}`, 'credits-alert', body, adminIds);
+  const body = (locale: Locale) => t(locale, kind === 'low' ? 'adminCreditsLow' : 'adminCreditsRecovered', d);
+  return toAdmins(`event:${eventId}:credits-${kind}`, 'credits-alert', body, adminIds, locales);
 }
 
 /** `2026-11-25T20:00:00.000Z` → `2026-11-25 20:00 UTC`. */
@@ -247,8 +267,9 @@ export function queueAlerts(
   kind: 'stalled' | 'recovered',
   d: EventData<'kie.queue.stalled.v1'>,
   adminIds: readonly number[],
+  locales: AdminLocales = NO_CHOICES,
 ): TextMessage[] {
   const params = { since: formatInstant(d.since), waiting: d.waiting };
-  const body = t(ADMIN_LOCALE, kind === 'stalled' ? 'adminQueueStalled' : 'adminQueueRecovered', params);
-  return toAdmins(`event:${eventId}:queue-${kind}`, 'queue-alert', body, adminIds);
+  const body = (locale: Locale) => t(locale, kind === 'stalled' ? 'adminQueueStalled' : 'adminQueueRecovered', params);
+  return toAdmins(`event:${eventId}:queue-${kind}`, 'queue-alert', body, adminIds, locales);
 }

@@ -6,6 +6,7 @@ import { validFixtures } from '@neurocards/contracts/testing';
 import { connectPostgres, migrate, type Sql } from '@neurocards/platform';
 import { handlerContext, privatePostgres, silentLogger, type PrivatePostgres } from '@neurocards/platform/testing';
 import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
+import { createChatLocales } from '../adapters/chat-locales';
 import { createDeliveryLog } from '../adapters/delivery-log';
 import { migrations, SCHEMA } from '../adapters/migrations';
 import { createStatusStore } from '../adapters/status-store';
@@ -84,6 +85,7 @@ it('a send Telegram accepted is recorded once PostgreSQL is back: one video, one
     orderMessages: async () => ({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',
     adminIds: [],
+    chatLocales: createChatLocales(sql),
   });
 
   const chatId = 810_001;

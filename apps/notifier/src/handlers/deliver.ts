@@ -9,7 +9,7 @@ import { videoUndeliverableReason } from '../domain/telegram-errors';
 export type DeliveryOutcome = 'sent' | 'already-done' | 'undeliverable';
 
 /** Runs in the transaction that records the message as sent (e.g. an outbox write). */
-export type OnSent = (tx: Sql, sent: { messageId: number; via: 'url' | 'upload' | 'text' }) => Promise<void>;
+export type OnSent = (tx: Sql, sent: { messageId: number; via: 'url' | 'upload' | 'text'; fileId?: string }) => Promise<void>;
 /** Runs in the transaction that records the message as undeliverable (e.g. an outbox write). */
 export type OnUndeliverable = (tx: Sql, reason: string) => Promise<void>;
 

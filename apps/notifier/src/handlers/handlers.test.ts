@@ -3,6 +3,7 @@ import { consumers, createEvent, deterministicId, type EventData, type Subject }
 import { validFixtures } from '@neurocards/contracts/testing';
 import { PermanentError, TransientError, type Sql } from '@neurocards/platform';
 import { createTestSchema, handlerContext, silentLogger, type TestSchema } from '@neurocards/platform/testing';
+import { createChatLocales } from '../adapters/chat-locales';
 import { createDeliveryLog } from '../adapters/delivery-log';
 import { migrations, SCHEMA } from '../adapters/migrations';
 import { createSendScheduler } from '../adapters/scheduler';
@@ -103,6 +104,7 @@ beforeEach(() => {
       realOrderMessages ? createDeliveryLog(sql).orderMessages(orderId) : Promise.resolve({ videosSent: 99, failuresDone: 99 }),
     supportContact: '@help',
     adminIds: ADMINS,
+    chatLocales: createChatLocales(sql),
   });
 });
 
@@ -611,6 +613,35 @@ describe('KIE credits', () => {
     }
   });
 
+  it("each admin reads the alert in the language the admin chose (Russian if none); an older choice redelivered late changes nothing", async () => {
+    const [english, russian, silent] = [9101, 9102, 9103];
+    const mine = createHandlers({
+      deliver: newDeliverer(),
+      settlement: async () => null,
+      orderMessages: async () => ({ videosSent: 0, failuresDone: 0 }),
+      supportContact: '',
+      adminIds: [english, russian, silent],
+      chatLocales: createChatLocales(sql),
+    });
+    const choose = async (chatId: number, locale: 'ru' | 'en', setAt: string) => {
+      const e = event('users.language.set.v1', { userId: chatId, chatId, locale, setAt });
+      // Twice: a redelivery changes nothing.
+      for (let i = 0; i < 2; i++)
+        await mine['users.language.set.v1'](e as never, { durable: 'notifier-language-set', log, working: () => undefined, deliveryCount: 1 });
+    };
+    await choose(english, 'en', '2026-12-01T10:00:00.000Z');
+    await choose(russian, 'en', '2026-12-01T10:00:00.000Z');
+    await choose(russian, 'ru', '2026-12-01T11:00:00.000Z');
+    // The first choice of the second admin arrives again, late: the later one stands.
+    await choose(russian, 'en', '2026-12-01T10:00:00.000Z');
+
+    const e = event('kie.credits.low.v1', { account: `acc-${Date.now()}`, credits: 120.5, threshold: 500 });
+    await mine['kie.credits.low.v1'](e as never, { durable: 'notifier-credits-low', log, working: () => undefined, deliveryCount: 1 });
+    expect(tg.to(english).map((s) => s.text)).toEqual([expect.stringContaining('is low on credits: 120.5')]);
+    expect(tg.to(russian).map((s) => s.text)).toEqual([expect.stringContaining('мало кредитов: 120.5')]);
+    expect(tg.to(silent).map((s) => s.text)).toEqual([expect.stringContaining('мало кредитов: 120.5')]);
+  });
+
   it('without admins nothing is sent and nothing fails', async () => {
     const quiet = createHandlers({
       deliver: newDeliverer(),
@@ -619,6 +650,7 @@ describe('KIE credits', () => {
       orderMessages: async () => ({ videosSent: 0, failuresDone: 0 }),
       supportContact: '',
       adminIds: [],
+      chatLocales: createChatLocales(sql),
     });
     const e = event('kie.credits.low.v1', { account: 'x', credits: 1, threshold: 5 });
     await quiet['kie.credits.low.v1'](e as never, { durable: 'notifier-credits-low', log, working: () => undefined, deliveryCount: 1 });

@@ -1,6 +1,7 @@
 import { createEvent, deterministicId, WELCOME_GRANTOR, type SubjectOf } from '@neurocards/contracts';
 import { enqueue, TransientError, type HandlersOf, type Logger } from '@neurocards/platform';
 import type { SettlementLookup } from '../adapters/balance';
+import type { ChatLocales } from '../adapters/chat-locales';
 import type { OrderMessages } from '../adapters/delivery-log';
 import * as m from '../domain/messages';
 import { request, type Deliver } from './deliver';
@@ -22,6 +23,8 @@ export interface HandlerDeps {
   /** SUPPORT_CONTACT; empty when not configured. */
   supportContact: string;
   adminIds: readonly number[];
+  /** The language each chat chose (admin alerts go in the admin's). */
+  chatLocales: ChatLocales;
 }
 
 /**
@@ -43,6 +46,7 @@ export function createHandlers({
   orderMessages,
   supportContact,
   adminIds,
+  chatLocales,
 }: HandlerDeps): NotifierHandlers {
   return {
     'billing.credits.reserved.v1': async (e, ctx) => {
@@ -78,7 +82,8 @@ export function createHandlers({
           orderId: d.orderId,
           onSent: async (tx, sent) => {
             const id = deterministicId('notify.video.sent.v1', d.jobId);
-            const data = { ...job, messageId: sent.messageId };
+            // The file_id lets /orders send the video again once KIE's URL has expired.
+            const data = { ...job, messageId: sent.messageId, ...(sent.fileId ? { fileId: sent.fileId } : {}) };
             await enqueue(tx, createEvent({ subject: 'notify.video.sent.v1', id, data, ...meta }));
           },
           onUndeliverable: async (tx, reason) => {
@@ -124,33 +129,41 @@ export function createHandlers({
 
     'kie.key.blocked.v1': async (e, ctx) => {
       const log = ctx.log.child({ keyName: e.data.keyName, allKeysBlocked: e.data.allKeysBlocked });
-      await alertAdmins(m.keyBlockedAlerts(e.id, e.data, adminIds), e.id, log);
+      await alertAdmins((l) => m.keyBlockedAlerts(e.id, e.data, adminIds, l), e.id, log);
     },
 
     'kie.model.unavailable.v1': async (e, ctx) => {
       const log = ctx.log.child({ model: e.data.model, account: e.data.account });
-      await alertAdmins(m.modelUnavailableAlerts(e.data, adminIds), e.id, log);
+      await alertAdmins((l) => m.modelUnavailableAlerts(e.data, adminIds, l), e.id, log);
     },
 
     'kie.credits.low.v1': async (e, ctx) => {
-      await alertAdmins(m.creditAlerts(e.id, 'low', e.data, adminIds), e.id, ctx.log.child({ account: e.data.account }));
+      await alertAdmins((l) => m.creditAlerts(e.id, 'low', e.data, adminIds, l), e.id, ctx.log.child({ account: e.data.account }));
     },
 
     'kie.credits.recovered.v1': async (e, ctx) => {
       const log = ctx.log.child({ account: e.data.account });
-      await alertAdmins(m.creditAlerts(e.id, 'recovered', e.data, adminIds), e.id, log);
+      await alertAdmins((l) => m.creditAlerts(e.id, 'recovered', e.data, adminIds, l), e.id, log);
     },
 
     'kie.queue.stalled.v1': async (e, ctx) => {
-      await alertAdmins(m.queueAlerts(e.id, 'stalled', e.data, adminIds), e.id, ctx.log.child({ waiting: e.data.waiting }));
+      await alertAdmins((l) => m.queueAlerts(e.id, 'stalled', e.data, adminIds, l), e.id, ctx.log.child({ waiting: e.data.waiting }));
     },
 
     'kie.queue.recovered.v1': async (e, ctx) => {
-      await alertAdmins(m.queueAlerts(e.id, 'recovered', e.data, adminIds), e.id, ctx.log.child({ waiting: e.data.waiting }));
+      await alertAdmins((l) => m.queueAlerts(e.id, 'recovered', e.data, adminIds, l), e.id, ctx.log.child({ waiting: e.data.waiting }));
+    },
+
+    'users.language.set.v1': async (e, ctx) => {
+      // Kept for every chat (a chat id and a locale): whoever becomes an admin later keeps the choice.
+      await chatLocales.save(e.data);
+      ctx.log.debug({ chatId: e.data.chatId, locale: e.data.locale }, 'chat language recorded');
     },
   };
 
-  async function alertAdmins(alerts: ReturnType<typeof m.keyBlockedAlerts>, eventId: string, log: Logger) {
+  /** Alerts every admin, each in the language the admin chose (read at send time). */
+  async function alertAdmins(build: (locales: m.AdminLocales) => m.TextMessage[], eventId: string, log: Logger) {
+    const alerts = build(await chatLocales.of(adminIds));
     if (alerts.length === 0) {
       log.error('an admin alert is due but ADMIN_TG_IDS is empty: nobody to alert');
       return;

@@ -90,4 +90,13 @@ export const migrations: Migration[] = [
       alter table jobs add column prompt_lease_until timestamptz;
     `,
   },
+  {
+    version: 4,
+    name: 'file id of a delivered video',
+    up: `
+      -- Telegram's file_id of the delivered video (notify.video.sent.v1): it does not expire,
+      -- unlike KIE's result URL, so /orders can send the video again.
+      alter table jobs add column video_file_id text;
+    `,
+  },
 ];

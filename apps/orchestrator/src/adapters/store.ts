@@ -165,6 +165,7 @@ export interface JobPatch {
   key_name?: string;
   video_url?: string;
   message_id?: number;
+  video_file_id?: string | null;
   failure_reason?: string;
   failure_detail?: string | null;
   submitted_at?: Date;
@@ -285,4 +286,37 @@ export async function stats(db: Db, dayStart: Date): Promise<Stats> {
     jobsInFlight: open?.n ?? 0,
     failedTodayByReason: Object.fromEntries(failed.map((r) => [r.reason, r.n])),
   };
+}
+
+export interface OrderListRow {
+  order_id: string;
+  placed_at: Date;
+  template: string;
+  model: string | null;
+  count: number;
+  status: 'placed' | 'active' | 'completed';
+  jobs: Array<{ job_id: string; video_index: number; state: JobState; failure_reason: string | null; video_file_id: string | null }>;
+}
+
+/** A seller's latest orders (not the rejected ones), newest first, each with its jobs by number. */
+export async function listOrders(db: Db, userId: number, limit: number): Promise<OrderListRow[]> {
+  return db<OrderListRow[]>`
+    select o.order_id, o.placed_at, o.template, o.model, o.count, o.status,
+           coalesce((select json_agg(json_build_object(
+                       'job_id', j.job_id, 'video_index', j.video_index, 'state', j.state,
+                       'failure_reason', j.failure_reason, 'video_file_id', j.video_file_id) order by j.video_index)
+                     from jobs j where j.order_id = o.order_id), '[]'::json) as jobs
+    from orders o
+    where o.user_id = ${userId} and o.status <> 'rejected' and o.placed_at is not null
+    order by o.placed_at desc
+    limit ${limit}`;
+}
+
+/** The file_id of a seller's own delivered video; undefined when the job is not the seller's. */
+export async function videoOf(db: Db, userId: number, jobId: string): Promise<{ fileId: string | null } | undefined> {
+  const [row] = await db<{ video_file_id: string | null; state: JobState }[]>`
+    select j.video_file_id, j.state from jobs j join orders o on o.order_id = j.order_id
+    where j.job_id = ${jobId} and o.user_id = ${userId}`;
+  if (!row) return undefined;
+  return { fileId: row.state === 'delivered' ? row.video_file_id : null };
 }

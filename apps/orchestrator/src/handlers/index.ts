@@ -7,6 +7,7 @@ import { onTaskFailed, onTaskSubmitted, onTaskSucceeded, onVideoSent, onVideoUnd
 export type { Deps } from './deps';
 export { sweepExpired, startSweeper } from './deadlines';
 export { statsHandler } from './stats';
+export { ordersListHandler, videoGetHandler } from './orders-list';
 
 /** One handler per consumer of the orchestrator in the topology. */
 export function createHandlers(deps: Deps) {

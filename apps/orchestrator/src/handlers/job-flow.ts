@@ -10,7 +10,7 @@ export type JobEvent =
   | { type: 'task_submitted'; attempt: number; taskId: string; keyName: string }
   | { type: 'task_succeeded'; attempt: number; taskId: string; videoUrl: string }
   | { type: 'task_failed'; attempt: number; taskId: string | null; reason: FailureClass; detail: string }
-  | { type: 'video_sent'; messageId: number }
+  | { type: 'video_sent'; messageId: number; fileId?: string }
   | { type: 'video_undeliverable'; reason: string }
   | { type: 'deadline_passed' };
 
@@ -99,7 +99,7 @@ export async function advanceJob(
       break;
     }
     case 'video_sent':
-      await store.updateJob(tx, jobId, { state: step.to, message_id: ev.messageId });
+      await store.updateJob(tx, jobId, { state: step.to, message_id: ev.messageId, video_file_id: ev.fileId ?? null });
       await enqueue(tx, event('jobs.video.delivered.v1', ref, deterministicId('video-delivered', jobId)));
       break;
     default: {

@@ -1,7 +1,7 @@
 import { type EventOf } from '@neurocards/platform';
 import { consumers, rpc } from '@neurocards/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHandlers, statsHandler, sweepExpired } from './index';
+import { createHandlers, ordersListHandler, statsHandler, sweepExpired, videoGetHandler } from './index';
 import { jobIdOf } from './orders';
 import { ctx, ev, jobsOf, newOrder, outboxOf, setupDatabase, testDeps, type OutboxRow } from '../../test/support';
 import { transaction, type Sql } from '@neurocards/platform';
@@ -54,8 +54,8 @@ const failed = (orderId: string, jobId: string, reason: 'user_violation' | 'exha
     code: 500,
     message: 'generation failed',
   });
-const sent = (orderId: string, jobId: string, messageId = 1) =>
-  ev('notify.video.sent.v1', { orderId, jobId, chatId: 111222333, messageId });
+const sent = (orderId: string, jobId: string, messageId = 1, fileId?: string) =>
+  ev('notify.video.sent.v1', { orderId, jobId, chatId: 111222333, messageId, ...(fileId ? { fileId } : {}) });
 const undeliverable = (orderId: string, jobId: string) =>
   ev('notify.video.undeliverable.v1', { orderId, jobId, chatId: 111222333, reason: 'Forbidden: bot was blocked by the user' });
 
@@ -460,6 +460,41 @@ describe('undeliverable video', () => {
     await h['notify.video.undeliverable.v1'](undeliverable(orderId, j), ctx());
     expect((await jobsOf(sql, orderId)).map((x) => x.state)).toEqual(['generating']);
     expect(await count(orderId, 'jobs.video.failed.v1')).toBe(0);
+  });
+});
+
+describe('orders list', () => {
+  it("lists a seller's latest orders newest first, each video's state, failure reason and file_id; another's video is not found", async () => {
+    const userId = 600_000_000 + Math.floor(Math.random() * 1_000_000);
+    const list = ordersListHandler(sql);
+    const video = videoGetHandler(sql);
+    expect(await list({ userId, limit: 10 })).toEqual({ orders: [] });
+
+    const first = await startOrder(1, { userId });
+    await h['kie.task.succeeded.v1'](succeeded(first.orderId, first.jobIds[0]!), ctx());
+    await h['notify.video.sent.v1'](sent(first.orderId, first.jobIds[0]!, 7, 'BAADfile-1'), ctx());
+    const second = await startOrder(3, { userId, template: 'ad' });
+    const [a, b, c] = second.jobIds as [string, string, string];
+    await h['kie.task.submitted.v1'](submitted(second.orderId, a), ctx());
+    await h['kie.task.failed.v1'](failed(second.orderId, b, 'user_violation'), ctx());
+    await h['kie.task.succeeded.v1'](succeeded(second.orderId, c), ctx());
+    await h['notify.video.sent.v1'](sent(second.orderId, c, 8, 'BAADfile-3'), ctx());
+
+    const got = await list({ userId, limit: 10 });
+    expect(rpc['orchestrator.orders.list'].response.safeParse(got).success).toBe(true);
+    expect(got.orders.map((o) => o.orderId)).toEqual([second.orderId, first.orderId]);
+    expect(got.orders[0]).toMatchObject({ template: 'ad', model: 'kling-3.0/video', count: 3, status: 'active' });
+    expect(got.orders[0]!.jobs).toEqual([
+      { jobId: a, index: 1, state: 'generating', failureReason: null, fileId: null },
+      { jobId: b, index: 2, state: 'failed', failureReason: 'user_violation', fileId: null },
+      { jobId: c, index: 3, state: 'delivered', failureReason: null, fileId: 'BAADfile-3' },
+    ]);
+    expect(got.orders[1]).toMatchObject({ status: 'completed', jobs: [expect.objectContaining({ state: 'delivered', fileId: 'BAADfile-1' })] });
+    expect((await list({ userId, limit: 1 })).orders.map((o) => o.orderId)).toEqual([second.orderId]);
+
+    expect(await video({ userId, jobId: c })).toEqual({ found: true, fileId: 'BAADfile-3' });
+    expect(await video({ userId, jobId: b })).toEqual({ found: true, fileId: null });
+    expect(await video({ userId: userId + 1, jobId: c })).toEqual({ found: false, fileId: null });
   });
 });
 

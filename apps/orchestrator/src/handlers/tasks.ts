@@ -53,6 +53,7 @@ export const onVideoSent = (deps: Deps) =>
   jobHandler<'notify.video.sent.v1'>(deps, (d) => ({
     type: 'video_sent',
     messageId: d.messageId,
+    ...(d.fileId !== undefined ? { fileId: d.fileId } : {}),
   }));
 
 /**
