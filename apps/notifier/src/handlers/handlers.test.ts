@@ -617,6 +617,7 @@ describe('KIE credits', () => {
     const [english, russian, silent] = [9101, 9102, 9103];
     const mine = createHandlers({
       deliver: newDeliverer(),
+      status: newStatus(newDeliverer()),
       settlement: async () => null,
       orderMessages: async () => ({ videosSent: 0, failuresDone: 0 }),
       supportContact: '',
