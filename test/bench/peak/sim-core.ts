@@ -1,16 +1,8 @@
 /** Small pieces the peak benchmark's simulation and reports share: a seeded PRNG, an event heap, statistics. */
+import { mulberry32 } from '../../chaos/rng';
 
-/** mulberry32: a fast seeded PRNG, so every run of the evening sees the same arrivals. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32 (the chaos suite's), so every run of the evening sees the same arrivals. */
+export const rng = (seed: number): (() => number) => mulberry32(seed);
 
 export const uniform = (r: () => number, lo: number, hi: number) => lo + r() * (hi - lo);
 
