@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { requestRpc } from '@neurocards/platform';
 import { eventually } from '@neurocards/platform/testing';
 import { SERVICES } from '@neurocards/launcher';
@@ -17,6 +17,9 @@ describe('services stopped with SIGTERM in the middle of an order', () => {
   });
 
   it('shut down cleanly, lose nothing, and the order completes after restart', async () => {
+    onTestFailed(async () => {
+      console.error(await stack.diagnose());
+    });
     const seller = { userId: 7_200_001, languageCode: 'ru' };
     await grantCredits(stack, ADMIN_ID, seller.userId, 3);
     await orderVideos(stack, seller, 3);

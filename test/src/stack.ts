@@ -2,7 +2,8 @@ import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { buckets, streams } from '@neurocards/contracts';
+import postgres from 'postgres';
+import { buckets, consumers, streamOf, streams } from '@neurocards/contracts';
 import { createTestDatabase, freePort } from '@neurocards/platform/testing';
 import {
   REPO_ROOT,
@@ -49,6 +50,11 @@ export interface Stack {
   ports: Record<ServiceName, number>;
   processes: Map<ServiceName, ServiceProcess>;
   logFile: string;
+  /**
+   * What a failed test needs to find where work stopped: every consumer's pending and
+   * unacknowledged counts, the saga's and the dispatcher's rows, and the log's warnings.
+   */
+  diagnose(): Promise<string>;
   /** SIGTERM one service and resolve with its exit code. */
   terminate(name: ServiceName): Promise<number | string>;
   /** Start a stopped service again, exactly as `pnpm start` does, and wait until it is ready. */
@@ -125,6 +131,33 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ports,
     processes,
     logFile,
+    async diagnose() {
+      const out: string[] = [];
+      const jsm = await jetstreamManager(nc);
+      for (const defs of Object.values(consumers))
+        for (const def of defs) {
+          const info = await jsm.consumers.info(streamOf(def.subject), def.durable).catch(() => null);
+          if (info && (info.num_pending > 0 || info.num_ack_pending > 0 || info.num_redelivered > 0))
+            out.push(`consumer ${def.durable}: pending ${info.num_pending}, unacked ${info.num_ack_pending}, redelivered ${info.num_redelivered}`);
+        }
+      const sql = postgres(db.url, { max: 1, onnotice: () => undefined });
+      const rows = async (title: string, q: string) => {
+        const r = await sql.unsafe(q).catch((err: Error) => [{ error: err.message }]);
+        out.push(`${title}:`, ...r.map((row) => `  ${JSON.stringify(row)}`));
+      };
+      try {
+        await rows('orchestrator jobs', 'select job_id, video_index, state, failure_reason, updated_at from orchestrator.jobs order by created_at');
+        await rows('kie tasks', 'select job_id, state, attempt, key_name, task_id is not null as has_task, lease_until, create_sent_at, next_poll_at from kie.tasks order by queued_at');
+      } finally {
+        await sql.end();
+      }
+      const warnings = readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => /"level":(4|5|6)\d/.test(l))
+        .slice(-40);
+      out.push('warnings and errors (last 40):', ...warnings.map((l) => `  ${l.slice(0, 600)}`));
+      return out.join('\n');
+    },
     async terminate(name) {
       const p = processes.get(name)!;
       p.child.kill('SIGTERM');

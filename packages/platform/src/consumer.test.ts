@@ -166,3 +166,48 @@ describe('startConsumer', () => {
     expect(finished).toBe(true);
   });
 });
+
+describe('stopping a consumer while messages arrive', () => {
+  it('loses none of the messages it was sent: each is handled at once, none waits out the ack wait', async () => {
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    const run = uniqueName('run');
+    // An ack wait far longer than the test: a message the stopped consumer dropped would
+    // only come back after it.
+    const def: ConsumerDef & { subject: typeof subject } = { durable: uniqueName('stop'), subject, maxDeliver: 5, ackWaitSeconds: 120 };
+    await provisionConsumers(jsm, 'NOTIFY', [def], { onlyNew: true });
+    cleanups.push(() => jsm.consumers.delete('NOTIFY', def.durable));
+    const handled = new Set<string>();
+    const start = () =>
+      startConsumer({
+        js,
+        stream: 'NOTIFY',
+        def,
+        log: silentLogger(),
+        concurrency: 4,
+        handler: async (ev) => {
+          if (!ev.correlationId.startsWith(run)) return;
+          await new Promise((r) => setTimeout(r, 2));
+          handled.add(ev.correlationId);
+        },
+      });
+    const publish = createPublisher(js);
+    const total = 300;
+    const sending = (async () => {
+      for (let i = 0; i < total; i++)
+        await publish(createEvent({ subject, data: validFixtures[subject], correlationId: `${run}-${i}` }));
+    })();
+    // Stop and start again several times while messages flow, each time mid-stream.
+    for (let round = 0; round < 6; round++) {
+      const running = await start();
+      await eventually(() => handled.size > (round + 1) * 20 || handled.size === total, 10_000, 1);
+      await running.stop();
+    }
+    await sending;
+    const last = await start();
+    cleanups.push(() => last.stop());
+    await eventually(() => handled.size === total, 15_000).catch(() => undefined);
+    const info = await jsm.consumers.info('NOTIFY', def.durable);
+    expect({ handled: handled.size, unacked: info.num_ack_pending }).toEqual({ handled: total, unacked: 0 });
+  }, 60_000);
+});

@@ -118,13 +118,13 @@ export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>)
     }
   };
 
+  // A message that reaches a stopping consumer (while its subscription drains) is handled
+  // like any other, not handed back: NATS 2.9 can redeliver a nak'd message straight into a
+  // pull request of the subscription being closed, where the client drops it and the server
+  // waits out the ack wait (a test stops a consumer mid-stream again and again). There are
+  // at most a pull batch of them.
   const loop = (async () => {
     for await (const m of messages) {
-      if (stopping) {
-        // Pulled after stop(): leave it to be redelivered to a live replica.
-        m.nak();
-        continue;
-      }
       const p: Promise<void> = handle(m)
         .catch((err) => log.error({ err }, 'consumer bookkeeping failed; message left for redelivery'))
         .finally(() => inFlight.delete(p));
@@ -140,9 +140,16 @@ export async function startConsumer<S extends Subject>(opts: ConsumerOptions<S>)
     async stop() {
       if (stopping) return;
       stopping = true;
+      // Drain the pull subscription before closing: messages the server sent before it saw
+      // the unsubscribe still reach the loop and are handled. Closed outright, the client
+      // drops them and the server redelivers each only after the consumer's ack wait (200 s
+      // for the prompt step). nats.js ends the iterator itself once a draining subscription
+      // closes (jetstream lib/consumer.js, `sub.closed`).
+      const sub = (messages as unknown as { sub?: { drain(): Promise<void>; isClosed(): boolean } }).sub;
+      if (sub && !sub.isClosed()) await sub.drain().catch(() => undefined);
       await messages.close();
-      await Promise.allSettled([...inFlight]);
       await loop.catch(() => undefined);
+      await Promise.allSettled([...inFlight]);
       log.info('consumer stopped');
     },
   };
