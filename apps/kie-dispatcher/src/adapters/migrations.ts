@@ -145,4 +145,15 @@ create table cancelled_orders (
 );
 `,
   },
+  {
+    version: 6,
+    name: 'the fair queue reads each seller\'s head',
+    up: `
+-- A claim ranks only each seller's first due rows of each tier (adapters/tasks-repo.ts,
+-- rankedDue), read in the seller's own order through this index: its cost follows the number
+-- of sellers waiting, not the depth of the queue.
+create index tasks_fair_head on tasks (seller, (job_index > 1), queued_at, order_id collate "C", job_index, job_id collate "C")
+  where state in ('queued', 'submitting');
+`,
+  },
 ];

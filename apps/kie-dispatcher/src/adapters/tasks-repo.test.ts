@@ -50,7 +50,7 @@ describe('migration to the catalogue', () => {
 describe('tasks repo', () => {
   it('migrates once', async () => {
     await migrate(env.sql, SCHEMA, migrations, env.log);
-    expect((await env.sql`select version from schema_migrations`).map((r) => r.version)).toEqual([1, 2, 3, 4, 5]);
+    expect((await env.sql`select version from schema_migrations`).map((r) => r.version)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
   it('queues a submit command once, however often it arrives', async () => {

@@ -123,13 +123,34 @@ export async function lockTask(tx: Sql, jobId: string): Promise<TaskRow | null> 
  * first), round within the seller's tier, the seller's last turn (a seller who also takes
  * first-video turns in this snapshot counts as served at the last of them), the seller's oldest
  * video, the seller, then oldest first within the seller. Strings sort as bytes, as in the code.
+ *
+ * `perSellerTier` bounds the work to the queue's head: a seller's row of round k has the k
+ * rows of its earlier rounds ahead of it, so a claim of `limit` rows only ever takes rounds
+ * below `limit` (below twice that when other replicas hold rows ahead of it), and each
+ * seller's first `perSellerTier` due rows of each tier are read through the
+ * `tasks_fair_head` index, whatever the queue's depth. Ranks and each seller's oldest video
+ * are the same on that head as on the whole queue (the dropped rows all come after it); so is
+ * the "served at their last first-video turn" position wherever it can matter (when a seller
+ * has `limit` first videos waiting, no second video is among the first `limit`). Null ranks
+ * the whole queue.
  */
-const rankedDue = (sql: Sql, now: Date) => sql`
-  with due as (
-    select job_id, seller, order_id, job_index, queued_at, case when job_index <= 1 then 0 else 1 end as tier
-    from tasks
-    where (state = 'queued' and not_before <= ${now})
-       or (state = 'submitting' and lease_until < ${now} and create_sent_at is null)
+const rankedDue = (sql: Sql, now: Date, perSellerTier: number | null) => sql`
+  with sellers as (
+    select distinct seller from tasks where state in ('queued', 'submitting')
+  ), due as (
+    select h.*, tier.n as tier
+    from sellers s
+    cross join (values (0), (1)) as tier(n)
+    cross join lateral (
+      select job_id, seller, order_id, job_index, queued_at
+      from tasks t
+      where t.seller = s.seller and t.state in ('queued', 'submitting')
+        and (t.job_index > 1) = (tier.n = 1)
+        and ((t.state = 'queued' and t.not_before <= ${now})
+             or (t.state = 'submitting' and t.lease_until < ${now} and t.create_sent_at is null))
+      order by t.queued_at, t.order_id collate "C", t.job_index, t.job_id collate "C"
+      limit ${perSellerTier}
+    ) h
   ), rounds as (
     select due.*, st.last_turn as served,
            row_number() over (partition by due.seller, tier
@@ -155,7 +176,7 @@ const FAIR_ORDER = `r.tier, r.round, r.in0, r.served nulls first, r.last0, r.hea
 
 /** The job ids of the due rows in fair order (what the next claims would take, in turn). */
 export async function fairQueue(sql: Sql, now: Date): Promise<string[]> {
-  const rows = await sql`select r.job_id from (${rankedDue(sql, now)}) r order by ${sql.unsafe(FAIR_ORDER)}`;
+  const rows = await sql`select r.job_id from (${rankedDue(sql, now, null)}) r order by ${sql.unsafe(FAIR_ORDER)}`;
   return rows.map((r) => r.job_id as string);
 }
 
@@ -173,11 +194,19 @@ export async function claimForSubmit(
   if (limit <= 0) return [];
   return sql.begin(async (t) => {
     const tx = t as unknown as Sql;
+    // The head of the fair order, then its rows locked by primary key in that order. Twice
+    // the claim, so that rows another replica is claiming at this moment (locked, not yet
+    // committed) are skipped and the rows behind them taken instead.
     const picked = await tx`
-      select t.job_id, t.seller from tasks t join (${rankedDue(tx, o.now)}) r on r.job_id = t.job_id
+      select t.job_id, t.seller
+      from (select r.job_id, row_number() over (order by ${tx.unsafe(FAIR_ORDER)}) as pos
+            from (${rankedDue(tx, o.now, 2 * limit)}) r
+            order by pos
+            limit ${2 * limit}) c
+      join tasks t on t.job_id = c.job_id
       where (t.state = 'queued' and t.not_before <= ${o.now})
          or (t.state = 'submitting' and t.lease_until < ${o.now} and t.create_sent_at is null)
-      order by ${tx.unsafe(FAIR_ORDER)}
+      order by c.pos
       limit ${limit}
       for update of t skip locked`;
     if (picked.length === 0) return [];
