@@ -315,6 +315,28 @@ function jobsNetworkPolicy(): Obj {
 
 const SCHEMA_SERVICES = SERVICES.filter((s) => SPEC[s].schema);
 
+/**
+ * Runs once at bootstrap, in the application database. The roles are created here without
+ * login so each schema can be owned by its role; `managed.roles` then gives them login and
+ * their passwords. Nobody may create in `public`; a role reaches only its own schema.
+ * CREATE on the database is granted because the platform's migrate() runs
+ * `create schema if not exists`, which PostgreSQL refuses without it even when the schema
+ * exists; it lets a role create new schemas of its own, never touch another's.
+ * (src/postgres-roles.test.ts runs this and every service's migrations as its role.)
+ */
+export function bootstrapSql(role: (schema: string) => string = (s) => s, database = PG_DATABASE): string[] {
+  return [
+    'REVOKE CREATE ON SCHEMA public FROM PUBLIC',
+    `REVOKE ALL ON DATABASE ${database} FROM PUBLIC`,
+    ...SCHEMA_SERVICES.map((s) => SPEC[s].schema as string).flatMap((s) => [
+      `CREATE ROLE ${role(s)} NOLOGIN`,
+      `GRANT CONNECT, CREATE ON DATABASE ${database} TO ${role(s)}`,
+      `CREATE SCHEMA ${s} AUTHORIZATION ${role(s)}`,
+      `ALTER ROLE ${role(s)} SET search_path = ${s}`,
+    ]),
+  ];
+}
+
 function postgresCluster(): Obj {
   const schemas = SCHEMA_SERVICES.map((s) => SPEC[s].schema as string);
   return {
@@ -332,20 +354,8 @@ function postgresCluster(): Obj {
         initdb: {
           database: PG_DATABASE,
           owner: 'app',
-          // Runs once, in the application database. The roles are created here without login so
-          // each schema can be owned by its role; `managed.roles` below then gives them login and
-          // their passwords. Nobody but a schema's owner may create anything in it, and nobody may
-          // create in `public`.
-          postInitApplicationSQL: [
-            'REVOKE CREATE ON SCHEMA public FROM PUBLIC',
-            `REVOKE ALL ON DATABASE ${PG_DATABASE} FROM PUBLIC`,
-            ...schemas.flatMap((s) => [
-              `CREATE ROLE ${s} NOLOGIN`,
-              `GRANT CONNECT ON DATABASE ${PG_DATABASE} TO ${s}`,
-              `CREATE SCHEMA ${s} AUTHORIZATION ${s}`,
-              `ALTER ROLE ${s} SET search_path = ${s}`,
-            ]),
-          ],
+          // One role per schema, owning it (bootstrapSql above).
+          postInitApplicationSQL: bootstrapSql(),
         },
       },
       managed: {
