@@ -103,8 +103,8 @@ function deployment(service: ServiceName): Obj {
     kind: 'Deployment',
     metadata: { name: service, labels: { app: service, ...PART_OF } },
     spec: {
-      // The overlay sets the floor; KEDA or the HPA moves it from there.
-      replicas: 1,
+      // No `replicas`: every Deployment is autoscaled (KEDA or the HPA) from the overlay's
+      // floor, and a `replicas` here would reset the count to it on every `kubectl apply`.
       selector: { matchLabels: { app: service } },
       template: {
         metadata: {
@@ -156,6 +156,7 @@ const service = (name: ServiceName): Obj => ({
   spec: { selector: { app: name }, ports: [{ name: 'http', port: 80, targetPort: 'http' }] },
 });
 
+/** maxUnavailable rather than minAvailable: with dev's floor of one replica, minAvailable 1 would block every node drain. */
 const pdb = (name: ServiceName): Obj => ({
   apiVersion: 'policy/v1',
   kind: 'PodDisruptionBudget',
@@ -485,8 +486,8 @@ function dashboardConfigMap(): Obj {
 // ---------------------------------------------------------------------------------------------
 
 /**
- * An overlay: its namespace, the pinned image, the replica floors and its ConfigMap patch
- * (overlays/<name>/config.yaml, written by hand).
+ * An overlay: its namespace, the pinned image and its ConfigMap patch (overlays/<name>/config.yaml,
+ * written by hand); its replica floors are the autoscalers' minimums (generated/autoscaling.yaml).
  */
 function overlayKustomization(overlay: Overlay): string {
   return (
@@ -503,7 +504,6 @@ function overlayKustomization(overlay: Overlay): string {
         'generated/autoscaling.yaml',
       ],
       images: [{ name: 'neurocards', ...IMAGES[overlay] }],
-      replicas: SERVICES.map((s) => ({ name: s, count: SCALE[overlay][s].min })),
       patches: [{ path: 'config.yaml' }],
     })
   );

@@ -1,8 +1,8 @@
 /**
  * The subset of kustomize these manifests use, in Node, so the manifest test renders the
  * overlays where `kubectl` is not installed (and checks it agrees with `kubectl kustomize`
- * where it is): `resources` (files and directories), `namespace`, `images`, `replicas` and
- * `patches` with strategic-merge patch files. Anything else in a kustomization fails loudly.
+ * where it is): `resources` (files and directories), `namespace`, `images` and `patches` with
+ * strategic-merge patch files. Anything else in a kustomization fails loudly.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
@@ -25,11 +25,10 @@ interface Kustomization {
   resources?: string[];
   namespace?: string;
   images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
-  replicas?: { name: string; count: number }[];
   patches?: { path: string }[];
 }
 
-const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'images', 'replicas', 'patches']);
+const SUPPORTED = new Set(['apiVersion', 'kind', 'resources', 'namespace', 'images', 'patches']);
 /** Kinds without a namespace among those we use. */
 const CLUSTER_SCOPED = new Set(['Namespace']);
 
@@ -121,13 +120,6 @@ export function kustomizeNode(dir: string): K8sObject[] {
       if (i < 0) throw new Error(`${rel}: no ${patch.kind} ${patch.metadata.name} to patch`);
       objects[i] = strategicMerge(objects[i], patch) as K8sObject;
     }
-  }
-  for (const r of k.replicas ?? []) {
-    const targets = objects.filter(
-      (o) => ['Deployment', 'StatefulSet', 'ReplicaSet'].includes(o.kind) && o.metadata.name === r.name,
-    );
-    if (targets.length === 0) throw new Error(`${file}: replicas: no workload ${r.name}`);
-    for (const t of targets) (t.spec as Record<string, unknown>).replicas = r.count;
   }
   if (k.images) setImages(objects, k.images);
   if (k.namespace) {

@@ -329,7 +329,7 @@ describe('infra/k8s', () => {
   });
 
   it.each(OVERLAYS)(
-    '%s: KEDA scales each consumer service on its consumers, from the overlay floor',
+    '%s: KEDA scales each consumer service on its consumers, the HPA the gateway, from the overlay floors',
     (overlay) => {
       const objs = rendered[overlay];
       for (const s of KEDA_SERVICES) {
@@ -340,8 +340,8 @@ describe('infra/k8s', () => {
           triggers: { type: string; metadata: Record<string, string> }[];
         };
         expect(so.scaleTargetRef.name).toBe(s);
-        expect(so.minReplicaCount).toBe((find(objs, 'Deployment', s).spec as { replicas: number }).replicas);
         expect(so.minReplicaCount).toBe(SCALE[overlay][s].min);
+        expect(so.maxReplicaCount).toBe(SCALE[overlay][s].max);
         const defs = consumers[s] as readonly { durable: string; subject: Subject }[];
         expect(so.triggers.map((t) => [t.type, t.metadata.stream, t.metadata.consumer])).toEqual(
           defs.map((c) => ['nats-jetstream', streamOf(c.subject), c.durable]),
@@ -353,11 +353,18 @@ describe('infra/k8s', () => {
           expect(Number(t.metadata.lagThreshold)).toBeGreaterThan(0);
         }
       }
-      const hpa = find(objs, 'HorizontalPodAutoscaler', 'bot-gateway').spec as { minReplicas: number };
-      expect(hpa.minReplicas).toBe(
-        (find(objs, 'Deployment', 'bot-gateway').spec as { replicas: number }).replicas,
-      );
-      expect(SCALE.prod['bot-gateway'].min).toBeGreaterThanOrEqual(2);
+      const hpa = find(objs, 'HorizontalPodAutoscaler', 'bot-gateway').spec as {
+        minReplicas: number;
+        scaleTargetRef: { kind: string; name: string };
+      };
+      expect(hpa.scaleTargetRef).toMatchObject({ kind: 'Deployment', name: 'bot-gateway' });
+      expect(hpa.minReplicas).toBe(SCALE[overlay]['bot-gateway'].min);
+      // Every Deployment is autoscaled, so none sets `replicas` (kubectl apply would reset it).
+      for (const s of SERVICES) {
+        expect((find(objs, 'Deployment', s).spec as { replicas?: number }).replicas, s).toBeUndefined();
+      }
+      // Real floors in prod: no service runs a single replica.
+      for (const s of SERVICES) expect(SCALE.prod[s].min, s).toBeGreaterThanOrEqual(2);
     },
   );
 

@@ -66,7 +66,7 @@ export const SPEC: Record<ServiceName, ServiceSpec> = {
 };
 
 export interface Scale {
-  /** Replica floor: the Deployment's replicas and the autoscaler's minimum. */
+  /** Replica floor: the autoscaler's minimum (KEDA's minReplicaCount, the HPA's minReplicas). */
   min: number;
   max: number;
 }
