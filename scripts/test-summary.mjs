@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dirs = ['apps', 'packages'].flatMap((d) => readdirSync(path.join(root, d)).map((n) => path.join(root, d, n)));
-dirs.push(path.join(root, 'sandbox'), path.join(root, 'test'));
+dirs.push(path.join(root, 'sandbox'), path.join(root, 'test'), path.join(root, 'infra/k8s'));
 let passed = 0;
 let failed = 0;
 let skipped = 0;
