@@ -13,5 +13,7 @@ export interface Deps {
   generationDeadlineMs: number;
   /** PROMPT_PER_SELLER: GPT calls at once for one seller (default 2). */
   promptPerSeller?: number;
+  /** How long a prompt request waits in hand for its seller's turn (default 3 s; tests: 0). */
+  promptTurnWaitMs?: number;
   clock?: () => Date;
 }

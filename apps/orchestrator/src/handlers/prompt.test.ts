@@ -31,11 +31,12 @@ afterAll(async () => {
   await db?.close();
 });
 
-const handlers = (apiKey = 'sk-test') =>
+const handlers = (apiKey = 'sk-test', promptTurnWaitMs = 0) =>
   createHandlers(
     testDeps(sql, {
       photos: objectStorePhotos(os),
       writer: createOpenAiWriter({ apiKey, baseURL: sim.baseUrl, model: 'gpt-4o-mini', timeoutMs: 5000, maxRetries: 0 }),
+      promptTurnWaitMs,
     }),
   );
 
@@ -138,6 +139,25 @@ describe('prompt turns per seller', () => {
     // One of the two finishes: its turn frees, and the third goes.
     await h['jobs.prompt.requested.v1'](r1, ctx());
     await h['jobs.prompt.requested.v1'](r3, ctx(2));
+    expect(await sources(a.orderId)).toHaveLength(2);
+  });
+
+  it('waits in hand a moment for a turn that frees, instead of handing the message back', async () => {
+    const h = handlers('sk-test', 5000);
+    const heavy = 710_000_000 + Math.floor(Math.random() * 1e6);
+    const a = await paidOrder(h, 3, heavy);
+    const [r1, r2, r3] = a.requests as [never, never, never];
+    const jobId = (r: { data: { jobId: string } }) => r.data.jobId;
+    const now = new Date();
+    const until = new Date(now.getTime() + 60_000);
+    for (const r of [r1, r2])
+      expect(await store.takePromptTurn(sql, { jobId: jobId(r), userId: heavy, now, until, perSeller: 2 })).toBe(true);
+    // The third waits for a turn; the first finishes meanwhile and frees one.
+    const third = h['jobs.prompt.requested.v1'](r3, ctx());
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await sources(a.orderId)).toEqual([]);
+    await h['jobs.prompt.requested.v1'](r1, ctx());
+    await third;
     expect(await sources(a.orderId)).toHaveLength(2);
   });
 });

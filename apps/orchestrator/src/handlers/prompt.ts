@@ -13,6 +13,14 @@ import { jobRef } from './job-flow';
 const PROMPT_TURN_MS = 200_000;
 /** A seller at their limit: the message comes back this much later. */
 const PROMPT_TURN_RETRY_MS = 2000;
+/**
+ * How long a prompt request waits in hand for its seller's turn before it goes back to
+ * JetStream: a turn usually frees within a GPT call, and a message handed back with a delay
+ * can be lost until the ack wait (200 s) when the consumer restarts meanwhile (NATS 2.9
+ * delivers the delayed redelivery to the stopped consumer's pull request).
+ */
+const PROMPT_TURN_WAIT_MS = 3000;
+const PROMPT_TURN_POLL_MS = 100;
 export const DEFAULT_PROMPT_PER_SELLER = 2;
 
 export interface WrittenPrompt {
@@ -45,14 +53,22 @@ export function onPromptRequested(deps: Deps) {
     // step. Without a turn the message waits a moment and other sellers' prompts go first.
     const clock = deps.clock ?? (() => new Date());
     if (deps.writer) {
-      const now = clock();
-      const took = await store.takePromptTurn(sql, {
-        jobId,
-        userId: order.userId,
-        now,
-        until: new Date(now.getTime() + PROMPT_TURN_MS),
-        perSeller: deps.promptPerSeller ?? DEFAULT_PROMPT_PER_SELLER,
-      });
+      const take = () => {
+        const now = clock();
+        return store.takePromptTurn(sql, {
+          jobId,
+          userId: order.userId,
+          now,
+          until: new Date(now.getTime() + PROMPT_TURN_MS),
+          perSeller: deps.promptPerSeller ?? DEFAULT_PROMPT_PER_SELLER,
+        });
+      };
+      let took = await take();
+      const giveUpAt = Date.now() + (deps.promptTurnWaitMs ?? PROMPT_TURN_WAIT_MS);
+      while (!took && Date.now() < giveUpAt) {
+        await new Promise((r) => setTimeout(r, PROMPT_TURN_POLL_MS));
+        took = await take();
+      }
       if (!took) throw new TransientError('the seller has every prompt turn', PROMPT_TURN_RETRY_MS);
     }
     let written: WrittenPrompt;
