@@ -67,6 +67,30 @@ export const rpc = {
       applied: z.boolean(),
     }),
   },
+  /**
+   * Admin `/refund <charge_id>`, after Telegram refunded the Stars: takes back the purchase's
+   * credits that are still unspent (never below zero; held credits are not spendable) and
+   * records the refund. Idempotent by charge id: a second call changes nothing and says so.
+   */
+  'billing.purchase.refund': {
+    request: z.object({ chargeId: z.string().min(1).max(256), adminId: telegramId }),
+    response: z.object({
+      chargeId: z.string(),
+      /** False when no purchase has that charge id (nothing changed). */
+      found: z.boolean(),
+      userId: telegramId.nullable(),
+      /** The purchase's credits. */
+      credits: z.number().int().nonnegative(),
+      /** Credits taken back from the balance by this refund (the first one). */
+      takenBack: z.number().int().nonnegative(),
+      /** Credits of the purchase already spent or held, which could not be taken back. */
+      notTakenBack: z.number().int().nonnegative(),
+      /** True when the charge had been refunded before: this call changed nothing. */
+      alreadyRefunded: z.boolean(),
+      /** The owner's balance now. */
+      balance: z.number().int().nonnegative(),
+    }),
+  },
   'orchestrator.stats.get': {
     request: z.object({}),
     response: z.object({
