@@ -50,6 +50,7 @@ export const rpcServers = {
   'billing.credits.grant': 'billing',
   'billing.ledger.list': 'billing',
   'billing.order.get': 'billing',
+  'billing.purchase.get': 'billing',
   'billing.purchase.refund': 'billing',
   'orchestrator.stats.get': 'orchestrator',
   'orchestrator.orders.list': 'orchestrator',

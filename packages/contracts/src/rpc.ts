@@ -68,6 +68,20 @@ export const rpc = {
     }),
   },
   /**
+   * A Stars purchase by its charge id, for admin `/refund`: Telegram's refundStarPayment needs
+   * the buyer's user id (https://core.telegram.org/bots/api#refundstarpayment).
+   */
+  'billing.purchase.get': {
+    request: z.object({ chargeId: z.string().min(1).max(256) }),
+    response: z.object({
+      found: z.boolean(),
+      userId: telegramId.nullable(),
+      credits: z.number().int().nonnegative(),
+      stars: z.number().int().nonnegative(),
+      refunded: z.boolean(),
+    }),
+  },
+  /**
    * Admin `/refund <charge_id>`, after Telegram refunded the Stars: takes back the purchase's
    * credits that are still unspent (never below zero; held credits are not spendable) and
    * records the refund. Idempotent by charge id: a second call changes nothing and says so.

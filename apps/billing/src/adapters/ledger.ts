@@ -295,6 +295,17 @@ export async function refundPurchase(tx: Sql, r: { chargeId: string; refundedBy:
   return { found: true, userId, credits: p.credits, ...d, alreadyRefunded: false, balance: balanceOf(after) };
 }
 
+/** A purchase by its charge id (no lock), for `/refund`; null when unknown. */
+export async function readPurchase(
+  sql: Sql,
+  chargeId: string,
+): Promise<{ userId: number; credits: number; stars: number; refunded: boolean } | null> {
+  const [p] = await sql<{ user_id: string; credits: number; stars: number; refunded: boolean }[]>`
+    select p.user_id, p.credits, p.stars, exists (select 1 from refunds r where r.charge_id = p.charge_id) as refunded
+    from purchases p where p.charge_id = ${chargeId}`;
+  return p ? { userId: Number(p.user_id), credits: p.credits, stars: p.stars, refunded: p.refunded } : null;
+}
+
 /** The account as it stands (no lock); an unknown user has nothing. */
 export async function readAccount(sql: Sql, userId: number): Promise<AccountView> {
   const [row] = await sql<
@@ -368,6 +379,7 @@ export interface Ledger {
   grant: typeof grant;
   purchase: typeof purchase;
   refundPurchase: typeof refundPurchase;
+  readPurchase: typeof readPurchase;
   readAccount: typeof readAccount;
   listLines: typeof listLines;
   readOrder: typeof readOrder;
@@ -379,6 +391,7 @@ export const createLedger = (): Ledger => ({
   grant,
   purchase,
   refundPurchase,
+  readPurchase,
   readAccount,
   listLines,
   readOrder,

@@ -91,6 +91,13 @@ describe('billing.purchase.refund', () => {
     await spend(userId, 1);
     expect(await readAccount(sql, userId)).toMatchObject({ balance: 8 });
 
+    expect(await rpc.purchaseGet({ chargeId: ev.data.chargeId })).toEqual({
+      found: true,
+      userId,
+      credits: 10,
+      stars: ev.data.stars,
+      refunded: false,
+    });
     const first = await rpc.purchaseRefund({ chargeId: ev.data.chargeId, adminId: 42 });
     expect(first).toEqual({
       chargeId: ev.data.chargeId,
@@ -105,6 +112,8 @@ describe('billing.purchase.refund', () => {
     const second = await rpc.purchaseRefund({ chargeId: ev.data.chargeId, adminId: 42 });
     expect(second).toMatchObject({ found: true, takenBack: 8, notTakenBack: 2, alreadyRefunded: true, balance: 0 });
     expect(await readAccount(sql, userId)).toMatchObject({ balance: 0, refunded: 8 });
+    expect(await rpc.purchaseGet({ chargeId: ev.data.chargeId })).toMatchObject({ refunded: true });
+    expect(await rpc.purchaseGet({ chargeId: 'nope' })).toMatchObject({ found: false });
     expect(await sql`select * from ledger where charge_id = ${ev.data.chargeId} and kind = 'refund'`).toHaveLength(1);
   });
 

@@ -81,6 +81,12 @@ export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
     }
   }
 
+  /** Who bought a charge, for `/refund` (Telegram's refund needs the buyer). */
+  async function purchaseGet(req: RpcRequest<'billing.purchase.get'>): Promise<RpcResponse<'billing.purchase.get'>> {
+    const p = await ledger.readPurchase(sql, req.chargeId);
+    return p ? { found: true, ...p } : { found: false, userId: null, credits: 0, stars: 0, refunded: false };
+  }
+
   /** Admin `/refund`, after Telegram refunded the Stars: once per charge id. */
   async function purchaseRefund(
     req: RpcRequest<'billing.purchase.refund'>,
@@ -109,7 +115,7 @@ export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
     return { chargeId: req.chargeId, found: true, ...rest };
   }
 
-  return { balanceGet, ledgerList, orderGet, grant, purchaseRefund };
+  return { balanceGet, ledgerList, orderGet, grant, purchaseGet, purchaseRefund };
 }
 
 /** Serves the subjects in the given queue group; returns the subscriptions to drain on shutdown. */
@@ -124,6 +130,7 @@ export function serveBillingRpc(
     serveRpc(nc, 'billing.credits.grant', queue, handlers.grant, log),
     serveRpc(nc, 'billing.ledger.list', queue, handlers.ledgerList, log),
     serveRpc(nc, 'billing.order.get', queue, handlers.orderGet, log),
+    serveRpc(nc, 'billing.purchase.get', queue, handlers.purchaseGet, log),
     serveRpc(nc, 'billing.purchase.refund', queue, handlers.purchaseRefund, log),
   ];
 }
