@@ -110,3 +110,17 @@ describe('decidePreCheckout', () => {
     });
   });
 });
+
+describe('payment buttons', () => {
+  it('round-trip within 64 bytes', async () => {
+    const { buyCallback, decodePaymentCallback, packsCallback } = await import('./payments');
+    const resume = 'again:0b6f5a8e-3d1c-4a';
+    expect(decodePaymentCallback(packsCallback())).toEqual({ action: 'packs' });
+    expect(decodePaymentCallback(packsCallback(resume))).toEqual({ action: 'packs', resume });
+    expect(decodePaymentCallback(buyCallback(100, resume))).toEqual({ action: 'buy', credits: 100, resume });
+    expect(decodePaymentCallback(buyCallback(10))).toEqual({ action: 'buy', credits: 10 });
+    expect(buyCallback(100_000, resume).length).toBeLessThanOrEqual(64);
+    for (const bad of ['buy', 'buy|0', 'buy|10|x', 'packs|cont:x:2', 'buy|10|again:ab|1', 'tpl:x:ugc', '', 'packs|'])
+      expect(decodePaymentCallback(bad)).toBeNull();
+  });
+});

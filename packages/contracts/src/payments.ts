@@ -141,3 +141,37 @@ export function decidePreCheckout(
     return { ok: false, reason: 'stale' };
   return { ok: true, payload };
 }
+
+/**
+ * Inline buttons of the purchase flow (answered by bot-gateway, within Telegram's 64 bytes):
+ * `packs[|<resume>]` shows the packs (under the balance, and "Top up and continue" under a
+ * refused order, sent by the notifier); `buy|<credits>[|<resume>]` sends that pack's invoice.
+ */
+export type PaymentCallback =
+  | { action: 'packs'; resume?: string }
+  | { action: 'buy'; credits: number; resume?: string };
+
+export const packsCallback = (resume?: string): string => (resume ? `packs|${resume}` : 'packs');
+export const buyCallback = (credits: number, resume?: string): string =>
+  resume ? `buy|${credits}|${resume}` : `buy|${credits}`;
+
+/** The purchase-flow button, or null for any other callback data (or a forged one). */
+export function decodePaymentCallback(raw: string | undefined): PaymentCallback | null {
+  if (!raw || raw.length > 64) return null;
+  const [action, ...rest] = raw.split('|');
+  const resumeOf = (s: string | undefined): string | undefined | null =>
+    s === undefined ? undefined : RESUME_PATTERN.test(s) ? s : null;
+  if (action === 'packs' && rest.length <= 1) {
+    const resume = resumeOf(rest[0]);
+    if (resume === null) return null;
+    return resume ? { action, resume } : { action };
+  }
+  if (action === 'buy' && rest.length >= 1 && rest.length <= 2) {
+    if (!/^[1-9]\d{0,5}$/.test(rest[0]!)) return null;
+    const resume = resumeOf(rest[1]);
+    if (resume === null) return null;
+    const credits = Number(rest[0]);
+    return resume ? { action, credits, resume } : { action, credits };
+  }
+  return null;
+}

@@ -103,7 +103,10 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         log.debug({ chatId, attempt }, 'session changed concurrently; deciding again');
         continue;
       }
-      await respond(ctx, out, loaded.session?.draft ?? null);
+      // "Continue the order" sits under the top-up receipt: the receipt stays, the
+      // confirmation comes as a message of its own.
+      const keepPressed = input.kind === 'button' && input.data?.action === 'continue';
+      await respond(ctx, out, loaded.session?.draft ?? null, keepPressed);
       return;
     }
     throw new Error(`session of chat ${chatId} kept changing concurrently`);
@@ -169,7 +172,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
    * draft's message when it is known. Anything else is a new message; a new draft's
    * message id is remembered for the next edit.
    */
-  async function respond(ctx: Context, out: Outcome, before: Draft | null): Promise<void> {
+  async function respond(ctx: Context, out: Outcome, before: Draft | null, keepPressed = false): Promise<void> {
     const locale = out.session.locale;
     const chatId = ctx.chat!.id;
     if (out.answer) {
@@ -179,7 +182,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       const toasted = await answerCallbackQuietly(ctx, answer);
       if (!toasted && answer.text && out.replies.length === 0) await ctx.reply(answer.text);
     }
-    const pressed = ctx.callbackQuery?.message?.message_id;
+    const pressed = keepPressed ? undefined : ctx.callbackQuery?.message?.message_id;
     let first = true;
     for (const reply of out.replies) {
       const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply, locale));

@@ -1,5 +1,5 @@
 import { InlineKeyboard } from 'grammy';
-import { WISHES_MAX_LENGTH, type AspectRatio, type Locale, type TemplateId } from '@neurocards/contracts';
+import { packsCallback, WISHES_MAX_LENGTH, type AspectRatio, type Locale, type TemplateId } from '@neurocards/contracts';
 import { encodeCallback } from '../domain/callback-data';
 import { STEP_COUNT, STEP_NUMBER, type ButtonAnswer, type Reply } from '../domain/conversation';
 import type { OfferedModel } from '../domain/offer';
@@ -115,7 +115,11 @@ export function renderReply(t: T, locale: Locale, reply: Reply, facts: Facts = {
       return { text: t(locale, 'languageMenu'), keyboard: kb };
     }
     case 'balance':
-      return { text: renderBalance(t, locale, facts) };
+      // Credits are bought from here too (design §1, "Top-ups").
+      return {
+        text: renderBalance(t, locale, facts),
+        keyboard: new InlineKeyboard().text(t(locale, 'buyCreditsButton'), packsCallback()),
+      };
     case 'screen':
       return renderScreen(t, locale, reply.draft, reply.offer, facts);
     case 'captionTooLong':
