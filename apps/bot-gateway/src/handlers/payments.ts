@@ -104,12 +104,13 @@ const perCredit = (locale: Locale, p: CreditPack) =>
 /** The packs as buttons, one a row; each sends its invoice (carrying the way back, if any). */
 export function packsKeyboard(t: T, locale: Locale, packs: readonly CreditPack[], resume?: string): InlineKeyboard {
   const kb = new InlineKeyboard();
-  for (const p of packs) {
+  packs.forEach((p, i) => {
+    if (i > 0) kb.row();
     kb.text(
       t(locale, 'packButton', { credits: p.credits, stars: p.stars, perCredit: perCredit(locale, p) }),
       buyCallback(p.credits, resume),
-    ).row();
-  }
+    );
+  });
   return kb;
 }
 
