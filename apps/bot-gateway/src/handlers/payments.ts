@@ -206,6 +206,13 @@ export function paymentsComposer(deps: PaymentsDeps): Composer<Context> {
     }
   });
 
+  // Telegram's service message after a refundStarPayment (https://core.telegram.org/bots/api#refundedpayment):
+  // the admin's /refund already reported it; the seller's chat shows it. Nothing to answer.
+  c.on('message', async (ctx, next) => {
+    if (!('refunded_payment' in ctx.message)) return next();
+    log.info({ userId: ctx.from.id }, 'refunded_payment service message');
+  });
+
   c.on('message:successful_payment', async (ctx) => {
     const sp = ctx.message.successful_payment;
     const chargeId = sp.telegram_payment_charge_id;
