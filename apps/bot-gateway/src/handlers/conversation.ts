@@ -103,8 +103,9 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         log.debug({ chatId, attempt }, 'session changed concurrently; deciding again');
         continue;
       }
-      // "Continue the order" sits under the top-up receipt: the receipt stays, the
-      // confirmation comes as a message of its own.
+      // "Continue the order" sits under the top-up receipt, far below the draft's message:
+      // the receipt stays, and the confirmation comes as a message of its own (the draft's
+      // message from then on).
       const keepPressed = input.kind === 'button' && input.data?.action === 'continue';
       await respond(ctx, out, loaded.session?.draft ?? null, keepPressed);
       return;
@@ -182,7 +183,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       const toasted = await answerCallbackQuietly(ctx, answer);
       if (!toasted && answer.text && out.replies.length === 0) await ctx.reply(answer.text);
     }
-    const pressed = keepPressed ? undefined : ctx.callbackQuery?.message?.message_id;
+    const pressed = ctx.callbackQuery?.message?.message_id;
     let first = true;
     for (const reply of out.replies) {
       const r = renderReply(deps.t, locale, reply, await gatherFacts(ctx, reply, locale));
@@ -191,8 +192,15 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       // A pressed button's message is replaced, unless the press starts a new draft (the
       // buttons under a video or summary): that one gets a message of its own.
       const newDraft = reply.type === 'screen' && reply.draft.id !== before?.id;
-      const target =
-        pressed !== undefined ? (first && !newDraft ? pressed : undefined) : sameDraft ? before.messageId : undefined;
+      const target = keepPressed
+        ? undefined
+        : pressed !== undefined
+          ? first && !newDraft
+            ? pressed
+            : undefined
+          : sameDraft
+            ? before.messageId
+            : undefined;
       first = false;
       if (target !== undefined && (await edit(ctx, chatId, target, r))) continue;
       const sent = await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});
