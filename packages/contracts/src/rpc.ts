@@ -17,13 +17,16 @@ export const rpc = {
       held: z.number().int().nonnegative(),
     }),
   },
-  /** A seller's latest ledger lines for `/balance`: grants, paid videos, refunds (not holds). */
+  /**
+   * A seller's latest ledger lines for `/balance`: grants, Stars purchases, paid videos, refunds
+   * of failed videos (`release`), credits taken back by a refund of Stars (`refund`); not holds.
+   */
   'billing.ledger.list': {
     request: z.object({ userId: telegramId, limit: z.number().int().min(1).max(20) }),
     response: z.object({
       lines: z.array(
         z.object({
-          kind: z.enum(['grant', 'capture', 'release']),
+          kind: z.enum(['grant', 'purchase', 'capture', 'release', 'refund']),
           amount: z.number().int().positive(),
           /** The order of a capture or release; null for a grant. */
           orderId: z.string().nullable(),

@@ -333,7 +333,7 @@ export async function readOrder(
 }
 
 export interface LedgerLine {
-  kind: 'grant' | 'capture' | 'release';
+  kind: 'grant' | 'purchase' | 'capture' | 'release' | 'refund';
   amount: number;
   orderId: string | null;
   grantedBy: string | null;
@@ -344,7 +344,7 @@ export interface LedgerLine {
 export async function listLines(sql: Sql, userId: number, limit: number): Promise<LedgerLine[]> {
   const rows = await sql<{ kind: LedgerLine['kind']; amount: number; orderId: string | null; grantedBy: string | null; at: Date }[]>`
     select kind, amount, order_id as "orderId", granted_by as "grantedBy", created_at as at
-    from ledger where user_id = ${userId} and kind in ('grant', 'capture', 'release')
+    from ledger where user_id = ${userId} and kind in ('grant', 'purchase', 'capture', 'release', 'refund')
     order by seq desc limit ${limit}`;
   return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
 }

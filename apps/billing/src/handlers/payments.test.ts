@@ -113,6 +113,9 @@ describe('billing.purchase.refund', () => {
     expect(second).toMatchObject({ found: true, takenBack: 8, notTakenBack: 2, alreadyRefunded: true, balance: 0 });
     expect(await readAccount(sql, userId)).toMatchObject({ balance: 0, refunded: 8 });
     expect(await rpc.purchaseGet({ chargeId: ev.data.chargeId })).toMatchObject({ refunded: true });
+    // /balance lists the purchase and what its refund took back.
+    const lines = (await rpc.ledgerList({ userId, limit: 10 })).lines.map((l) => [l.kind, l.amount]);
+    expect(lines).toEqual([['refund', 8], ['capture', 1], ['capture', 1], ['purchase', 10]]);
     expect(await rpc.purchaseGet({ chargeId: 'nope' })).toMatchObject({ found: false });
     expect(await sql`select * from ledger where charge_id = ${ev.data.chargeId} and kind = 'refund'`).toHaveLength(1);
   });

@@ -9,7 +9,7 @@ import type { T, TextKey } from '../i18n';
 
 /** One line of the seller's ledger, as billing lists it (`billing.ledger.list`). */
 export interface LedgerLine {
-  kind: 'grant' | 'welcome' | 'capture' | 'release';
+  kind: 'grant' | 'welcome' | 'purchase' | 'capture' | 'release' | 'refund';
   amount: number;
   orderId: string | null;
   at: string;
@@ -66,6 +66,8 @@ const LEDGER_TEXT = {
   welcome: 'ledgerWelcome',
   capture: 'ledgerCapture',
   release: 'ledgerRefund',
+  purchase: 'ledgerPurchase',
+  refund: 'ledgerStarsRefund',
 } as const satisfies Record<LedgerLine['kind'], TextKey>;
 
 /** `2026-11-25T20:00:00.000Z` → `25.11.2026` (ru) / `2026-11-25` (en), UTC. */
