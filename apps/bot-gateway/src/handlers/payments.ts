@@ -45,7 +45,14 @@ export interface PaymentsDeps {
 
 /** Telegram waits 10 s for the pre-checkout answer; ours goes well within it, or not at all. */
 export const PRE_CHECKOUT_ANSWER_MS = 5000;
-const PUBLISH_DEADLINE_MS = 8000;
+/**
+ * Within the webhook's 8 s answer (handlers/webhook.ts): a webhook update still running then
+ * is answered 200 and a later failure would not bring it back, so the payment's publish
+ * gives up first and fails the update while Telegram still waits for the answer.
+ */
+const PUBLISH_DEADLINE_MS = 5000;
+/** The seller's language for the payment event: worth a second at most, never the payment. */
+const LOCALE_LOOKUP_MS = 1000;
 
 /**
  * A successful payment that could not be handed to billing: the update must come again, in
@@ -121,14 +128,26 @@ export function paymentsComposer(deps: PaymentsDeps): Composer<Context> {
   const { t } = deps;
   const c = new Composer<Context>();
 
-  /** The seller's language: the session's, else Telegram's (a failed lookup costs only that). */
+  /**
+   * The seller's language: the session's, else Telegram's. A failed or slow lookup costs only
+   * that (bounded, so a payment never waits on the session store).
+   */
   const localeOf = async (ctx: Context): Promise<Locale> => {
     const fallback = pickLocale(ctx.from?.language_code);
     if (!ctx.chat) return fallback;
+    const chatId = ctx.chat.id;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Locale>((resolve) => {
+      timer = setTimeout(() => resolve(fallback), LOCALE_LOOKUP_MS);
+    });
+    const lookup = deps.sessions.load(chatId).then(
+      (l) => l.session?.locale ?? fallback,
+      () => fallback,
+    );
     try {
-      return (await deps.sessions.load(ctx.chat.id)).session?.locale ?? fallback;
-    } catch {
-      return fallback;
+      return await Promise.race([lookup, late]);
+    } finally {
+      clearTimeout(timer);
     }
   };
 
