@@ -180,7 +180,10 @@ describe('reconcile on a ledger corrupted by hand', () => {
     await r.purchaseRefund({ chargeId: pb.data.chargeId, adminId: 1 });
     expect(await reconcile(own.sql)).toEqual([]);
 
-    // Someone adds credits by hand, without a ledger row; and a charge appears with no grant.
+    // Someone adds credits by hand, without a ledger row; a charge appears with no grant; a
+    // hold is marked settled with no capture behind it.
+    const [hold] = await own.sql<{ order_id: string }[]>`select order_id from holds where user_id = ${a}`;
+    await own.sql`update holds set captured = 1 where order_id = ${hold!.order_id}`;
     await own.sql`update accounts set purchased = purchased + 5 where user_id = ${a}`;
     await transaction(own.sql, async (tx) => {
       await tx`insert into purchases (charge_id, purchase_id, user_id, credits, stars, provider_charge_id, invoice_created_at)
@@ -191,6 +194,8 @@ describe('reconcile on a ledger corrupted by hand', () => {
       expect.arrayContaining([
         { userId: a, problem: expect.stringMatching(/purchased: stored 15, ledger 10/) },
         { userId: b, problem: expect.stringMatching(/charge hand-made: granted 0 times/) },
+        { userId: a, problem: expect.stringMatching(/captured 1 on the hold, 0 in the ledger/) },
+        { userId: a, problem: expect.stringMatching(/held 3, but its holds have 2 open/) },
       ]),
     );
   });
