@@ -129,8 +129,9 @@ export function paymentsComposer(deps: PaymentsDeps): Composer<Context> {
   const c = new Composer<Context>();
 
   /**
-   * The seller's language: the session's, else Telegram's. A failed or slow lookup costs only
-   * that (bounded, so a payment never waits on the session store).
+   * The seller's language as the conversation picks it: the one chosen with /language, else
+   * Telegram's current one, else the session's. A failed or slow lookup costs only that
+   * (bounded, so a payment never waits on the session store).
    */
   const localeOf = async (ctx: Context): Promise<Locale> => {
     const fallback = pickLocale(ctx.from?.language_code);
@@ -141,7 +142,8 @@ export function paymentsComposer(deps: PaymentsDeps): Composer<Context> {
       timer = setTimeout(() => resolve(fallback), LOCALE_LOOKUP_MS);
     });
     const lookup = deps.sessions.load(chatId).then(
-      (l) => l.session?.locale ?? fallback,
+      ({ session }) =>
+        session?.localeChosen || (session && !ctx.from?.language_code) ? session.locale : fallback,
       () => fallback,
     );
     try {
