@@ -25,10 +25,54 @@ function el(tag, cls, text) {
   return e;
 }
 
+const stars = (n) => `${n} ⭐`;
+/** Invoices with a payment in flight (the bot has up to 10 s to confirm): their Pay button stays disabled. */
+const paying = new Set();
+const botName = () => $('bot-name').textContent || 'the bot';
+
+// Payments in Telegram Stars: an invoice card with a Pay button, and the service lines Telegram
+// shows for a payment and a refund.
+function invoiceCard(m) {
+  const inv = m.invoice;
+  const card = el('div', 'invoice');
+  card.append(el('div', 'invoice-title', inv.title));
+  card.append(el('div', 'invoice-desc', inv.description));
+  card.append(el('div', 'invoice-price', inv.currency === 'XTR' ? stars(inv.totalAmount) : `${inv.totalAmount} ${inv.currency}`));
+  const payButton = m.buttons[0]?.[0]?.pay ? m.buttons[0][0] : undefined;
+  const btn = el('button', 'pay', inv.paid ? 'Receipt: paid ✓' : (payButton?.text || `Pay ${stars(inv.totalAmount)}`));
+  btn.type = 'button';
+  btn.dataset.key = `pay:${m.messageId}`;
+  btn.disabled = inv.paid || paying.has(m.messageId);
+  if (paying.has(m.messageId)) btn.setAttribute('aria-busy', 'true');
+  btn.setAttribute('aria-label', inv.paid ? `${inv.title}: paid` : `Pay ${inv.totalAmount} Stars for ${inv.title}`);
+  btn.onclick = () => pay(m.messageId, btn);
+  card.append(btn);
+  if (inv.refusal) {
+    const err = el('div', 'invoice-error', `Payment declined: ${inv.refusal}`);
+    err.setAttribute('role', 'alert');
+    card.append(err);
+  }
+  return card;
+}
+
+function serviceLine(m) {
+  if (m.kind === 'payment') {
+    return el('div', 'service', `You paid ${stars(m.payment.totalAmount)} to ${botName()}${m.payment.refunded ? ' · refunded' : ''}`);
+  }
+  return el('div', 'service', `${botName()} refunded ${stars(m.refund.totalAmount)} to you`);
+}
+
 function render(data) {
   const atBottom = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 60;
+  // Re-rendering replaces the buttons: keep the keyboard focus where it was.
+  const focusKey = document.activeElement?.dataset?.key;
   chat.replaceChildren();
+  $('stars').textContent = data.stars === undefined ? '' : `⭐ ${data.stars}`;
   for (const m of data.messages) {
+    if (m.kind === 'payment' || m.kind === 'refund') {
+      chat.append(serviceLine(m));
+      continue;
+    }
     const box = el('div', `msg ${m.from}`);
     if (m.kind === 'video' && m.fileUrl) {
       const v = el('video');
@@ -49,11 +93,14 @@ function render(data) {
       box.append(a);
     } else if (m.kind === 'sticker') {
       box.append(el('div', '', '👍 (sticker)'));
+    } else if (m.kind === 'invoice') {
+      box.append(invoiceCard(m));
     }
     if (m.text) box.append(el('div', '', m.text));
-    if (m.buttons.length > 0) {
+    const rows = m.buttons.map((row) => row.filter((b) => !b.pay)).filter((row) => row.length > 0);
+    if (rows.length > 0) {
       const kb = el('div', 'keyboard');
-      for (const row of m.buttons) {
+      for (const row of rows) {
         const r = el('div', 'row');
         for (const b of row) {
           if (b.url) {
@@ -63,6 +110,8 @@ function render(data) {
             r.append(a);
           } else {
             const btn = el('button', '', b.text);
+            btn.type = 'button';
+            btn.dataset.key = `cb:${m.messageId}:${b.callback_data}`;
             btn.onclick = () => press(m.messageId, b.callback_data);
             r.append(btn);
           }
@@ -78,13 +127,14 @@ function render(data) {
   const answers = data.callbackAnswers.filter((a) => a.text);
   for (const a of answers.slice(seenAnswers)) status(`🔔 ${a.text}`);
   seenAnswers = answers.length;
+  if (focusKey) chat.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)?.focus();
   if (atBottom) chat.scrollTop = chat.scrollHeight;
 }
 
 async function refresh() {
   try {
     const data = await api(`/_sim/chats/${userId()}/messages`);
-    const json = JSON.stringify(data.messages) + JSON.stringify(data.callbackAnswers);
+    const json = JSON.stringify(data.messages) + JSON.stringify(data.callbackAnswers) + data.stars;
     if (json !== lastJson) {
       lastJson = json;
       render(data);
@@ -103,6 +153,24 @@ async function press(messageId, data) {
     status(`⚠ ${e.message}`);
   }
   void refresh();
+}
+
+async function pay(messageId, btn) {
+  if (paying.has(messageId)) return;
+  paying.add(messageId);
+  btn.disabled = true;
+  btn.setAttribute('aria-busy', 'true');
+  status('⏳ Paying… waiting for the bot to confirm');
+  try {
+    const r = await api(`/_sim/users/${userId()}/pay`, { ...who(), messageId });
+    if (r.status === 'paid') status(`✓ Paid ${stars(r.totalAmount)} · balance ⭐ ${r.balance}`);
+    else status(`⚠ Payment failed: ${r.errorMessage}`);
+  } catch (e) {
+    status(`⚠ ${e.message}`);
+  }
+  paying.delete(messageId);
+  lastJson = '';
+  await refresh();
 }
 
 function toBase64(file) {

@@ -3,6 +3,7 @@ export { startTelegramSim, DEFAULT_TELEGRAM_BEHAVIOR } from './telegram/sim.js';
 export type { TelegramSim, TelegramSimOptions } from './telegram/sim.js';
 export type { SimMessage, SimUser, TelegramBehavior, InlineKeyboardMarkup, TgUpdate, TgMessage } from './telegram/types.js';
 export type { UserMessage } from './telegram/user.js';
+export type { Charge as StarCharge, PayOptions, PayOutcome, PayTarget, Refund as StarRefund, Refusal as PaymentRefusal } from './telegram/payments.js';
 export { startKieSim, DEFAULT_KIE_BEHAVIOR } from './kie/sim.js';
 export type { KieSim, KieSimOptions, KieSimTask } from './kie/sim.js';
 export { CONTENT_FAILURE, TRANSIENT_FAILURE, VEO_CONTENT_FAILURE, VEO_TRANSIENT_FAILURE } from './kie/types.js';

@@ -18,7 +18,7 @@ describe('services stopped with SIGTERM in the middle of an order', () => {
 
   it('shut down cleanly, lose nothing, and the order completes after restart', async () => {
     onTestFailed(async () => {
-      console.error(await stack.diagnose());
+      process.stderr.write(`${await stack.diagnose()}\n`);
     });
     const seller = { userId: 7_200_001, languageCode: 'ru' };
     await grantCredits(stack, ADMIN_ID, seller.userId, 3);

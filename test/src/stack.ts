@@ -22,6 +22,7 @@ import {
   type TelegramSimOptions,
   type SecureNats,
 } from '@neurocards/sandbox';
+import { expectLedgerReconciles } from './ledger';
 
 export const ADMIN_ID = 7_000_001;
 
@@ -55,8 +56,17 @@ export interface Stack {
    * unacknowledged counts, the saga's and the dispatcher's rows, and the log's warnings.
    */
   diagnose(): Promise<string>;
+  /** The run's database (every service's schema). */
+  databaseUrl: string;
   /** SIGTERM one service and resolve with its exit code. */
   terminate(name: ServiceName): Promise<number | string>;
+  /** SIGKILL one service (a crash: no shutdown at all) and resolve once it is gone. */
+  kill(name: ServiceName): Promise<number | string>;
+  /**
+   * `pnpm --filter @neurocards/billing reconcile` until clean (credits settle through events);
+   * throws with the findings. `stop()` runs it too when every service is still up.
+   */
+  reconcile(): Promise<void>;
   /** Start a stopped service again, exactly as `pnpm start` does, and wait until it is ready. */
   restart(name: ServiceName): Promise<void>;
   stop(): Promise<void>;
@@ -158,6 +168,13 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       out.push('warnings and errors (last 40):', ...warnings.map((l) => `  ${l.slice(0, 600)}`));
       return out.join('\n');
     },
+    databaseUrl: db.url,
+    async kill(name) {
+      const p = processes.get(name)!;
+      p.child.kill('SIGKILL');
+      return p.exited;
+    },
+    reconcile: () => expectLedgerReconciles(db.url),
     async terminate(name) {
       const p = processes.get(name)!;
       p.child.kill('SIGTERM');
@@ -169,6 +186,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     },
     async stop() {
       const all = [...processes.values()];
+      // Every e2e test that moved credits ends with books that reconcile. A test that left a
+      // service down may leave settlements pending, so the check needs every service up.
+      const reconciled = all.every((p) => p.child.exitCode === null && p.child.signalCode === null)
+        ? await expectLedgerReconciles(db.url).then(() => null, (err: Error) => err)
+        : null;
       for (const p of all) if (p.child.exitCode === null) p.child.kill('SIGTERM');
       await Promise.all(all.map((p) => p.exited));
       await Promise.allSettled([tg.close(), kie.close(), openai.close()]);
@@ -183,6 +205,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await new Promise((r) => log.end(r));
       await db.drop().catch(() => undefined);
       if (violations.length > 0) throw new Error(`NATS permission violations:\n${violations.join('\n')}`);
+      if (reconciled) throw reconciled;
     },
   };
 }

@@ -62,3 +62,24 @@ export async function outboxFor(sql: Sql, correlationId: string): Promise<Envelo
     select payload from outbox where payload->>'correlationId' = ${correlationId} order by seq`;
   return rows.map((r) => r.payload);
 }
+
+let charges = 0;
+/** A Stars payment of `credits` for `userId`; a fresh charge id unless given. */
+export function starPaid(userId: number, credits: number, o: { chargeId?: string; id?: string; stars?: number } = {}) {
+  const chargeId = o.chargeId ?? `charge-${Date.now()}-${++charges}`;
+  return createEvent({
+    subject: 'payments.star.paid.v1',
+    data: {
+      ...validFixtures['payments.star.paid.v1'],
+      userId,
+      chatId: userId,
+      chargeId,
+      providerChargeId: `provider-${chargeId}`,
+      credits,
+      stars: o.stars ?? credits * 15,
+      purchaseId: `purchase${charges}xyz`,
+    },
+    correlationId: chargeId,
+    ...(o.id ? { id: o.id } : {}),
+  });
+}

@@ -27,6 +27,22 @@ describe('config', () => {
     expect(c.HTTP_PORT).toBe(9999);
   });
 
+  it('reads the credit packs, and refuses packs that make no sense at start', () => {
+    expect(loadConfig({ BOT_TOKEN: TOKEN }).CREDIT_PACKS).toEqual([
+      { credits: 10, stars: 150 },
+      { credits: 30, stars: 400 },
+      { credits: 100, stars: 1200 },
+    ]);
+    expect(loadConfig({ BOT_TOKEN: TOKEN, CREDIT_PACKS: '5:100, 50:750' }).CREDIT_PACKS).toEqual([
+      { credits: 5, stars: 100 },
+      { credits: 50, stars: 750 },
+    ]);
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, CREDIT_PACKS: '10:150,30:500' })).toThrow(
+      /CREDIT_PACKS[\s\S]*not cheaper per credit/,
+    );
+    expect(() => loadConfig({ BOT_TOKEN: TOKEN, CREDIT_PACKS: '10:abc' })).toThrow(/CREDIT_PACKS/);
+  });
+
   it('requires the token and never quotes it', () => {
     expect(() => loadConfig({})).toThrow(/BOT_TOKEN/);
     let message = '';

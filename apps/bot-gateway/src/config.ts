@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_CREDIT_PACKS, parseCreditPacks } from '@neurocards/contracts';
 import { commonEnv, duration, httpPort, idList, parseEnv, rate } from '@neurocards/platform';
 
 /** Telegram's rule for `secret_token`: 1–256 characters of A–Z, a–z, 0–9, `_` and `-`. */
@@ -29,6 +30,22 @@ export const schema = z
      * `kie.queue.estimate`) is longer than this, so the seller can decide.
      */
     QUEUE_WARN_AFTER: duration('20m'),
+    /**
+     * Credit packs sold for Telegram Stars, `credits:stars,…` (README "Credit packs"). Checked
+     * at start: whole positive numbers, and a larger pack must be cheaper per credit.
+     * Pre-checkout refuses an invoice whose pack is no longer in this list.
+     */
+    CREDIT_PACKS: z
+      .string()
+      .default(DEFAULT_CREDIT_PACKS)
+      .transform((raw, ctx) => {
+        try {
+          return parseCreditPacks(raw);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
     /** Shown to users who need a human (top-ups, failures). */
     SUPPORT_CONTACT: z.string().optional(),
     /**

@@ -276,9 +276,9 @@ describe('language', () => {
     }));
     const users = lists.filter((l) => !l.scope);
     expect(users.map((l) => l.lang ?? '').sort()).toEqual(['', 'en', 'ru']);
-    for (const l of users) expect(l.commands).toEqual(['start', 'balance', 'orders', 'language', 'help', 'cancel']);
+    for (const l of users) expect(l.commands).toEqual(['start', 'balance', 'orders', 'buy', 'language', 'help', 'cancel', 'paysupport', 'terms']);
     const admins = lists.filter((l) => l.scope?.type === 'chat' && Number(l.scope.chat_id) === admin.userId);
     expect(admins).toHaveLength(3);
-    for (const l of admins) expect(l.commands).toEqual(expect.arrayContaining(['balance', 'orders', 'grant', 'stats', 'keys', 'unblock', 'model']));
+    for (const l of admins) expect(l.commands).toEqual(expect.arrayContaining(['balance', 'orders', 'grant', 'stats', 'keys', 'unblock', 'model', 'refund', 'paysupport']));
   });
 });

@@ -30,8 +30,11 @@ export interface Gateway {
   start(): Promise<void>;
 }
 
-/** Updates the bot handles; everything else is not requested from Telegram at all. */
-const ALLOWED_UPDATES = ['message', 'callback_query'] as const;
+/**
+ * Updates the bot handles; everything else is not requested from Telegram at all. Payments
+ * need `pre_checkout_query`, and `message` (which carries `successful_payment`).
+ */
+export const ALLOWED_UPDATES = ['message', 'callback_query', 'pre_checkout_query'] as const;
 /** Within the platform's 9 s shutdown deadline; Telegram redelivers what is cut off. */
 const WEBHOOK_DRAIN_MS = 5000;
 /**
@@ -123,6 +126,12 @@ export async function createGateway(
       kie: createKieAdminClient({ nc: rt.nc, log }),
       // A user's private chat with the bot has the user's id.
       localeOf: async (userId) => (await sessions.load(userId)).session?.locale,
+    },
+    payments: {
+      packs: config.CREDIT_PACKS,
+      publish: (opts.wrapPublish ?? ((p) => p))(rt.publish),
+      sessions,
+      supportContact: config.SUPPORT_CONTACT,
     },
     orders: {
       orders: createOrdersClient({ nc: rt.nc, log }),

@@ -5,7 +5,7 @@ import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
 import { loadConfig } from './config';
 import { createGateway } from './gateway';
 import { t } from './i18n';
-import { serveTestBilling } from '../test/support';
+import { paymentsOf, serveTestBilling } from '../test/support';
 
 /** The real bot in webhook mode: the simulator pushes updates to POST /telegram/webhook. */
 
@@ -68,5 +68,29 @@ describe('bot-gateway in webhook mode', () => {
       () =>
         sim.webhookDeliveries().filter((d) => d.updateId === sent.updateId && d.status === 200).length === 2,
     );
+  }, 30_000);
+
+  it('sells a pack: setWebhook asks for pre_checkout_query, the payment is handed to billing once', async () => {
+    const startedAt = new Date().toISOString();
+    const hook = sim.apiCalls().find((c) => c.method === 'setWebhook');
+    expect(hook?.params.allowed_updates).toEqual(expect.arrayContaining(['message', 'callback_query', 'pre_checkout_query']));
+    const buyer = { ...user, userId: user.userId + 1, languageCode: 'en' };
+    await sim.userSends(buyer, { text: '/buy' });
+    const packs = await sim.waitForBotMessage(buyer.userId, (m) => (m.replyMarkup?.inline_keyboard ?? []).length === 3);
+    await sim.userPresses(buyer, packs.messageId, 'buy|30');
+    const invoice = await sim.waitForBotMessage(buyer.userId, (m) => m.kind === 'invoice');
+    const paid = await sim.userPays(buyer, { messageId: invoice.messageId }, { redeliver: 'both' });
+    expect(paid.status).toBe('paid');
+    if (paid.status !== 'paid') return;
+    // Every delivery of the payment (the same update twice, and a copy) was answered 200.
+    await eventually(() =>
+      paid.updateIds.every((id) => sim.webhookDeliveries().filter((d) => d.updateId === id && d.status === 200).length >= 1),
+    );
+    const events = await eventually(async () => {
+      const e = await paymentsOf(rt, startedAt, buyer.userId);
+      return e.length > 0 ? e : null;
+    });
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data).toMatchObject({ credits: 30, stars: 400, locale: 'en' });
   }, 30_000);
 });

@@ -259,6 +259,11 @@ async function eventsSince(
   return out;
 }
 
+/** Every `payments.star.paid.v1` of one user since `startedAt`. */
+export async function paymentsOf(rt: Runtime, startedAt: string, userId: number): Promise<AnyEvent[]> {
+  return eventsSince(rt, 'PAYMENTS', 'payments.star.paid.v1', startedAt, (e) => e.type === 'payments.star.paid.v1' && e.data.userId === userId);
+}
+
 /** Every `kie.queue.cancel.v1` of one user since `startedAt` (the notifier's cancel button). */
 export async function cancelRequestsOf(rt: Runtime, startedAt: string, userId: number): Promise<AnyEvent[]> {
   const c = await rt.js.consumers.get('KIE', {

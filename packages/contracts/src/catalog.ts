@@ -12,6 +12,8 @@ export const catalog = {
   'billing.credits.captured.v1': e.creditsCaptured,
   'billing.credits.refunded.v1': e.creditsRefunded,
   'billing.credits.granted.v1': e.creditsGranted,
+  'billing.credits.purchased.v1': e.creditsPurchased,
+  'payments.star.paid.v1': e.starPaid,
   'jobs.prompt.requested.v1': e.promptRequested,
   'jobs.prompt.ready.v1': e.promptReady,
   'jobs.generation.started.v1': e.generationStarted,

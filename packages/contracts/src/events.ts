@@ -15,6 +15,7 @@ import {
   videoSpec,
   WISHES_MAX_LENGTH,
 } from './common';
+import { PACK_CREDITS_MAX, RESUME_PATTERN, STARS_MAX } from './payments';
 
 // ---- orders ---------------------------------------------------------------------------
 
@@ -81,6 +82,46 @@ export const creditsGranted = z.object({
   grantedBy: z.union([telegramId, z.string().min(1)]),
   /** The recipient's language when the granter knows it (the notifier defaults to Russian). */
   locale: locale.optional(),
+});
+
+/** Telegram's charge id of a Stars payment (`successful_payment.telegram_payment_charge_id`). */
+const chargeId = z.string().min(1).max(256);
+/** A button back to the seller's order after a top-up (contracts `RESUME_PATTERN`). */
+const resume = z.string().regex(RESUME_PATTERN);
+
+/**
+ * A pack of credits was bought with Stars: the purchase is a ledger row keyed by the charge
+ * id, so it is granted once whatever repeats. `balance` is the spendable balance after it.
+ */
+export const creditsPurchased = chatRef.extend({
+  chargeId,
+  purchaseId: z.string().min(8).max(32),
+  credits: z.number().int().positive(),
+  stars: z.number().int().positive(),
+  balance: z.number().int().nonnegative(),
+  /** Where "Continue the order" under the receipt leads, when the top-up came from an order. */
+  resume: resume.optional(),
+});
+
+// ---- payments (bot-gateway) ------------------------------------------------------------
+
+/**
+ * Telegram confirmed a Stars payment (`successful_payment`,
+ * https://core.telegram.org/bots/api#successfulpayment) for an invoice the gateway sent.
+ * Produced by bot-gateway with event id derived from the charge id; billing grants once.
+ */
+export const starPaid = chatRef.extend({
+  /** `telegram_payment_charge_id`: the key of the purchase, and what `/refund` names. */
+  chargeId,
+  /** `provider_payment_charge_id` (for Stars, Telegram's own). */
+  providerChargeId: z.string().max(256),
+  credits: z.number().int().positive().max(PACK_CREDITS_MAX),
+  /** `total_amount` in XTR: what the seller paid. */
+  stars: z.number().int().positive().max(STARS_MAX),
+  purchaseId: z.string().min(8).max(32),
+  /** When the invoice was made (from the payload). */
+  invoiceCreatedAt: z.iso.datetime({ offset: true }),
+  resume: resume.optional(),
 });
 
 // ---- jobs (orchestrator) ---------------------------------------------------------------

@@ -7,3 +7,4 @@ export * from './rpc';
 export * from './topology';
 export * from './permissions';
 export * from './constants';
+export * from './payments';

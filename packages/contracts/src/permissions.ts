@@ -11,13 +11,14 @@ import { buckets, consumers, deadSubject, streams, streamOf, type BucketName, ty
 /** The events each service publishes (docs/design.md §2.1, "produces"). */
 export const publishes = {
   // Polling stores each fetched update in UPDATES before confirming it to Telegram.
-  'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1', 'kie.queue.cancel.v1', 'users.language.set.v1'],
+  'bot-gateway': ['orders.order.placed.v1', 'telegram.update.received.v1', 'kie.queue.cancel.v1', 'users.language.set.v1', 'payments.star.paid.v1'],
   billing: [
     'billing.credits.reserved.v1',
     'billing.credits.rejected.v1',
     'billing.credits.captured.v1',
     'billing.credits.refunded.v1',
     'billing.credits.granted.v1',
+    'billing.credits.purchased.v1',
   ],
   orchestrator: [
     'jobs.prompt.requested.v1',
@@ -49,6 +50,8 @@ export const rpcServers = {
   'billing.credits.grant': 'billing',
   'billing.ledger.list': 'billing',
   'billing.order.get': 'billing',
+  'billing.purchase.get': 'billing',
+  'billing.purchase.refund': 'billing',
   'orchestrator.stats.get': 'orchestrator',
   'orchestrator.orders.list': 'orchestrator',
   'orchestrator.video.get': 'orchestrator',

@@ -17,13 +17,16 @@ export const rpc = {
       held: z.number().int().nonnegative(),
     }),
   },
-  /** A seller's latest ledger lines for `/balance`: grants, paid videos, refunds (not holds). */
+  /**
+   * A seller's latest ledger lines for `/balance`: grants, Stars purchases, paid videos, refunds
+   * of failed videos (`release`), credits taken back by a refund of Stars (`refund`); not holds.
+   */
   'billing.ledger.list': {
     request: z.object({ userId: telegramId, limit: z.number().int().min(1).max(20) }),
     response: z.object({
       lines: z.array(
         z.object({
-          kind: z.enum(['grant', 'capture', 'release']),
+          kind: z.enum(['grant', 'purchase', 'capture', 'release', 'refund']),
           amount: z.number().int().positive(),
           /** The order of a capture or release; null for a grant. */
           orderId: z.string().nullable(),
@@ -65,6 +68,44 @@ export const rpc = {
       balance: z.number().int().nonnegative(),
       /** False when this grantId had been applied before (the balance is still current). */
       applied: z.boolean(),
+    }),
+  },
+  /**
+   * A Stars purchase by its charge id, for admin `/refund`: Telegram's refundStarPayment needs
+   * the buyer's user id (https://core.telegram.org/bots/api#refundstarpayment).
+   */
+  'billing.purchase.get': {
+    request: z.object({ chargeId: z.string().min(1).max(256) }),
+    response: z.object({
+      found: z.boolean(),
+      userId: telegramId.nullable(),
+      credits: z.number().int().nonnegative(),
+      stars: z.number().int().nonnegative(),
+      refunded: z.boolean(),
+    }),
+  },
+  /**
+   * Admin `/refund <charge_id>`, after Telegram refunded the Stars: takes back the purchase's
+   * credits that are still unspent (never below zero; held credits are not spendable) and
+   * records the refund. Idempotent by charge id: a second call changes nothing and says so.
+   */
+  'billing.purchase.refund': {
+    request: z.object({ chargeId: z.string().min(1).max(256), adminId: telegramId }),
+    response: z.object({
+      chargeId: z.string(),
+      /** False when no purchase has that charge id (nothing changed). */
+      found: z.boolean(),
+      userId: telegramId.nullable(),
+      /** The purchase's credits. */
+      credits: z.number().int().nonnegative(),
+      /** Credits taken back from the balance by this refund (the first one). */
+      takenBack: z.number().int().nonnegative(),
+      /** Credits of the purchase already spent or held, which could not be taken back. */
+      notTakenBack: z.number().int().nonnegative(),
+      /** True when the charge had been refunded before: this call changed nothing. */
+      alreadyRefunded: z.boolean(),
+      /** The owner's balance now. */
+      balance: z.number().int().nonnegative(),
     }),
   },
   'orchestrator.stats.get': {

@@ -12,6 +12,8 @@ export const streams = {
   UPDATES: { subjects: ['telegram.>'] },
   /** Facts about users: the language each chose. */
   USERS: { subjects: ['users.>'] },
+  /** Stars payments Telegram confirmed, from bot-gateway to billing. */
+  PAYMENTS: { subjects: ['payments.>'] },
   DEAD: { subjects: ['dead.>'] },
 } as const;
 
@@ -38,6 +40,8 @@ export function streamOf(subject: Subject): StreamName {
       return 'UPDATES';
     case 'users':
       return 'USERS';
+    case 'payments':
+      return 'PAYMENTS';
   }
 }
 
@@ -87,6 +91,8 @@ export const consumers = {
     consumer('billing-order-placed', 'orders.order.placed.v1'),
     consumer('billing-video-delivered', 'jobs.video.delivered.v1'),
     consumer('billing-video-failed', 'jobs.video.failed.v1'),
+    // A Stars payment: granted once by its charge id.
+    consumer('billing-star-paid', 'payments.star.paid.v1'),
   ],
   orchestrator: [
     // The reserved event carries no template/wishes/photo: the orchestrator keeps them from the placed order.
@@ -115,6 +121,8 @@ export const consumers = {
     consumer('notifier-credits-reserved', 'billing.credits.reserved.v1'),
     consumer('notifier-credits-rejected', 'billing.credits.rejected.v1'),
     consumer('notifier-credits-granted', 'billing.credits.granted.v1'),
+    // The receipt of a Stars purchase, with the new balance.
+    consumer('notifier-credits-purchased', 'billing.credits.purchased.v1'),
     consumer('notifier-generation-started', 'jobs.generation.started.v1'),
     // A slow sendVideo is kept alive by working() heartbeats; a short ack wait lets another
     // replica take over a crashed one's videos in seconds (docs/design.md §2.5).

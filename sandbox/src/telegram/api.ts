@@ -6,6 +6,7 @@ import type { Method } from './context.js';
 import { getFile, sendDocument, sendPhoto, sendVideo } from './media.js';
 import { answerCallbackQuery, editMessageReplyMarkup, editMessageText, sendChatAction, sendMessage } from './messaging.js';
 import { readParams } from './params.js';
+import { answerPreCheckoutQuery, createInvoiceLink, refundStarPayment, sendInvoice } from './payment-methods.js';
 import type { TelegramState } from './state.js';
 import { TgError } from './types.js';
 import type { TelegramBehavior } from './types.js';
@@ -15,11 +16,12 @@ const METHODS: Record<string, Method> = {
   getMe, getUpdates, setWebhook, deleteWebhook, getWebhookInfo, setMyCommands, getMyCommands, deleteMyCommands,
   sendMessage, editMessageText, editMessageReplyMarkup, answerCallbackQuery, sendChatAction,
   sendPhoto, sendVideo, sendDocument, getFile,
+  sendInvoice, createInvoiceLink, answerPreCheckoutQuery, refundStarPayment,
 };
 // Method names are case-insensitive in the Bot API.
 const BY_LOWER = new Map(Object.entries(METHODS).map(([k, v]) => [k.toLowerCase(), v]));
 /** Calls that put something in a chat: the ones Telegram's flood control counts. */
-const SENDING = new Set(['sendmessage', 'sendphoto', 'sendvideo', 'senddocument', 'editmessagetext', 'editmessagereplymarkup']);
+const SENDING = new Set(['sendmessage', 'sendphoto', 'sendvideo', 'senddocument', 'sendinvoice', 'editmessagetext', 'editmessagereplymarkup']);
 
 export interface ApiDeps {
   token: string;

@@ -73,7 +73,7 @@ export const getWebhookInfo: Method = ({ queue }) => {
             max_connections: hook.maxConnections,
             ip_address: '127.0.0.1',
             ...(hook.lastErrorDate !== undefined ? { last_error_date: hook.lastErrorDate, last_error_message: hook.lastErrorMessage } : {}),
-            ...(hook.allowedUpdates ? { allowed_updates: hook.allowedUpdates } : {}),
+            ...(queue.allowedUpdates ? { allowed_updates: queue.allowedUpdates } : {}),
           }
         : {}),
     },

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { userPays } from './payments.js';
 import type { ChatEntry, TelegramState } from './state.js';
 import type { TelegramBehavior } from './types.js';
 import type { UpdateQueue } from './updates.js';
@@ -16,6 +17,41 @@ const SendBody = z.object({
   sticker: z.boolean().optional(),
 });
 const PressBody = z.object({ ...userFields, messageId: z.number().int(), data: z.string() });
+const PayBody = z
+  .object({
+    ...userFields,
+    messageId: z.number().int().optional(),
+    link: z.string().optional(),
+    redeliver: z.enum(['same', 'copy', 'both']).optional(),
+  })
+  .refine((b) => (b.messageId === undefined) !== (b.link === undefined), 'give exactly one of messageId and link');
+const StarsBody = z.object({ balance: z.number().int().min(0) });
+
+function paymentView(e: ChatEntry, state: TelegramState): Record<string, unknown> {
+  const m = e.msg;
+  const ledger = state.payments;
+  if (m.invoice) {
+    const charge = ledger.chargeOfMessage(m.chat.id, m.message_id);
+    const refusal = ledger.refusals.filter((r) => r.chatId === m.chat.id && 'messageId' in r.source && r.source.messageId === m.message_id).at(-1);
+    return {
+      kind: 'invoice',
+      invoice: {
+        title: m.invoice.title,
+        description: m.invoice.description,
+        currency: m.invoice.currency,
+        totalAmount: m.invoice.total_amount,
+        paid: charge !== undefined,
+        ...(refusal && !charge ? { refusal: refusal.errorMessage } : {}),
+      },
+    };
+  }
+  if (m.successful_payment) {
+    const p = m.successful_payment;
+    return { kind: 'payment', payment: { totalAmount: p.total_amount, currency: p.currency, refunded: ledger.charges.get(p.telegram_payment_charge_id)?.refundedAt !== undefined } };
+  }
+  if (m.refunded_payment) return { kind: 'refund', refund: { totalAmount: m.refunded_payment.total_amount, currency: m.refunded_payment.currency } };
+  return {};
+}
 
 function view(e: ChatEntry, state: TelegramState): Record<string, unknown> {
   const m = e.msg;
@@ -33,6 +69,7 @@ function view(e: ChatEntry, state: TelegramState): Record<string, unknown> {
     sizeBytes: file?.bytes.length,
     edited: e.edited,
     date: m.date,
+    ...paymentView(e, state),
   };
 }
 
@@ -86,7 +123,53 @@ export function registerControlApi(app: FastifyInstance, deps: { state: Telegram
     const chat = state.chats.get(Number((req.params as { chatId: string }).chatId));
     const answers = state.answers.filter((a) => state.callbackQueries.get(a.callbackQueryId)?.chatId === chat?.chat.id);
     const action = chat?.lastAction && Date.now() - chat.lastAction.at < 5000 ? chat.lastAction.action : undefined;
-    return { messages: chat ? chat.entries.map((e) => view(e, state)) : [], callbackAnswers: answers, action };
+    return { messages: chat ? chat.entries.map((e) => view(e, state)) : [], callbackAnswers: answers, action, stars: chat ? state.payments.balance(chat.user.id) : undefined };
+  });
+
+  // ---- payments in Telegram Stars (the user's side) ----
+
+  /** The user pays an invoice message or link; answers once the payment succeeded or failed (up to 10 s). */
+  app.post('/_sim/users/:userId/pay', async (req, reply) => {
+    const body = PayBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: body.error.message });
+    const b = body.data;
+    try {
+      const target = b.link !== undefined ? { link: b.link } : { messageId: b.messageId ?? 0 };
+      return await userPays(state, queue, () => deps.behavior, user((req.params as { userId: string }).userId, b), target, b.redeliver ? { redeliver: b.redeliver } : {});
+    } catch (err) {
+      return reply.code(400).send({ error: (err as Error).message });
+    }
+  });
+
+  app.get('/_sim/users/:userId/stars', async (req) => {
+    const userId = Number((req.params as { userId: string }).userId);
+    return { userId, balance: state.payments.balance(userId) };
+  });
+
+  app.put('/_sim/users/:userId/stars', async (req, reply) => {
+    const body = StarsBody.safeParse(req.body);
+    if (!body.success) return reply.code(400).send({ error: body.error.message });
+    const userId = Number((req.params as { userId: string }).userId);
+    state.payments.setBalance(userId, body.data.balance);
+    return { userId, balance: body.data.balance };
+  });
+
+  /** Charges, failed payments (with the error the user saw) and refunds; `?userId=` narrows to one user. */
+  app.get('/_sim/payments', async (req) => {
+    const raw = (req.query as { userId?: string }).userId;
+    const only = raw === undefined ? undefined : Number(raw);
+    const mine = <T extends { userId: number }>(xs: Iterable<T>): T[] => [...xs].filter((x) => only === undefined || x.userId === only);
+    return { charges: mine(state.payments.charges.values()), refusals: mine(state.payments.refusals), refunds: mine(state.payments.refunds) };
+  });
+
+  /** Delivers an update again with the same update_id, as Telegram sometimes does. */
+  app.post('/_sim/updates/:updateId/redeliver', async (req, reply) => {
+    try {
+      queue.redeliver(Number((req.params as { updateId: string }).updateId));
+      return { ok: true };
+    } catch (err) {
+      return reply.code(404).send({ error: (err as Error).message });
+    }
   });
 
   app.get('/_sim/files/:fileId', async (req, reply) => {

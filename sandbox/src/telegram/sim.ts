@@ -5,6 +5,8 @@ import { baseApp } from '../shared/app.js';
 import { listen } from '../shared/http.js';
 import { registerBotApi } from './api.js';
 import { registerControlApi } from './control.js';
+import { userPays } from './payments.js';
+import type { Charge, PayOptions, PayOutcome, PayTarget, Refund, Refusal } from './payments.js';
 import { MAX_UPLOAD_BYTES } from './params.js';
 import { TelegramState, toSimMessage } from './state.js';
 import type { SimMessage, SimUser, TelegramBehavior } from './types.js';
@@ -22,6 +24,8 @@ export interface TelegramSimOptions {
   behavior?: Partial<TelegramBehavior>;
   /** Users who talked to the bot before the sim started, so the bot may write to them first (otherwise "chat not found"). */
   knownUsers?: SimUser[];
+  /** Every user's Telegram Stars balance until set otherwise (default 100 000). */
+  defaultStars?: number;
 }
 
 export interface TelegramSim {
@@ -47,6 +51,18 @@ export interface TelegramSim {
   setBlocked(user: SimUser, blocked: boolean): void;
   /** Makes a user's chat exist without sending an update (the user started the bot long ago). */
   addUser(user: SimUser): void;
+  // ---- payments in Telegram Stars ----
+  /**
+   * The user pays an invoice message of their chat (`{ messageId }`, whatever its age) or an invoice
+   * link (`{ link }`): the bot gets pre_checkout_query, and on ok=true within preCheckoutTimeoutMs a
+   * successful_payment message (redelivered as asked). Resolves with the outcome; throws if the target
+   * is not a payable invoice (unknown, or an invoice message already paid).
+   */
+  userPays(user: SimUser, target: PayTarget, opts?: PayOptions): Promise<PayOutcome>;
+  starBalance(userId: number): number;
+  setStarBalance(userId: number, stars: number): void;
+  /** Paid charges (refunded ones carry refundedAt), failed payments as the users saw them, refunds. */
+  payments(): { charges: Charge[]; refusals: Refusal[]; refunds: Refund[] };
 }
 
 export const DEFAULT_TELEGRAM_BEHAVIOR: TelegramBehavior = {
@@ -57,13 +73,14 @@ export const DEFAULT_TELEGRAM_BEHAVIOR: TelegramBehavior = {
   retryAfterSeconds: 3,
   webhookTimeoutMs: 10_000,
   webhookRetryMs: 1_000,
+  preCheckoutTimeoutMs: 10_000,
 };
 
 export async function startTelegramSim(opts: TelegramSimOptions = {}): Promise<TelegramSim> {
   const token = opts.token ?? '7000000001:AAH-sandbox-Neurocards-token-0123456789';
   const botId = Number(token.split(':')[0]) || 7000000001;
   const behavior: TelegramBehavior = { ...DEFAULT_TELEGRAM_BEHAVIOR, ...opts.behavior };
-  const state = new TelegramState(botId, opts.botUsername ?? 'neurocards_sandbox_bot');
+  const state = new TelegramState(botId, opts.botUsername ?? 'neurocards_sandbox_bot', opts.defaultStars);
   const queue = new UpdateQueue(() => behavior);
   const calls: Array<{ method: string; params: Record<string, unknown>; at: number; status?: number }> = [];
   for (const u of opts.knownUsers ?? []) state.chatOf(u);
@@ -122,6 +139,14 @@ export async function startTelegramSim(opts: TelegramSimOptions = {}): Promise<T
     addUser: (user) => {
       state.chatOf(user);
     },
+    userPays: (user, target, payOpts) => userPays(state, queue, () => behavior, user, target, payOpts),
+    starBalance: (userId) => state.payments.balance(userId),
+    setStarBalance: (userId, stars) => state.payments.setBalance(userId, stars),
+    payments: () => ({
+      charges: [...state.payments.charges.values()].map((c) => ({ ...c, updateIds: [...c.updateIds] })),
+      refusals: [...state.payments.refusals],
+      refunds: [...state.payments.refunds],
+    }),
   };
 }
 

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { PaymentLedger } from './payments.js';
 import { TgError, badRequest } from './types.js';
 import type { SimMessage, SimUser, TgChat, TgMessage, TgUser } from './types.js';
 
@@ -48,9 +49,11 @@ export class TelegramState {
   private fileSeq = 0;
   private querySeq = 0;
   readonly botUser: TgUser;
+  readonly payments: PaymentLedger;
 
-  constructor(botId: number, username: string) {
+  constructor(botId: number, username: string, defaultStars?: number) {
     this.botUser = { id: botId, is_bot: true, first_name: 'Neurocards (sim)', username };
+    this.payments = new PaymentLedger(defaultStars);
     this.events.setMaxListeners(0);
   }
 
@@ -138,7 +141,7 @@ export function toSimMessage(e: ChatEntry, state: TelegramState): SimMessage {
   const sim: SimMessage = {
     messageId: m.message_id,
     chatId: m.chat.id,
-    kind: m.video ? 'video' : m.photo ? 'photo' : m.document ? 'document' : 'text',
+    kind: m.video ? 'video' : m.photo ? 'photo' : m.document ? 'document' : m.invoice ? 'invoice' : 'text',
     edited: e.edited,
     date: m.date,
   };
@@ -146,6 +149,8 @@ export function toSimMessage(e: ChatEntry, state: TelegramState): SimMessage {
   if (m.caption !== undefined) sim.caption = m.caption;
   if (e.parseMode !== undefined) sim.parseMode = e.parseMode;
   if (m.reply_markup !== undefined) sim.replyMarkup = m.reply_markup;
+  if (m.invoice !== undefined) sim.invoice = m.invoice;
+  if (m.refunded_payment !== undefined) sim.refundedPayment = m.refunded_payment;
   if (m.video) sim.video = { fileId: m.video.file_id, sizeBytes: size(m.video.file_id), ...src };
   const biggest = m.photo?.at(-1);
   if (biggest) sim.photo = { fileId: biggest.file_id, sizeBytes: size(biggest.file_id), ...src };

@@ -52,6 +52,8 @@ export interface InlineButton {
   text: string;
   callback_data?: string;
   url?: string;
+  /** A Pay button: only as the first button of an invoice (https://core.telegram.org/bots/api#inlinekeyboardbutton). */
+  pay?: boolean;
 }
 export interface InlineKeyboardMarkup {
   inline_keyboard: InlineButton[][];
@@ -72,6 +74,42 @@ export interface TgMessage {
   document?: TgDocument;
   sticker?: TgSticker;
   reply_markup?: InlineKeyboardMarkup;
+  invoice?: TgInvoice;
+  successful_payment?: TgSuccessfulPayment;
+  refunded_payment?: TgRefundedPayment;
+}
+// ---- payments (https://core.telegram.org/bots/api#payments) ----
+/** https://core.telegram.org/bots/api#invoice */
+export interface TgInvoice {
+  title: string;
+  description: string;
+  start_parameter: string;
+  currency: string;
+  total_amount: number;
+}
+/** https://core.telegram.org/bots/api#successfulpayment */
+export interface TgSuccessfulPayment {
+  currency: string;
+  total_amount: number;
+  invoice_payload: string;
+  telegram_payment_charge_id: string;
+  provider_payment_charge_id: string;
+}
+/** https://core.telegram.org/bots/api#refundedpayment */
+export interface TgRefundedPayment {
+  currency: 'XTR';
+  total_amount: number;
+  invoice_payload: string;
+  telegram_payment_charge_id: string;
+  provider_payment_charge_id?: string;
+}
+/** https://core.telegram.org/bots/api#precheckoutquery */
+export interface TgPreCheckoutQuery {
+  id: string;
+  from: TgUser;
+  currency: string;
+  total_amount: number;
+  invoice_payload: string;
 }
 export interface TgCallbackQuery {
   id: string;
@@ -84,6 +122,7 @@ export interface TgUpdate {
   update_id: number;
   message?: TgMessage;
   callback_query?: TgCallbackQuery;
+  pre_checkout_query?: TgPreCheckoutQuery;
 }
 export interface TgFile {
   file_id: string;
@@ -111,7 +150,7 @@ export type SimUser = { userId: number; chatId?: number; firstName?: string; lan
 export type SimMessage = {
   messageId: number;
   chatId: number;
-  kind: 'text' | 'video' | 'photo' | 'document';
+  kind: 'text' | 'video' | 'photo' | 'document' | 'invoice';
   text?: string;
   caption?: string;
   parseMode?: string;
@@ -119,6 +158,10 @@ export type SimMessage = {
   video?: { fileId: string; sizeBytes: number; sourceUrl?: string };
   photo?: { fileId: string; sizeBytes: number; sourceUrl?: string };
   document?: { fileId: string; sizeBytes: number; fileName?: string; mimeType?: string; sourceUrl?: string };
+  /** The invoice of a sendInvoice message (Bot API shape). */
+  invoice?: TgInvoice;
+  /** A refunded_payment service message the sim wrote on the bot's behalf after refundStarPayment. */
+  refundedPayment?: TgRefundedPayment;
   edited: boolean;
   date: number;
 };
@@ -137,4 +180,9 @@ export interface TelegramBehavior {
   webhookTimeoutMs: number;
   /** Pause before re-sending an update the webhook did not take. */
   webhookRetryMs: number;
+  /**
+   * How long a payment waits for answerPreCheckoutQuery before it fails: Telegram's 10 s
+   * (https://core.telegram.org/bots/api#answerprecheckoutquery). Tests may shorten it.
+   */
+  preCheckoutTimeoutMs: number;
 }

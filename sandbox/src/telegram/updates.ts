@@ -26,6 +26,18 @@ export interface Delivery {
 const updateType = (u: TgUpdate): string => Object.keys(u).find((k) => k !== 'update_id') ?? 'unknown';
 
 /**
+ * allowed_updates (https://core.telegram.org/bots/api#getupdates, #setwebhook): "Specify an empty list
+ * to receive all update types except chat_member, message_reaction, and message_reaction_count
+ * (default). If not specified, the previous setting will be used." So pre_checkout_query comes by
+ * default, and only a list that leaves it out stops it.
+ */
+const OPT_IN_ONLY = new Set(['chat_member', 'message_reaction', 'message_reaction_count']);
+export function isAllowed(type: string, allowed: readonly string[] | undefined): boolean {
+  if (allowed === undefined || allowed.length === 0) return !OPT_IN_ONLY.has(type);
+  return allowed.includes(type);
+}
+
+/**
  * Updates waiting for the bot: served by getUpdates (kept until confirmed by `offset`) or pushed to
  * the webhook (kept until the webhook answers 2xx in time; re-sent otherwise, as Telegram does).
  */
@@ -56,9 +68,8 @@ export class UpdateQueue {
 
   push(update: TgUpdate): void {
     this.history.set(update.update_id, update);
-    const allowed = this.webhook?.allowedUpdates ?? this.allowedUpdates;
     // Telegram does not even store updates of types the bot did not ask for.
-    if (allowed !== undefined && allowed.length > 0 && !allowed.includes(updateType(update))) return;
+    if (!isAllowed(updateType(update), this.allowedUpdates)) return;
     this.pending.push({ update, attempts: 0, nextAttemptAt: 0, inFlight: false });
     this.kick();
   }
@@ -125,6 +136,8 @@ export class UpdateQueue {
     this.waiter?.fail(new TgError(409, 'Conflict: terminated by setWebhook request'));
     if (dropPending) this.pending = [];
     this.webhook = cfg;
+    // One setting per bot, whichever call made it last; setWebhook without a list keeps it.
+    if (cfg.allowedUpdates !== undefined) this.allowedUpdates = cfg.allowedUpdates;
     this.pump();
   }
 

@@ -3,6 +3,7 @@ import {
   apply,
   auditAccount,
   balanceOf,
+  decideRefund,
   decideReservation,
   InvariantViolation,
   settleHold,
@@ -43,9 +44,11 @@ export class GrantConflictError extends Error {
   }
 }
 
-type TotalsRow = { granted: string; captured: string; held: string };
+type TotalsRow = { granted: string; purchased: string; refunded: string; captured: string; held: string };
 const toTotals = (r: TotalsRow): Totals => ({
   granted: Number(r.granted),
+  purchased: Number(r.purchased),
+  refunded: Number(r.refunded),
   captured: Number(r.captured),
   held: Number(r.held),
 });
@@ -54,7 +57,7 @@ const toTotals = (r: TotalsRow): Totals => ({
 async function lockAccount(tx: Sql, userId: number): Promise<Totals> {
   await tx`insert into accounts (user_id) values (${userId}) on conflict do nothing`;
   const [row] = await tx<TotalsRow[]>`
-    select granted, captured, held from accounts where user_id = ${userId} for update`;
+    select granted, purchased, refunded, captured, held from accounts where user_id = ${userId} for update`;
   if (!row) throw new Error(`account ${userId} vanished under lock`);
   return toTotals(row);
 }
@@ -67,6 +70,7 @@ interface NewEntry extends Entry {
   grantId?: string;
   reason?: string;
   grantedBy?: string;
+  chargeId?: string;
 }
 
 /** Appends a ledger row and moves the account's running totals with it. */
@@ -74,11 +78,13 @@ async function append(tx: Sql, before: Totals, e: NewEntry): Promise<Totals> {
   const after = guard(() => apply(before, e));
   await tx`
     insert into ledger (idempotency_key, user_id, kind, amount, order_id, job_id, grant_id, reason, granted_by,
-                        balance_after, held_after)
+                        charge_id, balance_after, held_after)
     values (${e.key}, ${e.userId}, ${e.kind}, ${e.amount}, ${e.orderId ?? null}, ${e.jobId ?? null},
-            ${e.grantId ?? null}, ${e.reason ?? null}, ${e.grantedBy ?? null}, ${balanceOf(after)}, ${after.held})`;
+            ${e.grantId ?? null}, ${e.reason ?? null}, ${e.grantedBy ?? null}, ${e.chargeId ?? null},
+            ${balanceOf(after)}, ${after.held})`;
   await tx`
-    update accounts set granted = ${after.granted}, captured = ${after.captured}, held = ${after.held}, updated_at = now()
+    update accounts set granted = ${after.granted}, purchased = ${after.purchased}, refunded = ${after.refunded},
+      captured = ${after.captured}, held = ${after.held}, updated_at = now()
     where user_id = ${e.userId}`;
   return after;
 }
@@ -194,12 +200,118 @@ export async function grant(
   return { applied: true, userId: g.userId, balance: balanceOf(after) };
 }
 
+export interface PurchaseInput {
+  chargeId: string;
+  providerChargeId: string;
+  purchaseId: string;
+  userId: number;
+  credits: number;
+  stars: number;
+  invoiceCreatedAt: string;
+  resume?: string | undefined;
+}
+
+export type PurchaseResult = { applied: boolean; userId: number; balance: number };
+
+/**
+ * Grants a Stars purchase once per charge id: the purchases row (primary key = charge id)
+ * and its ledger row go in the caller's transaction. A repeat — the same event again, or
+ * another event with the same charge — changes nothing. A charge id seen with another user
+ * or pack is a contradiction no retry can fix (PermanentError: parked, never applied).
+ */
+export async function purchase(tx: Sql, p: PurchaseInput): Promise<PurchaseResult> {
+  const before = await lockAccount(tx, p.userId);
+  const [prior] = await tx<{ user_id: string; credits: number; stars: number }[]>`
+    select user_id, credits, stars from purchases where charge_id = ${p.chargeId}`;
+  if (prior) {
+    if (Number(prior.user_id) !== p.userId || prior.credits !== p.credits || prior.stars !== p.stars)
+      throw new PermanentError(`charge ${p.chargeId} was already granted with a different user or pack`);
+    return { applied: false, userId: p.userId, balance: balanceOf(before) };
+  }
+  await tx`
+    insert into purchases (charge_id, purchase_id, user_id, credits, stars, provider_charge_id, resume, invoice_created_at)
+    values (${p.chargeId}, ${p.purchaseId}, ${p.userId}, ${p.credits}, ${p.stars}, ${p.providerChargeId},
+            ${p.resume ?? null}, ${p.invoiceCreatedAt})`;
+  const after = await append(tx, before, {
+    key: `purchase:${p.chargeId}`,
+    kind: 'purchase',
+    amount: p.credits,
+    userId: p.userId,
+    chargeId: p.chargeId,
+  });
+  return { applied: true, userId: p.userId, balance: balanceOf(after) };
+}
+
+export type RefundResult =
+  | { found: false }
+  | {
+      found: true;
+      userId: number;
+      credits: number;
+      takenBack: number;
+      notTakenBack: number;
+      alreadyRefunded: boolean;
+      balance: number;
+    };
+
+/**
+ * Takes back a refunded purchase's unspent credits (decideRefund: never below zero, never a
+ * held credit), once per charge id: a second refund reports the first one's numbers and
+ * changes nothing. An unknown charge changes nothing either.
+ */
+export async function refundPurchase(tx: Sql, r: { chargeId: string; refundedBy: string }): Promise<RefundResult> {
+  const [p] = await tx<{ user_id: string; credits: number }[]>`
+    select user_id, credits from purchases where charge_id = ${r.chargeId}`;
+  if (!p) return { found: false };
+  const userId = Number(p.user_id);
+  const before = await lockAccount(tx, userId);
+  const [prior] = await tx<{ taken_back: number; not_taken_back: number }[]>`
+    select taken_back, not_taken_back from refunds where charge_id = ${r.chargeId}`;
+  if (prior) {
+    return {
+      found: true,
+      userId,
+      credits: p.credits,
+      takenBack: prior.taken_back,
+      notTakenBack: prior.not_taken_back,
+      alreadyRefunded: true,
+      balance: balanceOf(before),
+    };
+  }
+  const d = decideRefund(before, p.credits);
+  await tx`
+    insert into refunds (charge_id, user_id, credits, taken_back, not_taken_back, refunded_by)
+    values (${r.chargeId}, ${userId}, ${p.credits}, ${d.takenBack}, ${d.notTakenBack}, ${r.refundedBy})`;
+  const after =
+    d.takenBack > 0
+      ? await append(tx, before, {
+          key: `refund:${r.chargeId}`,
+          kind: 'refund',
+          amount: d.takenBack,
+          userId,
+          chargeId: r.chargeId,
+        })
+      : before;
+  return { found: true, userId, credits: p.credits, ...d, alreadyRefunded: false, balance: balanceOf(after) };
+}
+
+/** A purchase by its charge id (no lock), for `/refund`; null when unknown. */
+export async function readPurchase(
+  sql: Sql,
+  chargeId: string,
+): Promise<{ userId: number; credits: number; stars: number; refunded: boolean } | null> {
+  const [p] = await sql<{ user_id: string; credits: number; stars: number; refunded: boolean }[]>`
+    select p.user_id, p.credits, p.stars, exists (select 1 from refunds r where r.charge_id = p.charge_id) as refunded
+    from purchases p where p.charge_id = ${chargeId}`;
+  return p ? { userId: Number(p.user_id), credits: p.credits, stars: p.stars, refunded: p.refunded } : null;
+}
+
 /** The account as it stands (no lock); an unknown user has nothing. */
 export async function readAccount(sql: Sql, userId: number): Promise<AccountView> {
   const [row] = await sql<
     TotalsRow[]
-  >`select granted, captured, held from accounts where user_id = ${userId}`;
-  const t = row ? toTotals(row) : { granted: 0, captured: 0, held: 0 };
+  >`select granted, purchased, refunded, captured, held from accounts where user_id = ${userId}`;
+  const t = row ? toTotals(row) : { granted: 0, purchased: 0, refunded: 0, captured: 0, held: 0 };
   return { userId, ...t, balance: balanceOf(t) };
 }
 
@@ -221,7 +333,7 @@ export async function readOrder(
 }
 
 export interface LedgerLine {
-  kind: 'grant' | 'capture' | 'release';
+  kind: 'grant' | 'purchase' | 'capture' | 'release' | 'refund';
   amount: number;
   orderId: string | null;
   grantedBy: string | null;
@@ -232,18 +344,18 @@ export interface LedgerLine {
 export async function listLines(sql: Sql, userId: number, limit: number): Promise<LedgerLine[]> {
   const rows = await sql<{ kind: LedgerLine['kind']; amount: number; orderId: string | null; grantedBy: string | null; at: Date }[]>`
     select kind, amount, order_id as "orderId", granted_by as "grantedBy", created_at as at
-    from ledger where user_id = ${userId} and kind in ('grant', 'capture', 'release')
+    from ledger where user_id = ${userId} and kind in ('grant', 'purchase', 'capture', 'release', 'refund')
     order by seq desc limit ${limit}`;
   return rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() }));
 }
 
 /**
- * Checks `balance = granted − captured − held` for every account against a replay of its
+ * Checks `balance = granted + purchased − refunded − captured − held` for every account against a replay of its
  * ledger. Returns the accounts that disagree; empty when the books are straight.
  */
 export async function auditLedger(sql: Sql): Promise<Array<{ userId: number; problems: string[] }>> {
   const accounts = await sql<(TotalsRow & { user_id: string })[]>`
-    select user_id, granted, captured, held from accounts order by user_id`;
+    select user_id, granted, purchased, refunded, captured, held from accounts order by user_id`;
   const entries = await sql<{ user_id: string; kind: EntryKind; amount: number }[]>`
     select user_id, kind, amount from ledger order by seq`;
   const byUser = new Map<string, Entry[]>();
@@ -265,9 +377,22 @@ export interface Ledger {
   reserve: typeof reserve;
   settle: typeof settle;
   grant: typeof grant;
+  purchase: typeof purchase;
+  refundPurchase: typeof refundPurchase;
+  readPurchase: typeof readPurchase;
   readAccount: typeof readAccount;
   listLines: typeof listLines;
   readOrder: typeof readOrder;
 }
 
-export const createLedger = (): Ledger => ({ reserve, settle, grant, readAccount, listLines, readOrder });
+export const createLedger = (): Ledger => ({
+  reserve,
+  settle,
+  grant,
+  purchase,
+  refundPurchase,
+  readPurchase,
+  readAccount,
+  listLines,
+  readOrder,
+});

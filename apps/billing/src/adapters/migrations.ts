@@ -89,4 +89,53 @@ alter table holds add column per_video int not null default 1 check (per_video >
 alter table holds add constraint whole_videos check (amount % per_video = 0);
 `,
   },
+  {
+    version: 3,
+    name: 'Stars purchases and their refunds',
+    up: `
+-- Credits bought with Telegram Stars, and credits taken back by refunds of those purchases:
+-- balance = granted + purchased - refunded - captured - held.
+alter table accounts
+  add column purchased bigint not null default 0 check (purchased >= 0),
+  add column refunded bigint not null default 0 check (refunded >= 0),
+  drop constraint balance_not_negative,
+  add constraint balance_not_negative check (granted + purchased - refunded - captured - held >= 0);
+
+-- One row per Stars payment. The charge id (telegram_payment_charge_id) is the key: a payment
+-- delivered twice, redelivered after a crash, or sent again under another event id is granted once.
+create table purchases (
+  charge_id text primary key,
+  purchase_id text not null,
+  user_id bigint not null references accounts (user_id),
+  credits int not null check (credits > 0),
+  stars int not null check (stars > 0),
+  provider_charge_id text not null,
+  resume text,
+  invoice_created_at timestamptz not null,
+  created_at timestamptz not null default now()
+);
+create index purchases_by_user on purchases (user_id);
+
+-- One refund per charge: what it took back and what was already spent or held.
+create table refunds (
+  charge_id text primary key references purchases (charge_id),
+  user_id bigint not null references accounts (user_id),
+  credits int not null check (credits > 0),
+  taken_back int not null check (taken_back >= 0),
+  not_taken_back int not null check (not_taken_back >= 0),
+  refunded_by text not null,
+  created_at timestamptz not null default now(),
+  constraint refund_covers_purchase check (taken_back + not_taken_back = credits)
+);
+
+-- purchase:<chargeId> | refund:<chargeId>
+alter table ledger
+  add column charge_id text,
+  drop constraint ledger_kind_check,
+  add constraint ledger_kind_check check (kind in ('grant', 'purchase', 'refund', 'hold', 'capture', 'release')),
+  add constraint ledger_charge_rows check ((kind in ('purchase', 'refund')) = (charge_id is not null));
+-- A charge has one purchase row and at most one refund row.
+create unique index ledger_one_row_per_charge on ledger (charge_id, kind) where charge_id is not null;
+`,
+  },
 ];

@@ -3,6 +3,7 @@ import {
   apply,
   auditAccount,
   balanceOf,
+  decideRefund,
   decideReservation,
   EMPTY_TOTALS,
   InvariantViolation,
@@ -19,18 +20,18 @@ describe('apply', () => {
       { kind: 'capture', amount: 1 },
       { kind: 'release', amount: 1 },
     ]);
-    expect(t).toEqual({ granted: 10, captured: 1, held: 1 });
+    expect(t).toEqual({ granted: 10, purchased: 0, refunded: 0, captured: 1, held: 1 });
     expect(balanceOf(t)).toBe(8);
   });
 
   it('refuses a hold beyond the balance', () => {
-    expect(() => apply({ granted: 2, captured: 0, held: 0 }, { kind: 'hold', amount: 3 })).toThrow(
+    expect(() => apply({ granted: 2, purchased: 0, refunded: 0, captured: 0, held: 0 }, { kind: 'hold', amount: 3 })).toThrow(
       InvariantViolation,
     );
   });
 
   it('refuses to capture or release more than is held', () => {
-    const t = { granted: 5, captured: 0, held: 1 };
+    const t = { granted: 5, purchased: 0, refunded: 0, captured: 0, held: 1 };
     expect(() => apply(t, { kind: 'capture', amount: 2 })).toThrow(/exceeds held/);
     expect(() => apply(t, { kind: 'release', amount: 2 })).toThrow(/exceeds held/);
   });
@@ -44,17 +45,17 @@ describe('apply', () => {
 
 describe('decideReservation', () => {
   it('holds the whole count when the balance covers it', () => {
-    const d = decideReservation({ granted: 5, captured: 1, held: 1 }, 3);
+    const d = decideReservation({ granted: 5, purchased: 0, refunded: 0, captured: 1, held: 1 }, 3);
     expect(d).toEqual({
       kind: 'reserve',
       amount: 3,
-      totals: { granted: 5, captured: 1, held: 4 },
+      totals: { granted: 5, purchased: 0, refunded: 0, captured: 1, held: 4 },
       balance: 0,
     });
   });
 
   it('rejects, holding nothing, when the balance is short by even one', () => {
-    expect(decideReservation({ granted: 5, captured: 1, held: 2 }, 3)).toEqual({
+    expect(decideReservation({ granted: 5, purchased: 0, refunded: 0, captured: 1, held: 2 }, 3)).toEqual({
       kind: 'reject',
       requested: 3,
       balance: 2,
@@ -78,13 +79,13 @@ describe('settleHold', () => {
 
 describe('priced videos', () => {
   it('holds count × price, or rejects naming the whole price', () => {
-    expect(decideReservation({ granted: 10, captured: 0, held: 0 }, 3, 2)).toEqual({
+    expect(decideReservation({ granted: 10, purchased: 0, refunded: 0, captured: 0, held: 0 }, 3, 2)).toEqual({
       kind: 'reserve',
       amount: 6,
-      totals: { granted: 10, captured: 0, held: 6 },
+      totals: { granted: 10, purchased: 0, refunded: 0, captured: 0, held: 6 },
       balance: 4,
     });
-    expect(decideReservation({ granted: 5, captured: 0, held: 0 }, 3, 2)).toEqual({
+    expect(decideReservation({ granted: 5, purchased: 0, refunded: 0, captured: 0, held: 0 }, 3, 2)).toEqual({
       kind: 'reject',
       requested: 6,
       balance: 5,
@@ -110,16 +111,37 @@ describe('auditAccount', () => {
   ];
 
   it('is empty when stored totals match the ledger', () => {
-    expect(auditAccount({ granted: 5, captured: 1, held: 2 }, entries)).toEqual([]);
+    expect(auditAccount({ granted: 5, purchased: 0, refunded: 0, captured: 1, held: 2 }, entries)).toEqual([]);
   });
 
   it('names each total that drifted from the ledger', () => {
-    expect(auditAccount({ granted: 5, captured: 0, held: 2 }, entries)).toEqual([
+    expect(auditAccount({ granted: 5, purchased: 0, refunded: 0, captured: 0, held: 2 }, entries)).toEqual([
       'captured: stored 0, ledger 1',
     ]);
   });
 
   it('reports a ledger that cannot be replayed without going negative', () => {
     expect(auditAccount(EMPTY_TOTALS, [{ kind: 'capture', amount: 1 }])[0]).toMatch(/does not replay/);
+  });
+});
+
+describe('purchases and refunds', () => {
+  const t0 = { granted: 0, purchased: 0, refunded: 0, captured: 0, held: 0 };
+
+  it('a purchase adds to the balance, its refund takes back only what is spendable', () => {
+    const bought = apply(t0, { kind: 'purchase', amount: 10 });
+    const spent = apply(apply(bought, { kind: 'hold', amount: 2 }), { kind: 'capture', amount: 2 });
+    expect(balanceOf(spent)).toBe(8);
+    expect(decideRefund(spent, 10)).toEqual({ takenBack: 8, notTakenBack: 2 });
+    const refunded = apply(spent, { kind: 'refund', amount: 8 });
+    expect(balanceOf(refunded)).toBe(0);
+  });
+
+  it('never takes back held credits, and never more than the purchase', () => {
+    const t = { ...t0, purchased: 10, granted: 5, held: 12 };
+    expect(decideRefund(t, 10)).toEqual({ takenBack: 3, notTakenBack: 7 });
+    expect(decideRefund({ ...t0, purchased: 10, granted: 50 }, 10)).toEqual({ takenBack: 10, notTakenBack: 0 });
+    expect(decideRefund({ ...t0, purchased: 10, captured: 10 }, 10)).toEqual({ takenBack: 0, notTakenBack: 10 });
+    expect(() => apply({ ...t0, purchased: 1 }, { kind: 'refund', amount: 2 })).toThrow(InvariantViolation);
   });
 });

@@ -2,19 +2,26 @@
  * The credits arithmetic, pure. Two-phase ledger (docs/design.md §2): a hold reserves
  * `count × creditsPerVideo` at order time; each video then either captures its price
  * (delivered) or releases it (failed).
- * `balance = granted − captured − held` and none of the four ever goes negative.
+ * Stars purchases add to the balance and their refunds take (part of) them back:
+ * `balance = granted + purchased − refunded − captured − held`, and none ever goes negative.
  */
 
 /** Running totals of one account, as kept on the `accounts` row. */
 export interface Totals {
   granted: number;
+  /** Credits bought with Stars. */
+  purchased: number;
+  /** Credits taken back by refunds of purchases. */
+  refunded: number;
   captured: number;
   held: number;
 }
 
-export const EMPTY_TOTALS: Totals = Object.freeze({ granted: 0, captured: 0, held: 0 });
+export const EMPTY_TOTALS: Totals = Object.freeze({ granted: 0, purchased: 0, refunded: 0, captured: 0, held: 0 });
 
-export type EntryKind = 'grant' | 'hold' | 'capture' | 'release';
+export const TOTAL_KEYS = ['granted', 'purchased', 'refunded', 'captured', 'held'] as const;
+
+export type EntryKind = 'grant' | 'purchase' | 'refund' | 'hold' | 'capture' | 'release';
 
 /** One ledger row, reduced to what the arithmetic needs. */
 export interface Entry {
@@ -24,7 +31,7 @@ export interface Entry {
 
 /** What the user can spend now. */
 export function balanceOf(t: Totals): number {
-  return t.granted - t.captured - t.held;
+  return t.granted + t.purchased - t.refunded - t.captured - t.held;
 }
 
 /** Thrown when an entry would break the invariant; callers treat it as a permanent error. */
@@ -44,6 +51,12 @@ export function apply(t: Totals, e: Entry): Totals {
   switch (e.kind) {
     case 'grant':
       next = { ...t, granted: t.granted + e.amount };
+      break;
+    case 'purchase':
+      next = { ...t, purchased: t.purchased + e.amount };
+      break;
+    case 'refund':
+      next = { ...t, refunded: t.refunded + e.amount };
       break;
     case 'hold':
       next = { ...t, held: t.held + e.amount };
@@ -81,7 +94,7 @@ export function auditAccount(stored: Totals, entries: Iterable<Entry>): string[]
     return [`ledger does not replay: ${(err as Error).message}`];
   }
   const problems: string[] = [];
-  for (const k of ['granted', 'captured', 'held'] as const) {
+  for (const k of TOTAL_KEYS) {
     if (stored[k] !== expected[k]) problems.push(`${k}: stored ${stored[k]}, ledger ${expected[k]}`);
   }
   if (balanceOf(stored) < 0) problems.push(`negative balance ${balanceOf(stored)}`);
@@ -124,4 +137,14 @@ export function settleHold(h: HoldState, how: Settlement): HoldState {
   return how === 'capture'
     ? { ...h, captured: h.captured + h.perVideo }
     : { ...h, released: h.released + h.perVideo };
+}
+
+/**
+ * How much of a refunded purchase of `credits` comes back off the balance: what is still
+ * spendable, at most the purchase. Held credits are not spendable (they are promised to
+ * videos in work), so the balance never goes below zero and no hold is broken.
+ */
+export function decideRefund(t: Totals, credits: number): { takenBack: number; notTakenBack: number } {
+  const takenBack = Math.max(0, Math.min(balanceOf(t), credits));
+  return { takenBack, notTakenBack: credits - takenBack };
 }

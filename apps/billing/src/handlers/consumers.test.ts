@@ -159,7 +159,7 @@ describe('a 3-video order: two delivered, one failed', () => {
       reason: 'user_violation',
     });
     expect(events[3]!.data).toEqual({ orderId, jobId: j2, userId, amount: 1, balance: 3 });
-    expect(await readAccount(sql, userId)).toEqual({ userId, granted: 5, captured: 2, held: 0, balance: 3 });
+    expect(await readAccount(sql, userId)).toEqual({ userId, granted: 5, purchased: 0, refunded: 0, captured: 2, held: 0, balance: 3 });
     expect(await holdsOf(orderId)).toEqual([
       expect.objectContaining({ amount: 3, captured: 2, released: 1 }),
     ]);

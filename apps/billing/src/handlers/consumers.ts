@@ -136,7 +136,56 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
     logSettled(log, 'release', res);
   }
 
+  /**
+   * A Stars payment: the purchase row (keyed by the charge id), its ledger row, the processed
+   * mark and the receipt event commit together. A billing killed before the commit leaves
+   * nothing, and the unacked event comes again; after it, every repeat is a no-op.
+   */
+  async function starPaid(event: EventOf<'payments.star.paid.v1'>, ctx: HandlerContext): Promise<void> {
+    const d = event.data;
+    const log = ctx.log.child({ chargeId: d.chargeId, purchaseId: d.purchaseId, userId: d.userId });
+    const res = await processOnce(sql, ctx, event.id, async (tx) => {
+      const r = await ledger.purchase(tx, {
+        chargeId: d.chargeId,
+        providerChargeId: d.providerChargeId,
+        purchaseId: d.purchaseId,
+        userId: d.userId,
+        credits: d.credits,
+        stars: d.stars,
+        invoiceCreatedAt: d.invoiceCreatedAt,
+        resume: d.resume,
+      });
+      if (r.applied) {
+        await enqueue(
+          tx,
+          createEvent({
+            subject: 'billing.credits.purchased.v1',
+            id: deterministicId('billing.credits.purchased', d.chargeId),
+            data: {
+              userId: d.userId,
+              chatId: d.chatId,
+              locale: d.locale,
+              chargeId: d.chargeId,
+              purchaseId: d.purchaseId,
+              credits: d.credits,
+              stars: d.stars,
+              balance: r.balance,
+              ...(d.resume ? { resume: d.resume } : {}),
+            },
+            correlationId: d.purchaseId,
+            causationId: event.id,
+          }),
+        );
+      }
+      return r;
+    });
+    if (res.duplicate) log.info('payment event already processed');
+    else if (!res.value.applied) log.info('charge already granted');
+    else log.info({ credits: d.credits, stars: d.stars, balance: res.value.balance }, 'credits purchased');
+  }
+
   return {
+    'payments.star.paid.v1': starPaid,
     'orders.order.placed.v1': orderPlaced,
     'jobs.video.delivered.v1': videoDelivered,
     'jobs.video.failed.v1': videoFailed,

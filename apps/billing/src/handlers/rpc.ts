@@ -81,7 +81,41 @@ export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
     }
   }
 
-  return { balanceGet, ledgerList, orderGet, grant };
+  /** Who bought a charge, for `/refund` (Telegram's refund needs the buyer). */
+  async function purchaseGet(req: RpcRequest<'billing.purchase.get'>): Promise<RpcResponse<'billing.purchase.get'>> {
+    const p = await ledger.readPurchase(sql, req.chargeId);
+    return p ? { found: true, ...p } : { found: false, userId: null, credits: 0, stars: 0, refunded: false };
+  }
+
+  /** Admin `/refund`, after Telegram refunded the Stars: once per charge id. */
+  async function purchaseRefund(
+    req: RpcRequest<'billing.purchase.refund'>,
+  ): Promise<RpcResponse<'billing.purchase.refund'>> {
+    const r = await transaction(sql, (tx) =>
+      ledger.refundPurchase(tx, { chargeId: req.chargeId, refundedBy: String(req.adminId) }),
+    );
+    if (!r.found) {
+      rlog.info({ chargeId: req.chargeId, adminId: req.adminId }, 'refund of an unknown charge');
+      return {
+        chargeId: req.chargeId,
+        found: false,
+        userId: null,
+        credits: 0,
+        takenBack: 0,
+        notTakenBack: 0,
+        alreadyRefunded: false,
+        balance: 0,
+      };
+    }
+    rlog.info(
+      { chargeId: req.chargeId, adminId: req.adminId, userId: r.userId, takenBack: r.takenBack, notTakenBack: r.notTakenBack, alreadyRefunded: r.alreadyRefunded },
+      r.alreadyRefunded ? 'charge already refunded' : 'purchase refunded',
+    );
+    const { found: _f, ...rest } = r;
+    return { chargeId: req.chargeId, found: true, ...rest };
+  }
+
+  return { balanceGet, ledgerList, orderGet, grant, purchaseGet, purchaseRefund };
 }
 
 /** Serves the subjects in the given queue group; returns the subscriptions to drain on shutdown. */
@@ -96,5 +130,7 @@ export function serveBillingRpc(
     serveRpc(nc, 'billing.credits.grant', queue, handlers.grant, log),
     serveRpc(nc, 'billing.ledger.list', queue, handlers.ledgerList, log),
     serveRpc(nc, 'billing.order.get', queue, handlers.orderGet, log),
+    serveRpc(nc, 'billing.purchase.get', queue, handlers.purchaseGet, log),
+    serveRpc(nc, 'billing.purchase.refund', queue, handlers.purchaseRefund, log),
   ];
 }

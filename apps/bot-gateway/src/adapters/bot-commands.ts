@@ -9,9 +9,13 @@ const USER_COMMANDS: Array<[string, TextKey]> = [
   ['start', 'cmdStart'],
   ['balance', 'cmdBalance'],
   ['orders', 'cmdOrders'],
+  ['buy', 'cmdBuy'],
   ['language', 'cmdLanguage'],
   ['help', 'cmdHelp'],
   ['cancel', 'cmdCancel'],
+  // Telegram asks bots that sell to answer /paysupport (https://telegram.org/tos/bots).
+  ['paysupport', 'cmdPaySupport'],
+  ['terms', 'cmdTerms'],
 ];
 const ADMIN_COMMANDS: Array<[string, TextKey]> = [
   ['grant', 'cmdGrant'],
@@ -19,6 +23,7 @@ const ADMIN_COMMANDS: Array<[string, TextKey]> = [
   ['keys', 'cmdKeys'],
   ['unblock', 'cmdUnblock'],
   ['model', 'cmdModel'],
+  ['refund', 'cmdRefund'],
 ];
 
 export function commandList(t: T, locale: Locale, admin: boolean): BotCommand[] {

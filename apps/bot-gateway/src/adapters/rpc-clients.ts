@@ -12,6 +12,10 @@ export interface BillingClient {
   balance(userId: number): Promise<RpcResponse<'billing.balance.get'> | null>;
   /** The latest ledger lines, or null when billing does not answer. */
   ledger(userId: number, limit: number): Promise<RpcResponse<'billing.ledger.list'> | null>;
+  /** Who bought a Stars charge (for /refund), or null when billing does not answer. */
+  purchase(chargeId: string): Promise<RpcResponse<'billing.purchase.get'> | null>;
+  /** Takes back a refunded purchase's unspent credits, once per charge; throws when billing does not answer. */
+  refund(req: RpcRequest<'billing.purchase.refund'>): Promise<RpcResponse<'billing.purchase.refund'>>;
   /** Grants credits once per grantId; throws when billing does not answer. */
   grant(req: RpcRequest<'billing.credits.grant'>): Promise<RpcResponse<'billing.credits.grant'>>;
 }
@@ -67,6 +71,8 @@ export function createBillingClient(deps: RpcDeps): BillingClient {
     balance: (userId) => soft('billing.balance.get', { userId }),
     ledger: (userId, limit) => soft('billing.ledger.list', { userId, limit }),
     grant: (req) => requestRpc(deps.nc, 'billing.credits.grant', req, deps.timeoutMs ?? 3000),
+    purchase: (chargeId) => soft('billing.purchase.get', { chargeId }),
+    refund: (req) => requestRpc(deps.nc, 'billing.purchase.refund', req, deps.timeoutMs ?? 3000),
   };
 }
 

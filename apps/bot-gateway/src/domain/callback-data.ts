@@ -27,6 +27,11 @@ export type CallbackData =
   /** A count the balance cannot pay: pressing it explains instead of ordering. */
   | { action: 'locked'; draftId: string; count: VideoCount }
   | { action: 'confirm'; draftId: string }
+  /**
+   * Under a top-up receipt (contracts `resumeDraft`): back to this draft's confirmation with
+   * the count that was locked for lack of credits.
+   */
+  | { action: 'continue'; draftId: string; count: VideoCount }
   | { action: 'back'; draftId: string }
   | { action: 'cancel'; draftId: string }
   | { action: 'language'; locale: Locale }
@@ -43,6 +48,7 @@ const CODES = {
   count: 'cnt',
   locked: 'lock',
   confirm: 'ok',
+  continue: 'cont',
   back: 'back',
   cancel: 'no',
   language: 'lang',
@@ -58,6 +64,7 @@ export function encodeCallback(d: CallbackData): string {
       return `${CODES.template}:${d.draftId}:${d.template}`;
     case 'count':
     case 'locked':
+    case 'continue':
       return `${CODES[d.action]}:${d.draftId}:${d.count}`;
     case 'model':
       return `${CODES.model}:${d.draftId}:${d.index}`;
@@ -100,10 +107,12 @@ export function decodeCallback(raw: string | undefined): CallbackData | null {
       return t.success ? { action: 'template', draftId, template: t.data } : null;
     }
     case CODES.count:
-    case CODES.locked: {
+    case CODES.locked:
+    case CODES.continue: {
       const count = parseCount(arg);
       if (count === null) return null;
-      return { action: code === CODES.count ? 'count' : 'locked', draftId, count };
+      const action = code === CODES.count ? 'count' : code === CODES.locked ? 'locked' : 'continue';
+      return { action, draftId, count };
     }
     case CODES.model: {
       const index = parseSmallInt(arg, 99);

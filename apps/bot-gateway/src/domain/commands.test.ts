@@ -55,3 +55,14 @@ describe('parseAdminCommand', () => {
     expect(welcomeGrantId(5).length).toBeGreaterThanOrEqual(8);
   });
 });
+
+describe('/refund', () => {
+  const refund = (text: string) => parseAdminCommand(parseCommand(text, 'neuro_bot')!);
+  it('takes exactly one charge id', () => {
+    expect(refund('/refund stxAbC_123-x.y')).toEqual({ type: 'refund', chargeId: 'stxAbC_123-x.y' });
+    expect(refund('/refund@neuro_bot stx1')).toEqual({ type: 'refund', chargeId: 'stx1' });
+  });
+  it.each(['/refund', '/refund a b', `/refund ${'x'.repeat(257)}`, '/refund ÿ'])('answers usage for %j', (text) => {
+    expect(refund(text)).toEqual({ type: 'usage', command: 'refund' });
+  });
+});

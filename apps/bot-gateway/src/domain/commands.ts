@@ -26,11 +26,15 @@ export type AdminCommand =
   | { type: 'unblock'; target: string }
   /** Offer a model again (`on`) or stop offering it (`off`). */
   | { type: 'model'; model: string; enabled: boolean }
-  | { type: 'usage'; command: 'grant' | 'balance' | 'unblock' | 'model' };
+  /** Refund a Stars purchase by its charge id (`telegram_payment_charge_id`). */
+  | { type: 'refund'; chargeId: string }
+  | { type: 'usage'; command: 'grant' | 'balance' | 'unblock' | 'model' | 'refund' };
 
 const TG_ID = /^\d{1,15}$/;
 /** Key and account names (`KIE_API_KEYS`: `account/name=key`); the RPC takes up to 64 characters. */
 const KEY_OR_ACCOUNT = /^[A-Za-z0-9_./-]{1,64}$/;
+/** A charge id as Telegram writes it: printable ASCII without spaces, at most 256 (the contracts' bound). */
+const CHARGE_ID = /^[\x21-\x7e]{1,256}$/;
 /** Matches the `billing.credits.grant` contract's upper bound. */
 export const GRANT_MAX = 1_000_000;
 
@@ -73,6 +77,11 @@ export function parseAdminCommand(cmd: ParsedCommand): AdminCommand | null {
       if (cmd.args.length !== 2 || (switchTo !== 'on' && switchTo !== 'off') || !model.success)
         return { type: 'usage', command: 'model' };
       return { type: 'model', model: model.data, enabled: switchTo === 'on' };
+    }
+    case 'refund': {
+      const [chargeId] = cmd.args;
+      if (cmd.args.length !== 1 || !CHARGE_ID.test(chargeId ?? '')) return { type: 'usage', command: 'refund' };
+      return { type: 'refund', chargeId: chargeId! };
     }
     default:
       return null;

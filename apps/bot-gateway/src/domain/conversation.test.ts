@@ -332,6 +332,23 @@ describe('buttons', () => {
     expect(out.replies).toEqual([]);
   });
 
+  it('"Continue the order" after a top-up goes to the confirmation with the locked count', () => {
+    for (const from of ['count', 'confirm'] as const) {
+      const out = step(at(from), press({ action: 'continue', draftId: 'd1', count: 5 }));
+      expect(out.answer).toEqual({ type: 'ok' });
+      expect(screenOf(out)).toMatchObject({ step: 'confirm', count: 5, photo, ...chosen });
+      expect(out.session.draft).toMatchObject({ step: 'confirm', count: 5, orderId: 'order-0001' });
+    }
+    // Another draft's receipt, or a draft no longer at the count or confirmation: outdated.
+    expect(step(at('count'), press({ action: 'continue', draftId: 'other', count: 1 })).answer).toEqual({ type: 'outdated' });
+    expect(step(at('video'), press({ action: 'continue', draftId: 'd1', count: 1 })).answer).toEqual({ type: 'outdated' });
+    // Repriced meanwhile: back to the video step with the price as it is now.
+    const repriced: Chat = { ...chat, offer: [{ ...kling, creditsPerVideo: 4 }, veo] };
+    expect(transition(at('count'), press({ action: 'continue', draftId: 'd1', count: 1 }), repriced).answer).toEqual({
+      type: 'offerChanged',
+    });
+  });
+
   it.each(states.slice(1))('Cancel in %s drops the draft', (_, make) => {
     const out = step(make(), press({ action: 'cancel', draftId: 'd1' }));
     expect(out.session.draft).toBeNull();

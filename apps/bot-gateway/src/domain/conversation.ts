@@ -285,6 +285,13 @@ function onButton(
       const total = data.count * d.creditsPerVideo;
       return { session, replies: [], answer: { type: 'locked', count: data.count, total } };
     }
+    case 'continue': {
+      // After a top-up: the draft is where the seller left it (the count step, or already at
+      // Confirm with another count); its price is checked again, as at every step.
+      if (d.step !== 'count' && d.step !== 'confirm') return outdated(session);
+      if (!current || current.creditsPerVideo !== d.creditsPerVideo) return offerChanged(session, d, chat);
+      return move({ ...d, step: 'confirm', count: data.count });
+    }
     case 'count': {
       if (d.step !== 'count') return outdated(session);
       if (!current || current.creditsPerVideo !== d.creditsPerVideo) return offerChanged(session, d, chat);

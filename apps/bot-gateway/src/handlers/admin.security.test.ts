@@ -24,6 +24,7 @@ const COMMANDS = [
   ['/unblock acc1', 'unblock'],
   ['/model off veo3_fast', 'setModel'],
   ['/model on veo3_fast', 'setModel'],
+  ['/refund stxCharge123', 'purchase+refund'],
 ] as const;
 
 function setup() {
@@ -46,6 +47,8 @@ function setup() {
         balance: call('balance', { userId: 777, balance: 3, held: 0 }),
         ledger: call('ledger', { lines: [] }),
         grant: call('grant', { grantId: 'g', userId: 777, balance: 8, applied: true }),
+        purchase: call('purchase', { found: true, userId: 777, credits: 10, stars: 150, refunded: false }),
+        refund: call('refund', { chargeId: 'c', found: true, userId: 777, credits: 10, takenBack: 10, notTakenBack: 0, alreadyRefunded: false, balance: 0 }),
       },
       stats: { orchestrator: call('orchestrator', null), kieKeys: call('kieKeys', null) },
       kie: {
@@ -101,7 +104,7 @@ describe('admin commands are for ADMIN_TG_IDS only', () => {
     const args = fc.array(fc.oneof(fc.constantFrom('777', '5', 'on', 'off', 'veo3_fast', 'acc1', '-1', '1e9'), fc.string({ maxLength: 12 })), {
       maxLength: 3,
     });
-    const name = fc.constantFrom('grant', 'balance', 'stats', 'keys', 'unblock', 'model');
+    const name = fc.constantFrom('grant', 'balance', 'stats', 'keys', 'unblock', 'model', 'refund');
     await fc.assert(
       fc.asyncProperty(sender, name, args, async (from, cmd, a) => {
         await s.say(from, [`/${cmd}`, ...a].join(' '));

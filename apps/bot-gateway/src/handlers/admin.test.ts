@@ -33,7 +33,7 @@ function setup(kie: Partial<KieAdminClient> = {}, stats?: RpcResponse<'kie.keys.
   bot.use(
     adminComposer({
       admins: new Set([ADMIN]),
-      billing: { balance: async () => null, ledger: async () => null, grant: () => Promise.reject(new Error('not used')) },
+      billing: { balance: async () => null, ledger: async () => null, grant: () => Promise.reject(new Error('not used')), purchase: async () => null, refund: () => Promise.reject(new Error('not used')) },
       stats: statsClient,
       kie: {
         unblock: async (req) => {

@@ -1,4 +1,4 @@
-import { Composer, type Context } from 'grammy';
+import { Composer, GrammyError, type Context } from 'grammy';
 import type { Locale, RpcResponse } from '@neurocards/contracts';
 import { pickLocale } from '@neurocards/i18n';
 import { RpcError, type Logger } from '@neurocards/platform';
@@ -26,6 +26,7 @@ const USAGE: Record<Extract<AdminCommand, { type: 'usage' }>['command'], TextKey
   balance: 'adminBalanceUsage',
   unblock: 'adminUnblockUsage',
   model: 'adminModelUsage',
+  refund: 'adminRefundUsage',
 };
 
 /**
@@ -98,6 +99,8 @@ export function adminComposer(deps: AdminDeps): Composer<Context> {
           if (r.unblocked.length === 0) return t(locale, 'adminUnblockNothing', { target: cmd.target });
           return t(locale, 'adminUnblocked', { target: cmd.target, keys: r.unblocked.join(', ') });
         });
+      case 'refund':
+        return refund(ctx, cmd.chargeId, locale);
       case 'model':
         return kieChange(locale, cmd, async () => {
           const r = await deps.kie.setModel({ model: cmd.model, enabled: cmd.enabled, adminId: ctx.from!.id });
@@ -105,6 +108,43 @@ export function adminComposer(deps: AdminDeps): Composer<Context> {
           if (!r.known) return t(locale, 'adminModelUnknown', { model: cmd.model });
           return t(locale, r.offered ? 'adminModelNowOffered' : 'adminModelNowNotOffered', { model: cmd.model });
         });
+    }
+  }
+
+  /**
+   * `/refund <charge_id>`: Telegram returns the Stars (refundStarPayment needs the buyer, which
+   * billing knows), then billing takes back the purchase's unspent credits, once per charge.
+   * Telegram's CHARGE_ALREADY_REFUNDED means an earlier /refund got that far: billing is asked
+   * again, and answers what that refund did (or does it now, if billing did not answer then).
+   */
+  async function refund(ctx: Context, chargeId: string, locale: Locale): Promise<string> {
+    const { t } = deps;
+    const adminId = ctx.from!.id;
+    const p = await deps.billing.purchase(chargeId);
+    if (!p) return t(locale, 'adminRefundLookupFailed');
+    if (!p.found || p.userId === null) return t(locale, 'adminRefundUnknown', { chargeId });
+    if (!p.refunded) {
+      try {
+        await ctx.api.refundStarPayment(p.userId, chargeId);
+      } catch (err) {
+        const already = err instanceof GrammyError && /CHARGE_ALREADY_REFUNDED/i.test(err.description);
+        if (!already) {
+          log.warn({ err, chargeId, adminId }, 'Telegram refused the refund');
+          const error = err instanceof GrammyError ? err.description : 'no answer';
+          return t(locale, 'adminRefundTelegramRefused', { chargeId, error });
+        }
+        log.info({ chargeId, adminId }, 'charge already refunded at Telegram');
+      }
+    }
+    try {
+      const r = await deps.billing.refund({ chargeId, adminId });
+      log.info({ chargeId, adminId, userId: r.userId, takenBack: r.takenBack, notTakenBack: r.notTakenBack, alreadyRefunded: r.alreadyRefunded }, 'admin refund');
+      if (!r.found) return t(locale, 'adminRefundUnknown', { chargeId });
+      const params = { chargeId, userId: r.userId ?? p.userId, credits: r.credits, takenBack: r.takenBack, notTakenBack: r.notTakenBack, balance: r.balance };
+      return t(locale, r.alreadyRefunded ? 'adminRefundAlready' : 'adminRefundDone', params);
+    } catch (err) {
+      log.warn({ err, chargeId, adminId }, 'billing did not answer a refund');
+      return t(locale, 'adminRefundBillingDown', { chargeId });
     }
   }
 

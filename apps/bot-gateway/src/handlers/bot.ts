@@ -11,6 +11,7 @@ import { adminComposer, type AdminDeps } from './admin';
 import { conversationComposer, type ConversationDeps } from './conversation';
 import { guard } from './guard';
 import { ordersComposer, type OrdersDeps } from './orders';
+import { paymentsComposer, preCheckoutComposer, type PaymentsDeps } from './payments';
 import { queueCancelComposer } from './queue-cancel';
 import type { InFlight } from './in-flight';
 
@@ -30,6 +31,8 @@ export interface BotDeps {
   admin: Omit<AdminDeps, 't' | 'log'>;
   /** `/orders` and its re-send buttons. */
   orders: Omit<OrdersDeps, 't' | 'log'>;
+  /** Credit packs for Stars: /buy, invoices, pre-checkout, successful payments. */
+  payments: Omit<PaymentsDeps, 't' | 'log'>;
 }
 
 /** The grammY bot: per-chat ordering, de-duplication, admin commands, the conversation. */
@@ -61,6 +64,9 @@ export function createBot(deps: BotDeps): Bot {
     }
   });
 
+  // Pre-checkout first: answered from the query alone, never behind the chat's other updates
+  // or the update claim's KV round trip (Telegram waits 10 s at most).
+  bot.use(preCheckoutComposer({ ...deps.payments, t: deps.t, log: deps.log }));
   // One update per chat at a time, in order (also in webhook mode, within this process).
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString() ?? ctx.from?.id.toString()));
   bot.use(
@@ -73,6 +79,7 @@ export function createBot(deps: BotDeps): Bot {
     }),
   );
   bot.use(adminComposer({ ...deps.admin, t: deps.t, log: deps.log }));
+  bot.use(paymentsComposer({ ...deps.payments, t: deps.t, log: deps.log }));
   // The notifier's "Cancel queued videos" button; other buttons are the conversation's.
   bot.use(queueCancelComposer({ publish: deps.conversation.publish, t: deps.t, log: deps.log }));
   bot.use(ordersComposer({ ...deps.orders, t: deps.t, log: deps.log }));

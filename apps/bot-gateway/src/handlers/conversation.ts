@@ -103,7 +103,11 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
         log.debug({ chatId, attempt }, 'session changed concurrently; deciding again');
         continue;
       }
-      await respond(ctx, out, loaded.session?.draft ?? null);
+      // "Continue the order" sits under the top-up receipt, far below the draft's message:
+      // the receipt stays, and the confirmation comes as a message of its own (the draft's
+      // message from then on).
+      const keepPressed = input.kind === 'button' && input.data?.action === 'continue';
+      await respond(ctx, out, loaded.session?.draft ?? null, keepPressed);
       return;
     }
     throw new Error(`session of chat ${chatId} kept changing concurrently`);
@@ -169,7 +173,7 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
    * draft's message when it is known. Anything else is a new message; a new draft's
    * message id is remembered for the next edit.
    */
-  async function respond(ctx: Context, out: Outcome, before: Draft | null): Promise<void> {
+  async function respond(ctx: Context, out: Outcome, before: Draft | null, keepPressed = false): Promise<void> {
     const locale = out.session.locale;
     const chatId = ctx.chat!.id;
     if (out.answer) {
@@ -188,8 +192,15 @@ export function conversationComposer(deps: ConversationDeps): Composer<Context> 
       // A pressed button's message is replaced, unless the press starts a new draft (the
       // buttons under a video or summary): that one gets a message of its own.
       const newDraft = reply.type === 'screen' && reply.draft.id !== before?.id;
-      const target =
-        pressed !== undefined ? (first && !newDraft ? pressed : undefined) : sameDraft ? before.messageId : undefined;
+      const target = keepPressed
+        ? undefined
+        : pressed !== undefined
+          ? first && !newDraft
+            ? pressed
+            : undefined
+          : sameDraft
+            ? before.messageId
+            : undefined;
       first = false;
       if (target !== undefined && (await edit(ctx, chatId, target, r))) continue;
       const sent = await ctx.reply(r.text, r.keyboard ? { reply_markup: r.keyboard } : {});

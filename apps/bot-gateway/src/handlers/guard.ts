@@ -83,6 +83,8 @@ export function guard(deps: GuardDeps): MiddlewareFn<Context> {
           await lease
             .release()
             .catch((e: unknown) => log.warn({ err: loggableError(e), updateId }, 'release failed'));
+        // A payment not handed to billing must come again in every mode (the seller cannot repeat it).
+        if (err instanceof TransientError && err.name === 'PaymentNotRecorded') throw err;
         if (deps.rethrow && !(err instanceof TemporaryFailure)) throw err;
         await tellUser(ctx, deps.t).catch((e: unknown) =>
           log.warn({ err: loggableError(e), updateId }, 'could not report the failure'),

@@ -1,5 +1,5 @@
 import { InlineKeyboard } from 'grammy';
-import { WISHES_MAX_LENGTH, type AspectRatio, type Locale, type TemplateId } from '@neurocards/contracts';
+import { packsCallback, WISHES_MAX_LENGTH, type AspectRatio, type Locale, type TemplateId } from '@neurocards/contracts';
 import { encodeCallback } from '../domain/callback-data';
 import { STEP_COUNT, STEP_NUMBER, type ButtonAnswer, type Reply } from '../domain/conversation';
 import type { OfferedModel } from '../domain/offer';
@@ -9,7 +9,7 @@ import type { T, TextKey } from '../i18n';
 
 /** One line of the seller's ledger, as billing lists it (`billing.ledger.list`). */
 export interface LedgerLine {
-  kind: 'grant' | 'welcome' | 'capture' | 'release';
+  kind: 'grant' | 'welcome' | 'purchase' | 'capture' | 'release' | 'refund';
   amount: number;
   orderId: string | null;
   at: string;
@@ -66,6 +66,8 @@ const LEDGER_TEXT = {
   welcome: 'ledgerWelcome',
   capture: 'ledgerCapture',
   release: 'ledgerRefund',
+  purchase: 'ledgerPurchase',
+  refund: 'ledgerStarsRefund',
 } as const satisfies Record<LedgerLine['kind'], TextKey>;
 
 /** `2026-11-25T20:00:00.000Z` → `25.11.2026` (ru) / `2026-11-25` (en), UTC. */
@@ -115,7 +117,11 @@ export function renderReply(t: T, locale: Locale, reply: Reply, facts: Facts = {
       return { text: t(locale, 'languageMenu'), keyboard: kb };
     }
     case 'balance':
-      return { text: renderBalance(t, locale, facts) };
+      // Credits are bought from here too (design §1, "Top-ups").
+      return {
+        text: renderBalance(t, locale, facts),
+        keyboard: new InlineKeyboard().text(t(locale, 'buyCreditsButton'), packsCallback()),
+      };
     case 'screen':
       return renderScreen(t, locale, reply.draft, reply.offer, facts);
     case 'captionTooLong':

@@ -54,8 +54,22 @@ describe.each(LOCALES)('messages in %s', (locale) => {
     expect(msg.text).toContain(SUPPORT);
     noPlaceholders(msg.text);
     const bare = m.creditsRejected(d, '');
-    expect(bare.text).toContain(ru ? 'поддержку' : 'support');
     noPlaceholders(bare.text);
+    // Top up and continue: the packs, leading back to this order.
+    expect(msg.buttons).toEqual([{ text: expect.any(String), data: `packs|again:${d.orderId.slice(0, 16)}` }]);
+    expect(Buffer.byteLength(msg.buttons![0]!.data)).toBeLessThanOrEqual(64);
+  });
+
+  it('credits purchased: the pack, the new balance, the payment id, and the way back to the order', () => {
+    const d = { ...fx('billing.credits.purchased.v1', locale), credits: 30, stars: 400, balance: 32 };
+    const msg = m.creditsPurchased(d);
+    expect(msg.key).toBe(`charge:${d.chargeId}:receipt`);
+    expect(msg.text).toMatch(/30[\s\S]*400 ⭐[\s\S]*32/);
+    expect(msg.text).toContain(d.chargeId);
+    noPlaceholders(msg.text);
+    expect(msg.buttons).toEqual([{ text: expect.any(String), data: d.resume }]);
+    const { resume: _r, ...plain } = d;
+    expect(m.creditsPurchased(plain).buttons).toBeUndefined();
   });
 
   it('credits granted: amount and new balance, to the user private chat', () => {

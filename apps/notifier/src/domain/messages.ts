@@ -1,4 +1,12 @@
-import { orderButtonData, queueCancelCallback, type EventData, type FailureClass, type Locale } from '@neurocards/contracts';
+import {
+  orderButtonData,
+  orderButtonKey,
+  packsCallback,
+  queueCancelCallback,
+  type EventData,
+  type FailureClass,
+  type Locale,
+} from '@neurocards/contracts';
 import { cancellable, minutesOf, type Progress } from './progress';
 import { t } from './texts';
 
@@ -15,6 +23,7 @@ export type Purpose =
   | 'order-taken'
   | 'credits-rejected'
   | 'credits-granted'
+  | 'credits-purchased'
   | 'video'
   | 'video-failed'
   | 'order-summary'
@@ -113,7 +122,28 @@ function progressLine(locale: Locale, p: Progress): string {
 export function creditsRejected(d: EventData<'billing.credits.rejected.v1'>, support: string): TextMessage {
   const params = { balance: d.balance, requested: d.requested, support };
   const body = support ? t(d.locale, 'creditsRejected', params) : t(d.locale, 'creditsRejectedNoContact', params);
-  return text(`order:${d.orderId}:rejected`, 'credits-rejected', d.chatId, body);
+  // "Top up and continue": the packs (bot-gateway), and after the payment the receipt's
+  // button leads to a new draft of this order, straight to its confirmation.
+  const resume = `again:${orderButtonKey(d.orderId)}`;
+  return {
+    ...text(`order:${d.orderId}:rejected`, 'credits-rejected', d.chatId, body),
+    buttons: [{ text: t(d.locale, 'topUpAndContinueButton'), data: packsCallback(resume) }],
+  };
+}
+
+/**
+ * The receipt of a Stars purchase, once per charge, with the new balance and the payment id
+ * (/paysupport asks for it); "Continue the order" when the top-up came from an order.
+ */
+export function creditsPurchased(d: EventData<'billing.credits.purchased.v1'>): TextMessage {
+  const body = t(d.locale, 'creditsPurchased', {
+    credits: d.credits,
+    stars: d.stars,
+    balance: d.balance,
+    chargeId: d.chargeId,
+  });
+  const msg = text(`charge:${d.chargeId}:receipt`, 'credits-purchased', d.chatId, body);
+  return d.resume ? { ...msg, buttons: [{ text: t(d.locale, 'continueOrderButton'), data: d.resume }] } : msg;
 }
 
 /**

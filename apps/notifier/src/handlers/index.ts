@@ -64,6 +64,10 @@ export function createHandlers({
       await deliver(request(e.id, m.creditsGranted(e.data, e.data.locale), ctx.log));
     },
 
+    'billing.credits.purchased.v1': async (e, ctx) => {
+      await deliver(request(e.id, m.creditsPurchased(e.data), ctx.log));
+    },
+
     'jobs.generation.started.v1': async (e, ctx) => {
       // No message of its own: the status message says so (design §6.1).
       await status.started(e.data, ctx.log);
