@@ -161,11 +161,11 @@ interface ApiAnswer {
  * platform needs no grammY; the method name is Telegram's (a bounded label).
  */
 export function telegramMetricsTransformer(m: TelegramMetrics) {
-  return async <R extends ApiAnswer, P>(
-    prev: (method: string, payload: P, signal?: AbortSignal) => Promise<R>,
-    method: string,
+  return async <M extends string, P, S, R extends ApiAnswer>(
+    prev: (method: M, payload: P, signal?: S) => Promise<R>,
+    method: M,
     payload: P,
-    signal?: AbortSignal,
+    signal?: S,
   ): Promise<R> => {
     const started = performance.now();
     try {
