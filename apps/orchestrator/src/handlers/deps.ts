@@ -1,6 +1,7 @@
 import type { Logger, Sql } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photos';
 import type { PromptWriter } from '../adapters/openai';
+import type { SagaMetrics } from '../adapters/metrics';
 
 /** Everything the handlers need, passed in by main.ts (and by tests). */
 export interface Deps {
@@ -14,4 +15,6 @@ export interface Deps {
   /** PROMPT_PER_SELLER: GPT calls at once for one seller (default 2). */
   promptPerSeller?: number;
   clock?: () => Date;
+  /** The saga's business metrics; absent in tests that do not read them. */
+  metrics?: SagaMetrics;
 }
