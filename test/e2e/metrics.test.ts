@@ -1,9 +1,8 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
 import { eventually, metricSample } from '@neurocards/platform/testing';
-import { REPO_ROOT, SERVICES, type ServiceName } from '@neurocards/launcher';
+import { SERVICES, type ServiceName } from '@neurocards/launcher';
+import { CATALOGUE, families, familyOf, monitoringNames, readCatalogue, WITH_OUTBOX } from '../src/metrics-catalogue';
 import { ADMIN_ID, startStack, type Stack } from '../src/stack';
 import { grantCredits, orderVideos } from '../src/seller';
 import { eventsOf } from '../src/events';
@@ -13,67 +12,6 @@ import { eventsOf } from '../src/events';
  * services carries every metric of the catalogue — each from the services the catalogue
  * names — and every `neurocards_*` name the alerts and the dashboard use.
  */
-
-const MONITORING = path.join(REPO_ROOT, 'infra', 'k8s', 'monitoring');
-/** The infra's copy of the catalogue when it exists, else this test's own. */
-const CATALOGUE = [path.join(MONITORING, 'metrics.md'), path.join(REPO_ROOT, 'test', 'e2e', 'metrics-catalogue.md')].find((f) =>
-  existsSync(f),
-)!;
-
-interface Entry {
-  name: string;
-  type: 'counter' | 'gauge' | 'histogram';
-  services: ServiceName[];
-}
-
-/** The services with a PostgreSQL schema, hence an outbox (bot-gateway has none). */
-const WITH_OUTBOX: ServiceName[] = ['billing', 'orchestrator', 'kie-dispatcher', 'notifier'];
-
-/** The catalogue's table: `| metric | type | labels | service(s) | meaning |`. */
-function readCatalogue(file: string): Entry[] {
-  const out: Entry[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const cells = line.split('|').map((c) => c.trim().replace(/`/g, ''));
-    const name = cells[1] ?? '';
-    if (!/^neurocards_\w+$/.test(name)) continue;
-    const type = /histogram/.test(cells[2]!) ? 'histogram' : /counter/.test(cells[2]!) ? 'counter' : 'gauge';
-    const where = cells[4] ?? '';
-    const services = /every service with an outbox/.test(where)
-      ? WITH_OUTBOX
-      : /every service/.test(where)
-        ? [...SERVICES]
-        : SERVICES.filter((s) => new RegExp(`(^|[^-\\w])${s}($|[^-\\w])`).test(where));
-    out.push({ name, type, services });
-  }
-  return out;
-}
-
-/** Every `neurocards_*` name the alerts and dashboards use (histogram series as their family). */
-function monitoringNames(): string[] {
-  if (!existsSync(MONITORING)) return [];
-  const names = new Set<string>();
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (/\.(ya?ml|json)$/.test(e.name))
-        for (const m of readFileSync(p, 'utf8').matchAll(/neurocards_\w+/g)) names.add(m[0]);
-    }
-  };
-  walk(MONITORING);
-  return [...names].sort();
-}
-
-/** The metric families (`# TYPE` lines) of one exposition, by name. */
-const families = (text: string) =>
-  new Map([...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => [m[1]!, m[2]!] as const));
-
-/** A series name as PromQL writes it belongs to a family: `x_bucket`, `x_sum`, `x_count` to histogram `x`. */
-function familyOf(name: string, fams: Map<string, string>): string | undefined {
-  if (fams.has(name)) return name;
-  const base = name.replace(/_(bucket|sum|count)$/, '');
-  return fams.get(base) === 'histogram' ? base : undefined;
-}
 
 describe('metrics after an order', () => {
   let stack: Stack;
