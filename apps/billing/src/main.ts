@@ -1,5 +1,6 @@
 import { createRuntime, runMain } from '@neurocards/platform';
 import { createLedger } from './adapters/ledger';
+import { createBillingMetrics, registerLedgerMetrics } from './adapters/metrics';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { loadConfig } from './config';
 import { createConsumers } from './handlers/consumers';
@@ -16,7 +17,10 @@ runMain('billing', async () => {
   const sql = rt.sql;
   const ledger = createLedger();
 
-  await rt.consume(createConsumers({ sql, ledger }));
+  const metrics = createBillingMetrics(rt.metrics.registry);
+  registerLedgerMetrics({ registry: rt.metrics.registry, sql, log: rt.log });
+
+  await rt.consume(createConsumers({ sql, ledger, metrics }));
   const subs = serveBillingRpc(rt.nc, createRpcHandlers({ sql, ledger, log: rt.log }), rt.log);
   // Stop answering before the pool closes; requests in hand finish during drain.
   rt.shutdown.add('rpc', () => Promise.all(subs.map((s) => s.drain())));

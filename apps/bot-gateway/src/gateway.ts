@@ -7,6 +7,7 @@ import {
   openObjectStore,
   provisionConsumers,
   startConsumer,
+  telegramMetrics,
   type Publish,
   type RunningConsumer,
   type Runtime,
@@ -100,6 +101,7 @@ export async function createGateway(
       chat: config.TELEGRAM_CHAT_RATE,
       replyBurst: config.TELEGRAM_REPLY_BURST,
     }),
+    telegramMetrics: telegramMetrics(rt.metrics.registry),
     inFlight,
     conversation: {
       sessions,

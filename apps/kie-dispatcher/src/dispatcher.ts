@@ -11,6 +11,7 @@ import {
 import type { Registry } from 'prom-client';
 import { createKeyPool, type KeyPool } from './adapters/key-pool';
 import { createKieClient, type KieClient } from './adapters/kie-client';
+import { kieCallMetrics, registerPoolMetrics } from './adapters/metrics';
 import { createModelStore } from './adapters/model-store';
 import { createPhotoStore } from './adapters/photo-store';
 import type { Config } from './config';
@@ -51,7 +52,7 @@ export interface DispatcherDeps {
   kv: KV;
   /** `kie_models`: model availability and the offer bot-gateway reads (default: `kv`). */
   modelsKv?: KV;
-  /** The service's metrics registry (`kie_account_credits`). */
+  /** The service's metrics registry: the queue, key pool, KIE call and credit metrics go there. */
   registry?: Registry;
   photosBucket: ObjectStore;
   config: DispatcherConfig;
@@ -89,7 +90,25 @@ export function createDispatcher(d: DispatcherDeps) {
     ...(d.pollsPerSecondPerKey ? { pollsPerSecond: d.pollsPerSecondPerKey } : {}),
     ...(d.keyPrefix ? { prefix: d.keyPrefix } : {}),
   });
-  const kie = d.kie ?? createKieClient({ baseUrl: cfg.KIE_BASE_URL, uploadBaseUrl: cfg.KIE_UPLOAD_BASE_URL });
+  const kie =
+    d.kie ??
+    createKieClient({
+      baseUrl: cfg.KIE_BASE_URL,
+      uploadBaseUrl: cfg.KIE_UPLOAD_BASE_URL,
+      ...(d.registry ? { observe: kieCallMetrics(d.registry) } : {}),
+    });
+  if (d.registry) {
+    registerPoolMetrics({
+      registry: d.registry,
+      sql: d.sql,
+      pool,
+      rate: cfg.KIE_SUBMIT_RATE,
+      maxInFlight: cfg.KIE_MAX_IN_FLIGHT,
+      parallel: d.keyParallelism ?? 3,
+      clock,
+      log: d.log,
+    });
+  }
   const models = createModelStore({
     kv: d.modelsKv ?? d.kv,
     models: cfg.models,

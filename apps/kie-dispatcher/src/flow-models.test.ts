@@ -187,8 +187,8 @@ describe('models against the KIE simulator', () => {
     w.sim.setCredits('acctA', 120);
     const low = await eventually(async () => (await bySubject(w, 'kie.credits.low.v1'))[0]);
     expect(low.data).toEqual({ account: 'acctA', credits: 120, threshold: 500 });
-    const metric = await registry.getSingleMetricAsString('kie_account_credits');
-    expect(metric).toMatch(/kie_account_credits\{account="acctA"\} 120/);
+    const metric = await registry.getSingleMetricAsString('neurocards_kie_account_credits');
+    expect(metric).toMatch(/neurocards_kie_account_credits\{account="acctA"\} 120/);
     w.sim.setCredits('acctA', 2000);
     const rec = await eventually(async () => (await bySubject(w, 'kie.credits.recovered.v1'))[0]);
     expect(rec.data).toEqual({ account: 'acctA', credits: 2000, threshold: 500 });

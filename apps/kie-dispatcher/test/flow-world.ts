@@ -4,6 +4,7 @@ import { eventually, freePort } from '@neurocards/platform/testing';
 // The KIE simulator (docs/design.md §5).
 import { startKieSim, type KieSim } from '@neurocards/sandbox';
 import { createKieClient, type KieClient } from '../src/adapters/kie-client';
+import { kieCallMetrics } from '../src/adapters/metrics';
 import type { Dispatcher, DispatcherConfig, DispatcherDeps } from '../src/dispatcher';
 import { ctx, outboxFor, setupInfra, submitCommand, testConfig } from './testing';
 
@@ -64,7 +65,11 @@ export async function startWorld(
   if (opts.sim) sim.setBehavior(opts.sim);
   const port = await freePort();
   let offset = 0;
-  const real = createKieClient({ baseUrl: sim.baseUrl, uploadBaseUrl: sim.uploadBaseUrl });
+  const real = createKieClient({
+    baseUrl: sim.baseUrl,
+    uploadBaseUrl: sim.uploadBaseUrl,
+    ...(opts.deps?.registry ? { observe: kieCallMetrics(opts.deps.registry) } : {}),
+  });
   const d = env.dispatcher({
     clock: () => Date.now() + offset,
     submitIntervalMs: 50,

@@ -1,4 +1,4 @@
-import { createRuntime, createTelegramBudget, openKv, runMain, startLoop } from '@neurocards/platform';
+import { createRuntime, createTelegramBudget, openKv, runMain, startLoop, telegramMetrics } from '@neurocards/platform';
 import { createSettlementLookup } from './adapters/balance';
 import { createEstimateLookup } from './adapters/queue-estimate';
 import { createDeliveryLog } from './adapters/delivery-log';
@@ -26,6 +26,7 @@ runMain('notifier', async () => {
     token: config.BOT_TOKEN,
     apiRoot: config.TELEGRAM_API_ROOT,
     timeoutSeconds: Math.ceil(config.TELEGRAM_TIMEOUT / 1000),
+    metrics: telegramMetrics(rt.metrics.registry),
   });
   const sender = createTelegramSender({ api, log: rt.log, downloadTimeoutMs: config.TELEGRAM_TIMEOUT });
   // Telegram's limits hold for the whole bot: every replica and bot-gateway's replies take

@@ -3,6 +3,7 @@ import { loadConfig } from './config';
 import { migrations, SCHEMA } from './adapters/migrations';
 import { createOpenAiWriter } from './adapters/openai';
 import { objectStorePhotos } from './adapters/photos';
+import { createSagaMetrics } from './adapters/metrics';
 import { createHandlers, ordersListHandler, startSweeper, statsHandler, videoGetHandler } from './handlers';
 
 runMain('orchestrator', async () => {
@@ -34,6 +35,7 @@ runMain('orchestrator', async () => {
     writer,
     generationDeadlineMs: config.GENERATION_DEADLINE,
     promptPerSeller: config.PROMPT_PER_SELLER,
+    metrics: createSagaMetrics(rt.metrics.registry),
   };
 
   await rt.consume(createHandlers(deps));

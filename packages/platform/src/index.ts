@@ -5,6 +5,7 @@ export * from './nats';
 export * from './publish';
 export * from './consumer';
 export * from './metrics';
+export * from './collectors';
 export * from './postgres';
 export * from './outbox';
 export * from './loop';

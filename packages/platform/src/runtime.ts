@@ -14,6 +14,7 @@ import { startConsumer, type Handler, type RunningConsumer } from './consumer';
 import { buildHttpServer } from './http';
 import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
+import { registerConsumerMetrics, registerOutboxMetrics } from './collectors';
 import { connectNats, jetstream, jetstreamManager, provisionConsumers, provisionStreams } from './nats';
 import { startOutboxRelay, type OutboxRelay } from './outbox';
 import { startLoop, type Loop } from './loop';
@@ -120,6 +121,7 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
       pass: opts.config.NATS_PASSWORD,
     });
     jsm = await jetstreamManager(nc);
+    registerConsumerMetrics({ registry: metrics.registry, log, jsm, service: opts.service });
     await provisionStreams(jsm, NATS_REPLICAS);
     js = jetstream(nc);
     publish = createPublisher(js);
@@ -131,6 +133,7 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
       // The first query connects: PostgreSQL down or "starting up" is waited out with back-off.
       await waitFor('postgres', () => migrate(db, schema, migrations, log), log);
       outbox = await startOutboxRelay({ sql: db, schema, publish, log, metrics });
+      registerOutboxMetrics({ registry: metrics.registry, log, sql: db });
       reaper = startLoop({
         name: 'stuck-statements',
         intervalMs: STUCK_STATEMENT_AFTER_MS / 2,

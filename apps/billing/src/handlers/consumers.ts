@@ -9,10 +9,13 @@ import {
   type Sql,
 } from '@neurocards/platform';
 import type { Ledger } from '../adapters/ledger';
+import type { BillingMetrics } from '../adapters/metrics';
 
 export interface ConsumerDeps {
   sql: Sql;
   ledger: Ledger;
+  /** Refund counts; absent in tests that do not read them. */
+  metrics?: BillingMetrics;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface ConsumerDeps {
  * neither apply a change twice nor lose the event. Event ids are deterministic, so a
  * retried handler republishes the same id and JetStream drops the copy.
  */
-export function createConsumers({ sql, ledger }: ConsumerDeps) {
+export function createConsumers({ sql, ledger, metrics }: ConsumerDeps) {
   async function orderPlaced(event: EventOf<'orders.order.placed.v1'>, ctx: HandlerContext): Promise<void> {
     const d = event.data;
     const chat = { userId: d.userId, chatId: d.chatId, locale: d.locale };
@@ -133,6 +136,8 @@ export function createConsumers({ sql, ledger }: ConsumerDeps) {
       }
       return r;
     });
+    // Counted after the commit, and only for the release this delivery made.
+    if (!res.duplicate && !res.value.duplicate) metrics?.refunded(reason, res.value.amount);
     logSettled(log, 'release', res);
   }
 

@@ -1,8 +1,8 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
-import { Bot, type Context } from 'grammy';
+import { Bot, type Context, type Transformer } from 'grammy';
 import type { UserFromGetMe } from 'grammy/types';
-import type { Logger, TelegramBudget } from '@neurocards/platform';
+import { telegramMetricsTransformer, type Logger, type TelegramBudget, type TelegramMetrics } from '@neurocards/platform';
 import { sendBudgetTransformer } from '../adapters/send-budget';
 import { loggableError } from '../adapters/telegram-errors';
 import type { UpdateDedup } from '../adapters/update-dedup';
@@ -26,6 +26,8 @@ export interface BotDeps {
   mode: 'polling' | 'webhook';
   /** Telegram's limits, shared with the notifier (KV `telegram_budget`). */
   budget: TelegramBudget;
+  /** Bot API latency and 429s on the service's `/metrics`. */
+  telegramMetrics?: TelegramMetrics;
   inFlight?: InFlight;
   conversation: Omit<ConversationDeps, 't' | 'log'>;
   admin: Omit<AdminDeps, 't' | 'log'>;
@@ -44,6 +46,9 @@ export function createBot(deps: BotDeps): Bot {
   const log = deps.log.child({ module: 'bot' });
   // Transformers installed later wrap the earlier ones: the budget is innermost, so every
   // attempt (a retry too) takes its slot; auto-retry wraps it; the logger sees what is left.
+  // Innermost of all: each attempt's own latency, without the wait for a budget slot.
+  // (Structurally a grammY transformer: the platform does not depend on grammY.)
+  if (deps.telegramMetrics) bot.api.config.use(telegramMetricsTransformer(deps.telegramMetrics) as unknown as Transformer);
   bot.api.config.use(sendBudgetTransformer({ budget: deps.budget, log }));
   // A reply is never dropped for a 429: auto-retry waits `retry_after` and sends again
   // (https://grammy.dev/plugins/auto-retry). Bounds: 8 attempts, and flood waits of up to

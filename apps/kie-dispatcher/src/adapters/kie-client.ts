@@ -36,12 +36,22 @@ export interface KieClient {
   credit(secret: string, signal?: AbortSignal): Promise<KieResult<number>>;
 }
 
+/** The `endpoint` label of the KIE metrics: Veo's generate call is `veo`, its record-info `recordInfo`. */
+export type KieEndpoint = 'createTask' | 'recordInfo' | 'upload' | 'credits' | 'veo';
+
+/**
+ * Told of every call once it ends: `code` is KIE's body code when it gave one, else the HTTP
+ * status; `network` when no answer came (refused, reset, timed out).
+ */
+export type KieCallObserver = (endpoint: KieEndpoint, code: string, seconds: number) => void;
+
 export interface KieClientOptions {
   baseUrl: string;
   uploadBaseUrl: string;
   /** Per request; a timeout is a transient failure. */
   timeoutMs?: number;
   dispatcher?: Dispatcher;
+  observe?: KieCallObserver;
 }
 
 const envelope = z.looseObject({ code: z.number().nullish(), msg: z.string().nullish(), data: z.unknown() });
@@ -57,6 +67,19 @@ export function createKieClient(opts: KieClientOptions): KieClient {
   const timeoutMs = opts.timeoutMs ?? 30_000;
 
   async function call<T>(
+    endpoint: KieEndpoint,
+    url: string,
+    init: Parameters<typeof send>[1],
+    read: (data: unknown) => T | undefined,
+  ): Promise<KieResult<T>> {
+    const started = performance.now();
+    const [res, code] = await send(url, init, read);
+    opts.observe?.(endpoint, code, (performance.now() - started) / 1000);
+    return res;
+  }
+
+  /** The call's result, and what KIE answered (its body code, else the HTTP status, else `network`). */
+  async function send<T>(
     url: string,
     init: {
       method: 'GET' | 'POST';
@@ -66,7 +89,7 @@ export function createKieClient(opts: KieClientOptions): KieClient {
       signal?: AbortSignal | undefined;
     },
     read: (data: unknown) => T | undefined,
-  ): Promise<KieResult<T>> {
+  ): Promise<[KieResult<T>, string]> {
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
@@ -85,33 +108,35 @@ export function createKieClient(opts: KieClientOptions): KieClient {
     } catch (err) {
       const e = err as Error;
       if (e.name === 'TimeoutError' || e.name === 'AbortError')
-        return fail({ kind: 'timeout', message: `${init.method} ${path(url)} timed out` });
-      return fail({ kind: 'network', message: `${init.method} ${path(url)}: ${e.message}` });
+        return [fail({ kind: 'timeout', message: `${init.method} ${path(url)} timed out` }), 'network'];
+      return [fail({ kind: 'network', message: `${init.method} ${path(url)}: ${e.message}` }), 'network'];
     }
     let text = '';
     try {
       text = await res.body.text();
     } catch (err) {
-      return fail({ kind: 'network', message: `reading ${path(url)}: ${(err as Error).message}` });
+      return [fail({ kind: 'network', message: `reading ${path(url)}: ${(err as Error).message}` }), 'network'];
     }
     const body = envelope.safeParse(safeJson(text));
     const code = body.success ? (body.data.code ?? null) : null;
+    const answered = codeLabel(code ?? res.statusCode);
     const msg = (body.success ? body.data.msg : null) ?? text.slice(0, 300);
     if (res.statusCode !== 200 || (code !== null && code !== 200)) {
-      return fail({
+      const failure = fail({
         kind: 'http',
         status: res.statusCode,
         code,
         message: msg || `HTTP ${res.statusCode}`,
         retryAfterMs: retryAfterMs(res.headers['retry-after']),
       });
+      return [failure, answered];
     }
     const value = body.success ? read(body.data.data) : undefined;
     if (value === undefined) {
       // 200 without the data we need: KIE misbehaved; worth another try.
-      return fail({ kind: 'http', status: 500, code: null, message: `unexpected answer from ${path(url)}` });
+      return [fail({ kind: 'http', status: 500, code: null, message: `unexpected answer from ${path(url)}` }), answered];
     }
-    return { ok: true, value };
+    return [{ ok: true, value }, answered];
   }
 
   return {
@@ -121,6 +146,7 @@ export function createKieClient(opts: KieClientOptions): KieClient {
       form.append('uploadPath', file.uploadPath);
       form.append('fileName', file.fileName);
       return call(
+        'upload',
         `${opts.uploadBaseUrl}/api/file-stream-upload`,
         { method: 'POST', secret, body: form, signal },
         (data) => {
@@ -133,6 +159,7 @@ export function createKieClient(opts: KieClientOptions): KieClient {
       // Market: https://docs.kie.ai/market/quickstart; Veo: https://docs.kie.ai/veo3-api/generate-veo-3-video.
       const path = req.family === 'veo' ? '/api/v1/veo/generate' : '/api/v1/jobs/createTask';
       return call(
+        req.family === 'veo' ? 'veo' : 'createTask',
         `${opts.baseUrl}${path}`,
         { method: 'POST', secret, body: JSON.stringify(req.body), json: true, signal },
         (data) => {
@@ -144,20 +171,23 @@ export function createKieClient(opts: KieClientOptions): KieClient {
     recordInfo(secret, taskId, signal, family = 'market') {
       const path = family === 'veo' ? '/api/v1/veo/record-info' : '/api/v1/jobs/recordInfo';
       const url = `${opts.baseUrl}${path}?taskId=${encodeURIComponent(taskId)}`;
-      return call(url, { method: 'GET', secret, signal }, (data) =>
+      return call('recordInfo', url, { method: 'GET', secret, signal }, (data) =>
         // A record is an object; null/absent while the task is young.
         data === null || data === undefined ? null : typeof data === 'object' ? data : undefined,
       );
     },
     credit(secret, signal) {
       // https://docs.kie.ai/common-api/get-account-credits
-      return call(`${opts.baseUrl}/api/v1/chat/credit`, { method: 'GET', secret, signal }, (data) => {
+      return call('credits', `${opts.baseUrl}/api/v1/chat/credit`, { method: 'GET', secret, signal }, (data) => {
         const n = typeof data === 'number' ? data : typeof data === 'string' ? Number(data) : NaN;
         return Number.isFinite(n) ? n : undefined;
       });
     },
   };
 }
+
+/** A code as a label value: three digits, or `other` (an odd body code must not grow the series). */
+const codeLabel = (n: number): string => (Number.isInteger(n) && n >= 100 && n <= 999 ? String(n) : 'other');
 
 const fail = (failure: KieFailure): { ok: false; failure: KieFailure } => ({ ok: false, failure });
 

@@ -19,7 +19,7 @@ export interface CreditMonitorDeps {
   threshold: number | undefined;
   clock: () => number;
   log: Logger;
-  /** The service's metrics registry: `kie_account_credits{account}` goes there. */
+  /** The service's metrics registry: `neurocards_kie_account_credits{account}` goes there. */
   registry?: Registry | undefined;
 }
 
@@ -34,7 +34,7 @@ export interface CreditMonitor {
 
 /**
  * KIE credit monitoring (docs/design.md §1, §3): each account's balance from `GET /api/v1/chat/credit`
- * every KIE_CREDIT_CHECK_INTERVAL and right after a 402, as the `kie_account_credits` gauge.
+ * every KIE_CREDIT_CHECK_INTERVAL and right after a 402, as the `neurocards_kie_account_credits` gauge.
  * Crossing KIE_CREDIT_ALERT downwards alerts once (`kie.credits.low.v1`), back up once
  * (`kie.credits.recovered.v1`): the crossing state is in KV (revision-checked), so replicas
  * reading at once and restarts never repeat an alert, and the event ids carry the crossing's
@@ -46,9 +46,9 @@ export function createCreditMonitor(d: CreditMonitorDeps): CreditMonitor {
   const secrets = new Map(d.keys.map((k) => [k.name, k.secret]));
   const entry = (account: string) => `${d.prefix}credits.${account}`;
   const gauge = d.registry
-    ? ((d.registry.getSingleMetric('kie_account_credits') as Gauge<'account'> | undefined) ??
+    ? ((d.registry.getSingleMetric('neurocards_kie_account_credits') as Gauge<'account'> | undefined) ??
       new Gauge({
-        name: 'kie_account_credits',
+        name: 'neurocards_kie_account_credits',
         help: 'KIE credit balance of each account at the last check',
         labelNames: ['account'],
         registers: [d.registry],

@@ -10,15 +10,18 @@ import {
   provisionConsumers,
   provisionStreams,
   startConsumer,
+  telegramMetrics,
   TransientError,
   type Sql,
 } from '@neurocards/platform';
+import { Registry } from 'prom-client';
 import { startTelegramSim, type TelegramSim } from '@neurocards/sandbox';
 import {
   connectTestNats,
   createTestSchema,
   eventually,
   handlerContext,
+  metricSample,
   silentLogger,
   uniqueName,
   type TestSchema,
@@ -37,6 +40,8 @@ import { createTelegramApi, createTelegramSender, retryAfterOf } from './telegra
 
 /** The notifier against the sandbox's Telegram Bot API simulator: real HTTP through grammY, real Postgres. */
 const log = silentLogger();
+const registry = new Registry();
+const telegram = telegramMetrics(registry);
 const MB = 1024 * 1024;
 let db: TestSchema;
 let sql: Sql;
@@ -66,7 +71,7 @@ beforeAll(async () => {
   sim = await startTelegramSim();
   files = await startFileHost();
   filesRoot = `http://127.0.0.1:${(files.address() as AddressInfo).port}`;
-  const api = createTelegramApi({ token: sim.token, apiRoot: sim.apiRoot, timeoutSeconds: 30 });
+  const api = createTelegramApi({ token: sim.token, apiRoot: sim.apiRoot, timeoutSeconds: 30, metrics: telegram });
   const sender = createTelegramSender({ api, log, downloadTimeoutMs: 30_000 });
   const scheduler = createSendScheduler({
     limiter: new RateLimiter(parseRate('25/1s'), parseRate('3/1s'), Date.now()),
@@ -213,10 +218,15 @@ describe('notifier against the Telegram simulator', () => {
 
   it('a 429 with a short retry_after is honoured: the message is sent again after it', async () => {
     const chatId = await newUser();
+    const read = async (name: string) => metricSample(await registry.metrics(), name, { method: 'sendMessage' }) ?? 0;
+    const [throttled, timed] = [await read('neurocards_telegram_429_total'), await read('neurocards_telegram_send_seconds_count')];
     sim.setBehavior({ throttleNext: 1, retryAfterSeconds: 1 });
     await handlers['billing.credits.reserved.v1'](reserved(chatId), ctx);
     expect(calls('sendMessage', chatId)).toBe(2);
     expect(sim.botMessages(chatId).filter((m) => m.kind === 'text')).toHaveLength(1);
+    // The metrics saw both attempts and the 429.
+    expect(await read('neurocards_telegram_429_total')).toBe(throttled + 1);
+    expect(await read('neurocards_telegram_send_seconds_count')).toBe(timed + 2);
   });
 
   it('a 429 with a long retry_after gives the message back (TransientError with the delay) instead of sleeping', async () => {

@@ -1,6 +1,6 @@
-import { Api, GrammyError, HttpError, InputFile } from 'grammy';
+import { Api, GrammyError, HttpError, InputFile, type Transformer } from 'grammy';
 import { fetch } from 'undici';
-import type { Logger } from '@neurocards/platform';
+import { telegramMetricsTransformer, type Logger, type TelegramMetrics } from '@neurocards/platform';
 import type { Button } from '../domain/messages';
 import { classifySendFailure, isNotModified, safeUrl, type SendFailure, type Verdict } from '../domain/telegram-errors';
 
@@ -44,8 +44,18 @@ export interface TelegramSender {
 }
 
 /** The Bot API client. The token stays inside grammY's request URLs to `apiRoot`. */
-export function createTelegramApi(opts: { token: string; apiRoot: string; timeoutSeconds: number }): Api {
-  return new Api(opts.token, { apiRoot: opts.apiRoot, timeoutSeconds: opts.timeoutSeconds });
+export function createTelegramApi(opts: {
+  token: string;
+  apiRoot: string;
+  timeoutSeconds: number;
+  /** Bot API latency and 429s on the service's `/metrics`. */
+  metrics?: TelegramMetrics;
+}): Api {
+  const api = new Api(opts.token, { apiRoot: opts.apiRoot, timeoutSeconds: opts.timeoutSeconds });
+  // Structurally a grammY transformer (the platform does not depend on grammY); the first
+  // installed is the innermost, so it times each attempt.
+  if (opts.metrics) api.config.use(telegramMetricsTransformer(opts.metrics) as unknown as Transformer);
+  return api;
 }
 
 /** Turns grammY's errors into the plain shape the domain classifies. */

@@ -1,4 +1,4 @@
-import type { AspectRatio, EventData, Locale, PhotoRef, TemplateId, VideoCount } from '@neurocards/contracts';
+import type { AspectRatio, EventData, FailureClass, Locale, PhotoRef, TemplateId, VideoCount } from '@neurocards/contracts';
 import type { Sql } from '@neurocards/platform';
 import type { JobState } from '../domain/job-state';
 
@@ -190,6 +190,27 @@ export async function markGenerationStarted(db: Db, orderId: string): Promise<bo
     where order_id = ${orderId} and generation_started_at is null
     returning 1`;
   return rows.length > 0;
+}
+
+/** The failure classes of the order's failed jobs (for the order's metric outcome). */
+export async function failureReasons(db: Db, orderId: string): Promise<FailureClass[]> {
+  const rows = await db<{ reason: FailureClass }[]>`
+    select failure_reason as reason from jobs where order_id = ${orderId} and state = 'failed'`;
+  return rows.map((r) => r.reason);
+}
+
+/**
+ * When the order's credits were reserved, if `jobId` is the order's only delivered job
+ * (its first video); null otherwise. The caller holds the order's lock, so of two videos
+ * delivered at once exactly one is the first.
+ */
+export async function firstDeliveryOf(db: Db, orderId: string, jobId: string): Promise<Date | null> {
+  const [r] = await db<{ reserved_at: Date | null; others: number }[]>`
+    select o.reserved_at,
+           (select count(*)::int from jobs j where j.order_id = o.order_id and j.state = 'delivered'
+              and j.job_id <> ${jobId}) as others
+    from orders o where o.order_id = ${orderId}`;
+  return r && r.others === 0 ? r.reserved_at : null;
 }
 
 export async function completeOrder(db: Db, orderId: string, delivered: number, failed: number): Promise<void> {

@@ -1,3 +1,4 @@
+import type { FailureClass } from '@neurocards/contracts';
 import { isTerminal, type JobState } from './job-state';
 
 export interface OrderOutcome {
@@ -16,6 +17,19 @@ export function orderOutcome(states: readonly JobState[], expected: number): Ord
   const failed = states.filter((s) => s === 'failed').length;
   const complete = states.length === expected && expected > 0 && states.every(isTerminal);
   return { complete, delivered, failed };
+}
+
+/** How a finished order counts in `neurocards_orders_total`. */
+export type OrderMetricOutcome = 'completed' | 'partial' | 'failed' | 'cancelled';
+
+/**
+ * Every video delivered: completed; some: partial; none, because the seller cancelled every
+ * one that failed: cancelled; none otherwise: failed.
+ */
+export function orderMetricOutcome(delivered: number, failures: readonly FailureClass[]): OrderMetricOutcome {
+  if (failures.length === 0) return 'completed';
+  if (delivered > 0) return 'partial';
+  return failures.every((f) => f === 'cancelled') ? 'cancelled' : 'failed';
 }
 
 /** The kie-dispatcher makes up to this many attempts, each bounded by GENERATION_DEADLINE. */

@@ -1,6 +1,7 @@
 import { startLoop, transaction, type Logger, type Loop, type Sql } from '@neurocards/platform';
 import * as store from '../adapters/store';
 import { overallDeadlineMs } from '../domain/order';
+import { Tally, type SagaMetrics } from '../adapters/metrics';
 import { advanceJob } from './job-flow';
 
 export interface SweeperDeps {
@@ -8,6 +9,7 @@ export interface SweeperDeps {
   log: Logger;
   generationDeadlineMs: number;
   clock?: () => Date;
+  metrics?: SagaMetrics;
 }
 
 /** Orders handled per transaction; the rest wait for the next round. */
@@ -26,17 +28,19 @@ export async function sweepExpired(deps: SweeperDeps): Promise<number> {
   const cutoff = new Date(now.getTime() - overallDeadlineMs(deps.generationDeadlineMs));
   let total = 0;
   for (;;) {
+    const tally = new Tally();
     const { orders, expired } = await transaction(deps.sql, async (tx) => {
       const orderIds = await store.lockOverdueOrders(tx, cutoff, BATCH);
       let n = 0;
       for (const orderId of orderIds) {
         for (const jobId of await store.overdueJobIds(tx, orderId, cutoff)) {
-          const step = await advanceJob(tx, jobId, { type: 'deadline_passed' }, { eventId: null, orderId }, log.child({ orderId }));
+          const step = await advanceJob(tx, jobId, { type: 'deadline_passed' }, { eventId: null, orderId, tally }, log.child({ orderId }));
           if (step?.kind === 'move') n++;
         }
       }
       return { orders: orderIds.length, expired: n };
     });
+    tally.commit(deps.metrics);
     total += expired;
     // A full batch means more may wait; no progress means stop rather than spin.
     if (orders < BATCH || expired === 0) break;

@@ -1,6 +1,7 @@
 import type { Logger, Sql } from '@neurocards/platform';
 import type { PhotoStore } from '../adapters/photos';
 import type { PromptWriter } from '../adapters/openai';
+import type { SagaMetrics } from '../adapters/metrics';
 
 /** Everything the handlers need, passed in by main.ts (and by tests). */
 export interface Deps {
@@ -16,4 +17,6 @@ export interface Deps {
   /** How long a prompt request waits in hand for its seller's turn (default 3 s; tests: 0). */
   promptTurnWaitMs?: number;
   clock?: () => Date;
+  /** The saga's business metrics; absent in tests that do not read them. */
+  metrics?: SagaMetrics;
 }

@@ -1,7 +1,8 @@
 import { createEvent, deterministicId, type EventData, type FailureClass, type Subject } from '@neurocards/contracts';
 import { enqueue, type Logger, type Sql } from '@neurocards/platform';
 import { isTerminal, transition, type Transition } from '../domain/job-state';
-import { orderOutcome } from '../domain/order';
+import { orderMetricOutcome, orderOutcome } from '../domain/order';
+import type { Tally } from '../adapters/metrics';
 import * as store from '../adapters/store';
 import type { JobRow, OrderRow } from '../adapters/store';
 
@@ -19,6 +20,8 @@ export interface Cause {
   eventId: string | null;
   /** The order the cause names; a mismatch with the job's order is foreign data. */
   orderId?: string;
+  /** Collects the step's metrics; the caller commits it after the transaction. */
+  tally?: Tally;
 }
 
 /** The job part of every `jobs.*` event, as the notifier needs it. */
@@ -66,6 +69,8 @@ export async function advanceJob(
   const event = <S extends Subject>(subject: S, data: EventData<S>, id: string) =>
     createEvent({ subject, data, id, correlationId: order.orderId, causationId: cause.eventId });
   const ref = jobRef(order, job);
+  // The failure class of a job this step fails; null for any other step.
+  let failedAs: FailureClass | null = null;
 
   switch (ev.type) {
     case 'task_submitted':
@@ -91,6 +96,7 @@ export async function advanceJob(
     case 'video_undeliverable':
     case 'deadline_passed': {
       const { reason, detail } = failureOf(ev);
+      failedAs = reason;
       await store.updateJob(tx, jobId, { state: step.to, failure_reason: reason, failure_detail: detail });
       await enqueue(
         tx,
@@ -98,17 +104,26 @@ export async function advanceJob(
       );
       break;
     }
-    case 'video_sent':
+    case 'video_sent': {
       await store.updateJob(tx, jobId, { state: step.to, message_id: ev.messageId, video_file_id: ev.fileId ?? null });
+      const reservedAt = cause.tally ? await store.firstDeliveryOf(tx, order.orderId, jobId) : null;
+      if (reservedAt) {
+        const seconds = (Date.now() - reservedAt.getTime()) / 1000;
+        cause.tally!.add((m) => m.firstVideoWait(seconds));
+      }
       await enqueue(tx, event('jobs.video.delivered.v1', ref, deterministicId('video-delivered', jobId)));
       break;
+    }
     default: {
       const never: never = ev;
       throw new Error(`unhandled job event ${JSON.stringify(never)}`);
     }
   }
   jlog.info({ to: step.to }, 'job advanced');
-  if (isTerminal(step.to)) await completeIfDone(tx, order, cause, jlog);
+  if (isTerminal(step.to)) {
+    cause.tally?.add((m) => m.videoFinished(failedAs));
+    await completeIfDone(tx, order, cause, jlog);
+  }
   return step;
 }
 
@@ -152,6 +167,10 @@ async function completeIfDone(tx: Sql, order: OrderRow, cause: Cause, log: Logge
   const outcome = orderOutcome(await store.jobStates(tx, order.orderId), order.count!);
   if (!outcome.complete) return;
   await store.completeOrder(tx, order.orderId, outcome.delivered, outcome.failed);
+  if (cause.tally) {
+    const counted = orderMetricOutcome(outcome.delivered, await store.failureReasons(tx, order.orderId));
+    cause.tally.add((m) => m.orderFinished(counted));
+  }
   await enqueue(
     tx,
     createEvent({

@@ -1,5 +1,6 @@
 import type { Envelope, EventData } from '@neurocards/contracts';
 import { processOnce, type HandlerContext } from '@neurocards/platform';
+import { Tally } from '../adapters/metrics';
 import type { Deps } from './deps';
 import { advanceJob, type JobEvent } from './job-flow';
 
@@ -14,9 +15,11 @@ type JobSubject =
 function jobHandler<S extends JobSubject>(deps: Deps, toJobEvent: (data: EventData<S>) => JobEvent) {
   return async (event: Envelope<EventData<S>>, ctx: HandlerContext): Promise<void> => {
     const { orderId, jobId } = event.data;
+    const tally = new Tally();
     await processOnce(deps.sql, ctx, event.id, (tx) =>
-      advanceJob(tx, jobId, toJobEvent(event.data), { eventId: event.id, orderId }, ctx.log),
+      advanceJob(tx, jobId, toJobEvent(event.data), { eventId: event.id, orderId, tally }, ctx.log),
     );
+    tally.commit(deps.metrics);
   };
 }
 
