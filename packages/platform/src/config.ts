@@ -107,6 +107,12 @@ export const commonEnv = {
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
   LOG_LEVEL: logLevel,
+  /**
+   * `apply` (default): the service creates or updates its streams, consumers and buckets at
+   * start. `check` (production): the provisioning Job did that; the service only checks they
+   * exist and stays unready, naming what is missing (packages/platform/src/provision.ts).
+   */
+  NATS_PROVISION: z.enum(['apply', 'check']).default('apply'),
 };
 
 /** Postgres for services that own a schema. */
