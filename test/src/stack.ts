@@ -48,6 +48,8 @@ export interface Stack {
   /** The run's own nats-server, with the generated per-service users. */
   nats: SecureNats;
   ports: Record<ServiceName, number>;
+  /** The run's database (every service's schema), for tools that read them (`pnpm ops order`). */
+  databaseUrl: string;
   processes: Map<ServiceName, ServiceProcess>;
   logFile: string;
   /**
@@ -129,6 +131,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     nc,
     nats,
     ports,
+    databaseUrl: db.url,
     processes,
     logFile,
     async diagnose() {
