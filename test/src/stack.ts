@@ -51,6 +51,8 @@ export interface Stack {
   /** The run's database (every service's schema), for tools that read them (`pnpm ops order`). */
   databaseUrl: string;
   processes: Map<ServiceName, ServiceProcess>;
+  /** With `replicas` > 1: the further processes of each consumer service, `<service>#2`, `#3`…, each on its own HTTP port. */
+  replicaProcesses: Array<ServiceProcess & { replica: number; port: number }>;
   logFile: string;
   /**
    * What a failed test needs to find where work stopped: every consumer's pending and
@@ -75,6 +77,13 @@ export interface StackOptions {
   kie?: Omit<KieSimOptions, 'port' | 'latencyMs'>;
   /** Telegram simulator options: users known before the run, its behaviour (limits, latency). */
   telegram?: Omit<TelegramSimOptions, 'port'>;
+  /**
+   * Processes of each consumer service (billing, orchestrator, kie-dispatcher, notifier);
+   * default 1. bot-gateway stays one: in polling mode only one process may call getUpdates
+   * (Telegram ends the other's call with 409 Conflict, as the simulator does); it scales in
+   * webhook mode, behind a Service.
+   */
+  replicas?: number;
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -123,6 +132,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   await waitUntilReady(ports, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}; see ${logFile}`);
   });
+  const replicaProcesses: Stack['replicaProcesses'] = [];
+  for (let replica = 2; replica <= (opts.replicas ?? 1); replica++)
+    for (const s of SERVICES.filter((n) => n !== 'bot-gateway')) {
+      const port = await freePort();
+      const p = launchService(s, {
+        env,
+        envOf: nats.envOf,
+        ports: { ...ports, [s]: port },
+        onLine: (svc, line) => log.write(`[${svc}#${replica}] ${line}\n`),
+      });
+      replicaProcesses.push({ ...p, replica, port });
+    }
+  for (const p of replicaProcesses)
+    await waitUntilReady({ [p.name]: p.port }, 90_000).catch((err: Error) => {
+      throw new Error(`${p.name}#${p.replica}: ${err.message}; see ${logFile}`);
+    });
 
   return {
     tg,
@@ -133,6 +158,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ports,
     databaseUrl: db.url,
     processes,
+    replicaProcesses,
     logFile,
     async diagnose() {
       const out: string[] = [];
@@ -171,7 +197,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await waitUntilReady({ [name]: ports[name] }, 60_000);
     },
     async stop() {
-      const all = [...processes.values()];
+      const all = [...processes.values(), ...replicaProcesses];
       for (const p of all) if (p.child.exitCode === null) p.child.kill('SIGTERM');
       await Promise.all(all.map((p) => p.exited));
       await Promise.allSettled([tg.close(), kie.close(), openai.close()]);

@@ -118,6 +118,11 @@ export const commonEnv = {
 /** Postgres for services that own a schema. */
 export const databaseEnv = {
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/neurocards'),
+  /**
+   * Connections each process keeps to PostgreSQL. Replicas multiply it: replicas × pool of
+   * every service must stay under the server's max_connections (RUNBOOK.md, scaling).
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
 };
 
 

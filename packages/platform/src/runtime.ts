@@ -32,6 +32,8 @@ export interface CommonConfig {
   LOG_LEVEL: string;
   /** `apply` (default) or `check` (provision.ts); absent in hand-built test configs. */
   NATS_PROVISION?: ProvisionMode | undefined;
+  /** `databaseEnv`: the pool size when the service does not pass its own. */
+  DATABASE_POOL_SIZE?: number | undefined;
 }
 
 export interface DatabaseOptions {
@@ -138,7 +140,8 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
     publish = createPublisher(js);
 
     if (opts.database) {
-      const { url, schema, migrations, poolSize } = opts.database;
+      const { url, schema, migrations } = opts.database;
+      const poolSize = opts.database.poolSize ?? opts.config.DATABASE_POOL_SIZE;
       const db = connectPostgres({ url, schema, log, ...(poolSize ? { max: poolSize } : {}) });
       sql = db;
       // The first query connects: PostgreSQL down or "starting up" is waited out with back-off.
