@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { jetstream } from '@nats-io/jetstream';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestRpc } from '@neurocards/platform';
@@ -118,7 +119,21 @@ describe('pnpm ops', () => {
     expect(await runOps(['model', model!, 'off'], env)).toBe(`${model}: not offered`);
     expect(await runOps(['model', model!, 'on'], env)).toBe(`${model}: offered`);
     await expect(runOps(['model', model!, 'maybe'], env)).rejects.toThrow(UsageError);
-    expect(await runOps(['dead', 'list'], env)).toMatch(/^\d+ parked$/m);
+    // A message no handler can take is parked; the operator lists and replays it.
+    await jetstream(stack.nc).publish('kie.queue.cancel.v1', '{"not":"an event"}');
+    const parked = await eventually(async () => {
+      const out = await runOps(['dead', 'list', 'kie-dispatcher-queue-cancel'], env);
+      return /^1 parked$/m.test(out) ? out : null;
+    }, 30_000, 200);
+    const [seq, , consumer, subject] = parked.split('\n')[0]!.split('\t');
+    expect([consumer, subject]).toEqual(['kie-dispatcher-queue-cancel', 'kie.queue.cancel.v1']);
+    expect(await runOps(['dead', 'replay', seq!], env)).toBe(`${seq} → kie.queue.cancel.v1`);
+    // Still invalid: parked again, under a new sequence.
+    const again = await eventually(async () => {
+      const out = await runOps(['dead', 'list', 'kie-dispatcher-queue-cancel'], env);
+      return /^1 parked$/m.test(out) && !out.startsWith(`${seq}\t`) ? out : null;
+    }, 30_000, 200);
+    expect(again).toContain('kie.queue.cancel.v1');
     await expect(runOps(['nonsense'], env)).rejects.toThrow(/unknown command nonsense/);
   });
 });

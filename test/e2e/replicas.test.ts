@@ -30,6 +30,8 @@ describe('three replicas of every consumer service', () => {
     stack = await startStack({
       kieLatencyMs: 1500,
       replicas: 3,
+      // As in production: the topology provisioned by the deploy-time CLI, services only check it.
+      provision: 'check',
       env: { DATABASE_POOL_SIZE: '4', BILLING_DB_POOL_SIZE: '4' },
     });
   });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -8,6 +9,7 @@ import { createTestDatabase, freePort } from '@neurocards/platform/testing';
 import {
   REPO_ROOT,
   SERVICES,
+  ensureBuilt,
   launchService,
   waitUntilReady,
   type ServiceName,
@@ -84,6 +86,12 @@ export interface StackOptions {
    * webhook mode, behind a Service.
    */
   replicas?: number;
+  /**
+   * `check`: production's way: the provisioning CLI (`packages/platform/dist/provision-cli.js`)
+   * creates the topology as the NATS admin first, and the services run with
+   * `NATS_PROVISION=check`, creating nothing. Default: each service provisions at start.
+   */
+  provision?: 'apply' | 'check';
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -124,6 +132,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
     ...opts.env,
   };
+  if (opts.provision === 'check') {
+    await ensureBuilt(['provision']);
+    const job = spawnSync(process.execPath, [path.join(REPO_ROOT, 'packages/platform/dist/provision-cli.js')], {
+      env: { PATH: process.env.PATH, NATS_URL: nats.url, NATS_USER: nats.admin.user, NATS_PASSWORD: nats.admin.password },
+      encoding: 'utf8',
+    });
+    log.write(`[provision] ${job.stdout}${job.stderr}`);
+    if (job.status !== 0) throw new Error(`provision-cli exited ${job.status}: ${job.stderr}${job.stdout}`);
+    env.NATS_PROVISION = 'check';
+  }
   const onLine = (svc: ServiceName, line: string) => log.write(`[${svc}] ${line}\n`);
   const processes = new Map<ServiceName, ServiceProcess>();
   const launch = (s: ServiceName) =>

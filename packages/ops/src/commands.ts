@@ -124,6 +124,11 @@ export async function runOps(argv: string[], env: OpsEnv = process.env): Promise
     }
     case 'dead': {
       const [sub = 'list', ...args] = rest;
+      const seqs = args.map(Number);
+      if (sub === 'replay' && (seqs.length === 0 || seqs.some((n) => !Number.isInteger(n) || n <= 0)))
+        throw new UsageError('dead replay <seq>...');
+      if (!['list', 'replay', 'replay-all'].includes(sub))
+        throw new UsageError('dead list [consumer] | replay <seq>... | replay-all [consumer]');
       return withNats(env, async (nc) => {
         const jsm = await jetstreamManager(nc);
         const js = jetstream(nc);
@@ -135,18 +140,14 @@ export async function runOps(argv: string[], env: OpsEnv = process.env): Promise
           ].join('\n');
         }
         if (sub === 'replay') {
-          const seqs = args.map(Number);
-          if (seqs.length === 0 || seqs.some((s) => !Number.isInteger(s) || s <= 0)) throw new UsageError('dead replay <seq>...');
           const out: string[] = [];
           for (const seq of seqs) out.push(`${seq} → ${await replayParked(js, jsm, seq)}`);
           return out.join('\n');
         }
-        if (sub === 'replay-all') {
-          const out: string[] = [];
-          for (const p of await listParked(jsm, args[0])) out.push(`${p.seq} → ${await replayParked(js, jsm, p.seq)}`);
-          return [...out, `${out.length} replayed`].join('\n');
-        }
-        throw new UsageError('dead list [consumer] | replay <seq>... | replay-all [consumer]');
+        // replay-all
+        const out: string[] = [];
+        for (const p of await listParked(jsm, args[0])) out.push(`${p.seq} → ${await replayParked(js, jsm, p.seq)}`);
+        return [...out, `${out.length} replayed`].join('\n');
       });
     }
     case 'reconcile':
@@ -183,8 +184,8 @@ async function withNats<T>(env: OpsEnv, f: (nc: NatsConnection) => Promise<T>): 
  * an exported function of apps/billing), run with the same environment; this only checks
  * it is there and runs it, so its output and exit code are the command's.
  */
-function reconcile(args: string[], env: OpsEnv): string {
-  const pkgFile = path.join(REPO_ROOT, 'apps/billing/package.json');
+export function reconcile(args: string[], env: OpsEnv, root = REPO_ROOT): string {
+  const pkgFile = path.join(root, 'apps/billing/package.json');
   const scripts = existsSync(pkgFile)
     ? ((JSON.parse(readFileSync(pkgFile, 'utf8')) as { scripts?: Record<string, string> }).scripts ?? {})
     : {};
@@ -194,7 +195,7 @@ function reconcile(args: string[], env: OpsEnv): string {
         'billing reconciliation ships with the Telegram Stars payments change — nothing was run',
     );
   const r = spawnSync('pnpm', ['--filter', '@neurocards/billing', RECONCILE_SCRIPT, ...args], {
-    cwd: REPO_ROOT,
+    cwd: root,
     env: { ...process.env, ...env },
     stdio: 'inherit',
   });
