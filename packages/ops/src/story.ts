@@ -44,17 +44,23 @@ function belongs(data: unknown, orderId: string): boolean {
 /**
  * Every message of every contract stream whose envelope carries `orderId` as its
  * correlationId (or in its data), DEAD included (a parked message says who parked it and why).
- * Reads each stream once with an ordered consumer, up to its last message at the start.
+ * Reads each stream once with an ordered consumer, up to its last message at the start;
+ * from `since` on when given (the order's placement known from the saga), else from the start.
  */
-export async function orderEvents(nc: NatsConnection, orderId: string): Promise<StoryLine[]> {
+export async function orderEvents(nc: NatsConnection, orderId: string, since?: Date): Promise<StoryLine[]> {
   const jsm = await jetstreamManager(nc);
   const js = jetstream(nc);
   const out: StoryLine[] = [];
   for (const stream of Object.keys(streams) as StreamName[]) {
     const info = await jsm.streams.info(stream).catch(() => null);
     if (!info || info.state.messages === 0) continue;
+    // Nothing stored since then: a start-time consumer would wait for a message forever.
+    if (since && Date.parse(info.state.last_ts) < since.getTime()) continue;
     const last = info.state.last_seq;
-    const consumer = await js.consumers.get(stream, { deliver_policy: DeliverPolicy.All });
+    const consumer = await js.consumers.get(
+      stream,
+      since ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: since.toISOString() } : { deliver_policy: DeliverPolicy.All },
+    );
     const messages = await consumer.consume({ max_messages: 500 });
     try {
       for await (const m of messages) {
@@ -175,7 +181,12 @@ export async function orderRows(sql: Sql, orderId: string, gaps: string[]): Prom
 /** The whole story of an order: its events on every stream and its rows in every schema, in time order. */
 export async function orderStory(deps: { nc: NatsConnection; sql: Sql }, orderId: string): Promise<OrderStory> {
   const gaps: string[] = [];
-  const lines = [...(await orderEvents(deps.nc, orderId)), ...(await orderRows(deps.sql, orderId, gaps))];
+  const rows = await orderRows(deps.sql, orderId, gaps);
+  // Nothing of an order is published before the seller confirmed it: read the streams from
+  // a little before the placement (clocks differ), not a week of traffic.
+  const placed = rows.find((l) => l.source === 'orchestrator.orders')?.at;
+  const since = placed ? new Date(placed.getTime() - 10 * 60_000) : undefined;
+  const lines = [...(await orderEvents(deps.nc, orderId, since)), ...rows];
   // Stable: equal instants keep events before rows, each in its own order.
   lines.sort((a, b) => a.at.getTime() - b.at.getTime());
   return { orderId, lines, gaps };
