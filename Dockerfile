@@ -3,6 +3,9 @@
 # service with `workingDir: /app/apps/<service>` and `command: ["node", "dist/main.js"]`.
 #   docker build -t neurocards .
 #   docker run --rm -w /app/apps/billing -e DATABASE_URL=... -e NATS_URL=... neurocards node dist/main.js
+# The deploy-time Jobs run from the same image (RUNBOOK.md §1):
+#   node dist/provision-cli.js       streams, consumers and buckets (any service's directory; NATS admin)
+#   node dist/main.js --migrate-only the service's migrations, then exit 0
 
 # Build stage: every dependency (dev included), the esbuild bundles, then one
 # `pnpm deploy --prod` per service (scripts/deploy.sh) into /out/<service>.

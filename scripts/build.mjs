@@ -6,7 +6,8 @@
  *
  *   node scripts/build.mjs [target...] [--force]
  *
- * Targets: billing, orchestrator, kie-dispatcher, notifier, bot-gateway, launcher (default: all).
+ * Targets: billing, orchestrator, kie-dispatcher, notifier, bot-gateway, launcher, provision
+ * (`packages/platform/dist/provision-cli.js`) (default: all).
  *
  * The `@neurocards/*` workspace code is bundled in (the packages export TypeScript sources,
  * which plain `node` cannot load); third-party packages stay external and come from the
@@ -39,6 +40,8 @@ const TARGETS = {
     SERVICES.map((s) => [s, { dir: `apps/${s}`, entry: 'src/main.ts', out: 'dist/main.js' }]),
   ),
   launcher: { dir: 'packages/launcher', entry: 'src/start.ts', out: 'dist/start.js' },
+  // The deploy-time provisioning Job's entry (NATS_PROVISION=check in production).
+  provision: { dir: 'packages/platform', entry: 'src/provision-cli.ts', out: 'dist/provision-cli.js' },
 };
 const STAMP = 'dist/.build-stamp.json';
 const BUILTINS = new Set(builtinModules);

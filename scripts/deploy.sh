@@ -10,10 +10,13 @@
 set -euo pipefail
 out="${1:?usage: scripts/deploy.sh <out-dir>}"
 cd "$(dirname "$0")/.."
-node scripts/build.mjs billing orchestrator kie-dispatcher notifier bot-gateway
+node scripts/build.mjs billing orchestrator kie-dispatcher notifier bot-gateway provision
 mkdir -p "$out"
 for svc in billing orchestrator kie-dispatcher notifier bot-gateway; do
   rm -rf "${out:?}/$svc"
   pnpm --filter "@neurocards/$svc" deploy --legacy --prod "$out/$svc" >/dev/null
+  # The provisioning Job's script rides along in every service (its node_modules hold the
+  # @nats-io packages it imports): `node dist/provision-cli.js` from /app/apps/<service>.
+  cp packages/platform/dist/provision-cli.js packages/platform/dist/provision-cli.js.map "$out/$svc/dist/"
   echo "deploy: $svc → $out/$svc"
 done

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -8,6 +9,7 @@ import { createTestDatabase, freePort } from '@neurocards/platform/testing';
 import {
   REPO_ROOT,
   SERVICES,
+  ensureBuilt,
   launchService,
   waitUntilReady,
   type ServiceName,
@@ -49,7 +51,11 @@ export interface Stack {
   /** The run's own nats-server, with the generated per-service users. */
   nats: SecureNats;
   ports: Record<ServiceName, number>;
+  /** The run's database (every service's schema), for tools that read them (`pnpm ops order`). */
+  databaseUrl: string;
   processes: Map<ServiceName, ServiceProcess>;
+  /** With `replicas` > 1: the further processes of each consumer service, `<service>#2`, `#3`…, each on its own HTTP port. */
+  replicaProcesses: Array<ServiceProcess & { replica: number; port: number }>;
   logFile: string;
   /**
    * What a failed test needs to find where work stopped: every consumer's pending and
@@ -83,6 +89,19 @@ export interface StackOptions {
   kie?: Omit<KieSimOptions, 'port' | 'latencyMs'>;
   /** Telegram simulator options: users known before the run, its behaviour (limits, latency). */
   telegram?: Omit<TelegramSimOptions, 'port'>;
+  /**
+   * Processes of each consumer service (billing, orchestrator, kie-dispatcher, notifier);
+   * default 1. bot-gateway stays one: in polling mode only one process may call getUpdates
+   * (Telegram ends the other's call with 409 Conflict, as the simulator does); it scales in
+   * webhook mode, behind a Service.
+   */
+  replicas?: number;
+  /**
+   * `check`: production's way: the provisioning CLI (`packages/platform/dist/provision-cli.js`)
+   * creates the topology as the NATS admin first, and the services run with
+   * `NATS_PROVISION=check`, creating nothing. Default: each service provisions at start.
+   */
+  provision?: 'apply' | 'check';
 }
 
 export async function startStack(opts: StackOptions): Promise<Stack> {
@@ -123,6 +142,16 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'info',
     ...opts.env,
   };
+  if (opts.provision === 'check') {
+    await ensureBuilt(['provision']);
+    const job = spawnSync(process.execPath, [path.join(REPO_ROOT, 'packages/platform/dist/provision-cli.js')], {
+      env: { PATH: process.env.PATH, NATS_URL: nats.url, NATS_USER: nats.admin.user, NATS_PASSWORD: nats.admin.password },
+      encoding: 'utf8',
+    });
+    log.write(`[provision] ${job.stdout}${job.stderr}`);
+    if (job.status !== 0) throw new Error(`provision-cli exited ${job.status}: ${job.stderr}${job.stdout}`);
+    env.NATS_PROVISION = 'check';
+  }
   const onLine = (svc: ServiceName, line: string) => log.write(`[${svc}] ${line}\n`);
   const processes = new Map<ServiceName, ServiceProcess>();
   const launch = (s: ServiceName) =>
@@ -131,6 +160,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   await waitUntilReady(ports, 90_000).catch((err: Error) => {
     throw new Error(`${err.message}; see ${logFile}`);
   });
+  const replicaProcesses: Stack['replicaProcesses'] = [];
+  for (let replica = 2; replica <= (opts.replicas ?? 1); replica++)
+    for (const s of SERVICES.filter((n) => n !== 'bot-gateway')) {
+      const port = await freePort();
+      const p = launchService(s, {
+        env,
+        envOf: nats.envOf,
+        ports: { ...ports, [s]: port },
+        onLine: (svc, line) => log.write(`[${svc}#${replica}] ${line}\n`),
+      });
+      replicaProcesses.push({ ...p, replica, port });
+    }
+  for (const p of replicaProcesses)
+    await waitUntilReady({ [p.name]: p.port }, 90_000).catch((err: Error) => {
+      throw new Error(`${p.name}#${p.replica}: ${err.message}; see ${logFile}`);
+    });
 
   return {
     tg,
@@ -139,7 +184,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     nc,
     nats,
     ports,
+    databaseUrl: db.url,
     processes,
+    replicaProcesses,
     logFile,
     async diagnose() {
       const out: string[] = [];
@@ -185,7 +232,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await waitUntilReady({ [name]: ports[name] }, 60_000);
     },
     async stop() {
-      const all = [...processes.values()];
+      const all = [...processes.values(), ...replicaProcesses];
       // Every e2e test that moved credits ends with books that reconcile. A test that left a
       // service down may leave settlements pending, so the check needs every service up.
       const reconciled = all.every((p) => p.child.exitCode === null && p.child.signalCode === null)

@@ -6,6 +6,7 @@ import {
   openKv,
   openObjectStore,
   provisionConsumers,
+  provisionMode,
   startConsumer,
   telegramMetrics,
   type Publish,
@@ -183,7 +184,9 @@ export async function createGateway(
         ackWaitSeconds: opts.updatesAckWaitSeconds ?? UPDATES_CONSUMER.ackWaitSeconds,
       };
       const stream = streamOf(def.subject);
-      await provisionConsumers(rt.jsm, stream, [def], { onlyNew: opts.updatesDurable !== undefined });
+      // NATS_PROVISION=check: the provisioning Job created the consumer (the runtime checked it).
+      if (provisionMode() === 'apply' || opts.updatesDurable !== undefined)
+        await provisionConsumers(rt.jsm, stream, [def], { onlyNew: opts.updatesDurable !== undefined });
       consumer = await startConsumer({
         js: rt.js,
         stream,

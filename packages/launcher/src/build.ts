@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT, SERVICES } from './services';
 
-/** What `scripts/build.mjs` knows how to build: the five services and this launcher. */
-export type BuildTarget = (typeof SERVICES)[number] | 'launcher';
+/** What `scripts/build.mjs` knows how to build: the five services, this launcher, the provisioning CLI. */
+export type BuildTarget = (typeof SERVICES)[number] | 'launcher' | 'provision';
 
 /**
  * Builds the targets whose bundle is missing or stale (`scripts/build.mjs`: a content hash

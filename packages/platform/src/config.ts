@@ -107,11 +107,22 @@ export const commonEnv = {
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
   LOG_LEVEL: logLevel,
+  /**
+   * `apply` (default): the service creates or updates its streams, consumers and buckets at
+   * start. `check` (production): the provisioning Job did that; the service only checks they
+   * exist and stays unready, naming what is missing (packages/platform/src/provision.ts).
+   */
+  NATS_PROVISION: z.enum(['apply', 'check']).default('apply'),
 };
 
 /** Postgres for services that own a schema. */
 export const databaseEnv = {
   DATABASE_URL: z.string().default('postgres://postgres@127.0.0.1:5432/neurocards'),
+  /**
+   * Connections each process keeps to PostgreSQL. Replicas multiply it: replicas × pool of
+   * every service must stay under the server's max_connections (RUNBOOK.md, scaling).
+   */
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
 };
 
 

@@ -2,6 +2,7 @@ export * from './config';
 export * from './logger';
 export * from './errors';
 export * from './nats';
+export * from './provision';
 export * from './publish';
 export * from './consumer';
 export * from './metrics';

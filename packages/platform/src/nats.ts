@@ -15,6 +15,7 @@ import { Kvm, type KV } from '@nats-io/kv';
 import { Objm, type ObjectStore } from '@nats-io/obj';
 import { buckets, streams, type BucketName, type ConsumerDef, type StreamName } from '@neurocards/contracts';
 import type { Logger } from './logger';
+import { provisionMode } from './provision';
 
 export type { NatsConnection, JetStreamClient, JetStreamManager, KV, ObjectStore };
 
@@ -123,6 +124,8 @@ export async function provisionConsumers(
 export async function openKv(nc: NatsConnection, bucket: BucketName, replicas: number): Promise<KV> {
   const def = buckets[bucket];
   if (def.kind !== 'kv') throw new Error(`${bucket} is not a KV bucket`);
+  // NATS_PROVISION=check: the provisioning Job created it; open only (fails if it is missing).
+  if (provisionMode() === 'check') return new Kvm(nc).open(bucket);
   return new Kvm(nc).create(bucket, {
     history: def.history,
     replicas,
@@ -133,6 +136,7 @@ export async function openKv(nc: NatsConnection, bucket: BucketName, replicas: n
 export async function openObjectStore(nc: NatsConnection, bucket: BucketName, replicas: number): Promise<ObjectStore> {
   const def = buckets[bucket];
   if (def.kind !== 'object') throw new Error(`${bucket} is not an object store`);
+  if (provisionMode() === 'check') return new Objm(nc).open(bucket);
   return new Objm(nc).create(bucket, {
     replicas,
     storage: StorageType.File,

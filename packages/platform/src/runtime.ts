@@ -19,6 +19,7 @@ import { connectNats, jetstream, jetstreamManager, provisionConsumers, provision
 import { startOutboxRelay, type OutboxRelay } from './outbox';
 import { startLoop, type Loop } from './loop';
 import { connectPostgres, migrate, reapStuckStatements, STUCK_STATEMENT_AFTER_MS, type Migration, type Sql } from './postgres';
+import { waitProvisioned, setProvisionMode, type ProvisionMode } from './provision';
 import { createPublisher, type Publish } from './publish';
 import { createShutdown, onSignals, type Shutdown } from './shutdown';
 import { startStartupHealth, waitFor } from './startup';
@@ -30,6 +31,10 @@ export interface CommonConfig {
   NATS_USER?: string | undefined;
   NATS_PASSWORD?: string | undefined;
   LOG_LEVEL: string;
+  /** `apply` (default) or `check` (provision.ts); absent in hand-built test configs. */
+  NATS_PROVISION?: ProvisionMode | undefined;
+  /** `databaseEnv`: the pool size when the service does not pass its own. */
+  DATABASE_POOL_SIZE?: number | undefined;
 }
 
 export interface DatabaseOptions {
@@ -48,6 +53,11 @@ export interface RuntimeOptions<N extends ServiceName = ServiceName> {
   database?: DatabaseOptions;
   /** Install SIGTERM/SIGINT handlers (off in tests that drive shutdown themselves). */
   handleSignals?: boolean;
+  /**
+   * Run the database migrations and exit 0, touching nothing else (no NATS, no HTTP): the
+   * Kubernetes migrations Job. Default: the process was started with `--migrate-only`.
+   */
+  migrateOnly?: boolean;
 }
 
 /** Per-subject handlers for any subjects (tests and tools; services use `HandlersOf`). */
@@ -100,6 +110,9 @@ export function createRuntime<N extends ServiceName>(
 export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<N>): Promise<Runtime<N>> {
   const { NATS_URL, NATS_REPLICAS, LOG_LEVEL } = opts.config;
   const log = createLogger(opts.service, LOG_LEVEL);
+  if (opts.migrateOnly ?? process.argv.includes('--migrate-only')) return migrateOnlyAndExit(opts, log);
+  const provision = opts.config.NATS_PROVISION ?? 'apply';
+  setProvisionMode(provision);
   const metrics = createMetrics(opts.service);
   const shutdown = createShutdown(log);
   let ready = false;
@@ -122,12 +135,15 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
     });
     jsm = await jetstreamManager(nc);
     registerConsumerMetrics({ registry: metrics.registry, log, jsm, service: opts.service });
-    await provisionStreams(jsm, NATS_REPLICAS);
+    // check: a deploy-time Job provisioned; readiness stays off (naming what is missing) until it has.
+    if (provision === 'check') await waitProvisioned(jsm, opts.service, log);
+    else await provisionStreams(jsm, NATS_REPLICAS);
     js = jetstream(nc);
     publish = createPublisher(js);
 
     if (opts.database) {
-      const { url, schema, migrations, poolSize } = opts.database;
+      const { url, schema, migrations } = opts.database;
+      const poolSize = opts.database.poolSize ?? opts.config.DATABASE_POOL_SIZE;
       const db = connectPostgres({ url, schema, log, ...(poolSize ? { max: poolSize } : {}) });
       sql = db;
       // The first query connects: PostgreSQL down or "starting up" is waited out with back-off.
@@ -180,7 +196,7 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
         const handler = (handlers as Handlers)[def.subject] as Handler<Subject> | undefined;
         if (!handler) throw new Error(`${opts.service}: no handler for consumer ${def.durable} (${def.subject})`);
         const stream = streamOf(def.subject);
-        await provisionConsumers(jsm, stream, [def]);
+        if (provision === 'apply') await provisionConsumers(jsm, stream, [def]);
         const c = await startConsumer({
           js,
           stream,
@@ -220,4 +236,18 @@ export async function createRuntime<N extends ServiceName>(opts: RuntimeOptions<
   shutdown.add('postgres', () => sql?.end({ timeout: 3 }));
   if (opts.handleSignals !== false) onSignals(shutdown);
   return runtime;
+}
+
+/** `--migrate-only`: migrate the service's schema (waiting for PostgreSQL) and exit 0. */
+async function migrateOnlyAndExit(opts: RuntimeOptions, log: Logger): Promise<never> {
+  if (opts.database) {
+    const { url, schema, migrations } = opts.database;
+    const sql = connectPostgres({ url, schema, log, max: 1 });
+    await waitFor('postgres', () => migrate(sql, schema, migrations, log), log);
+    await sql.end({ timeout: 5 });
+    log.info({ schema, migrations: migrations.length }, `${opts.service}: migrations applied (--migrate-only)`);
+  } else {
+    log.info(`${opts.service} has no database: nothing to migrate (--migrate-only)`);
+  }
+  process.exit(0);
 }
