@@ -62,8 +62,6 @@ export interface Stack {
    * unacknowledged counts, the saga's and the dispatcher's rows, and the log's warnings.
    */
   diagnose(): Promise<string>;
-  /** The run's database (every service's schema). */
-  databaseUrl: string;
   /** SIGTERM one service and resolve with its exit code. */
   terminate(name: ServiceName): Promise<number | string>;
   /** SIGKILL one service (a crash: no shutdown at all) and resolve once it is gone. */
@@ -215,7 +213,6 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       out.push('warnings and errors (last 40):', ...warnings.map((l) => `  ${l.slice(0, 600)}`));
       return out.join('\n');
     },
-    databaseUrl: db.url,
     async kill(name) {
       const p = processes.get(name)!;
       p.child.kill('SIGKILL');
