@@ -82,21 +82,6 @@ function manifestFiles(dir = path.join(ROOT, 'infra/k8s')): string[] {
   });
 }
 
-/**
- * Variables the manifests and §2.10 name before the code reading them lands (issue 12's
- * parallel branches: the platform's check-only provisioning, the credit packs). Allowed only
- * while no config schema reads them: once one does, §3 must list it like any other.
- */
-function pendingVariables(): string[] {
-  const code = [
-    ...sourceFiles(path.join(ROOT, 'apps')),
-    ...sourceFiles(path.join(ROOT, 'packages/platform/src')),
-  ]
-    .filter((f) => !f.endsWith('.test.ts'))
-    .map(read)
-    .join('\n');
-  return ['NATS_PROVISION', 'CREDIT_PACKS'].filter((v) => !new RegExp(`\\b${v}\\b`).test(code));
-}
 
 /** Variables read straight from the environment (`env.X`, `env['X']`) in these files. */
 function envReads(files: string[]): Map<string, string[]> {
@@ -395,7 +380,7 @@ describe('docs/design.md: configuration (§3)', () => {
   });
 
   it('uses only §3 variables in the Kubernetes manifests', () => {
-    const known = new Set([...column(vars(), 'variable'), ...pendingVariables()]);
+    const known = new Set(column(vars(), 'variable'));
     const used = new Set<string>();
     for (const f of manifestFiles()) {
       const text = read(f);
@@ -415,7 +400,6 @@ describe('docs/design.md: configuration (§3)', () => {
     const known = new Set([
       ...column(vars(), 'variable'),
       ...column(table('variable', 'read by'), 'variable'),
-      ...pendingVariables(),
     ]);
     const text = sections(doc)
       .filter((s) => !SECTION_7.test(s.heading))

@@ -271,8 +271,10 @@ function provisionJob(): Obj {
       {
         name: 'provision',
         image: 'neurocards',
-        command: ['node', 'packages/platform/dist/provision-cli.js'],
-        workingDir: '/app',
+        // scripts/deploy.sh puts the provisioning script beside each service's bundle (its
+        // node_modules hold the NATS packages it imports); any service's directory will do.
+        command: ['node', 'dist/provision-cli.js'],
+        workingDir: '/app/apps/billing',
         env: [
           {
             name: 'NATS_URL',

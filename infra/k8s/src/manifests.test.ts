@@ -54,14 +54,6 @@ const SCHEMAS: Partial<Record<ServiceName, string>> = {
   orchestrator: orchestratorSchema,
 };
 
-/**
- * Variables set in the manifests before the code reading them lands (issue 12's parallel
- * branches): allowed while no schema reads them, checked like any other once one does.
- */
-const PENDING: Record<string, string> = {
-  NATS_PROVISION: 'platform runtime: `check` makes a service verify streams instead of creating them',
-  CREDIT_PACKS: 'the Telegram Stars credit packs (another branch)',
-};
 /** Variables a service reads that the manifests leave unset on purpose (the default is right). */
 const UNSET: Record<string, string> = {
   KIE_MODEL: 'a legacy alias of KIE_MODELS',
@@ -210,8 +202,7 @@ describe('infra/k8s', () => {
       const shared = Object.keys(configMap(objs));
       for (const key of shared) {
         const readers = SERVICES.filter((s) => reads(s, key));
-        if (readers.length === 0)
-          expect(PENDING[key], `ConfigMap key ${key} is read by no service`).toBeDefined();
+        expect(readers.length, `ConfigMap key ${key} is read by no service`).toBeGreaterThan(0);
       }
       const workloads = [
         ...SERVICES.map((s) => [s, find(objs, 'Deployment', s)] as const),
@@ -224,8 +215,7 @@ describe('infra/k8s', () => {
           [...(e.value ?? '').matchAll(/\$\(([A-Z_]+)\)/g)].map((m) => m[1]),
         );
         for (const n of names) {
-          const ok =
-            reads(s, n) || interpolated.includes(n) || (PENDING[n] && !SERVICES.some((x) => reads(x, n)));
+          const ok = reads(s, n) || interpolated.includes(n);
           expect(ok, `${objectKey(w)} sets ${n}, which ${s} does not read`).toBeTruthy();
         }
         const env = containerEnvironment(objs, c!);
@@ -249,10 +239,10 @@ describe('infra/k8s', () => {
     const prod = configMap(rendered.prod);
     expect(prod.NATS_REPLICAS).toBe('3');
     expect(prod.NATS_PROVISION).toBe('check');
-    expect(configMap(rendered.dev).NATS_PROVISION).toBeUndefined();
+    expect(configMap(rendered.dev).NATS_PROVISION).toBe('apply');
     for (const overlay of OVERLAYS) {
       const [c] = podSpec(find(rendered[overlay], 'Job', 'nats-provision')).containers;
-      expect(c?.command).toEqual(['node', 'packages/platform/dist/provision-cli.js']);
+      expect(c?.command).toEqual(['node', 'dist/provision-cli.js']);
       const env = containerEnvironment(rendered[overlay], c!);
       expect(env).toMatchObject({
         NATS_USER: 'admin',
