@@ -44,6 +44,8 @@ export class UpdateBusy extends TransientError {
   }
 }
 const BUSY_RETRY_MS = 5000;
+/** A payment update that failed comes back this much later (polling: the UPDATES consumer). */
+const PAYMENT_RETRY_MS = 2000;
 
 /**
  * First middleware: drops repeated updates (a leased claim by update_id, see update-dedup.ts)
@@ -83,8 +85,14 @@ export function guard(deps: GuardDeps): MiddlewareFn<Context> {
           await lease
             .release()
             .catch((e: unknown) => log.warn({ err: loggableError(e), updateId }, 'release failed'));
-        // A payment not handed to billing must come again in every mode (the seller cannot repeat it).
-        if (err instanceof TransientError && err.name === 'PaymentNotRecorded') throw err;
+        // A payment not handed to billing must come again in every mode (the seller cannot
+        // repeat it), whatever failed: the de-duplication store, the locale lookup, the publish.
+        // A TransientError is never parked, however many deliveries it takes.
+        if (ctx.message?.successful_payment) {
+          throw err instanceof TransientError && err.name === 'PaymentNotRecorded'
+            ? err
+            : new TransientError(`payment update ${updateId} not handled`, PAYMENT_RETRY_MS, { cause: err });
+        }
         if (deps.rethrow && !(err instanceof TemporaryFailure)) throw err;
         await tellUser(ctx, deps.t).catch((e: unknown) =>
           log.warn({ err: loggableError(e), updateId }, 'could not report the failure'),

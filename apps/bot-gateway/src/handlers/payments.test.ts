@@ -29,7 +29,9 @@ interface Call {
 }
 
 /** A bot with the payment handlers behind the guard, as createBot wires them; Telegram is recorded. */
-function setup(o: { publish?: (e: Envelope) => Promise<void>; session?: Session | null; mode?: 'polling' | 'webhook' } = {}) {
+function setup(
+  o: { publish?: (e: Envelope) => Promise<void>; session?: Session | null; mode?: 'polling' | 'webhook'; claim?: () => Promise<never> } = {},
+) {
   const calls: Call[] = [];
   const published: Envelope[] = [];
   const bot = new Bot<Context>('1:test', { botInfo });
@@ -50,7 +52,7 @@ function setup(o: { publish?: (e: Envelope) => Promise<void>; session?: Session 
   bot.use(preCheckoutComposer(deps));
   bot.use(
     guard({
-      dedup: { claim: async () => ({ kind: 'won', lease: { done: async () => undefined, release: async () => undefined } }) } as never,
+      dedup: { claim: o.claim ?? (async () => ({ kind: 'won', lease: { done: async () => undefined, release: async () => undefined } })) } as never,
       t,
       log: silentLogger(),
       rethrow: (o.mode ?? 'polling') === 'webhook',
@@ -203,6 +205,16 @@ describe('successful_payment', () => {
     // Nothing was said to the seller: the redelivery records it.
     expect(s.calls.filter((c) => c.method === 'sendMessage')).toEqual([]);
   });
+
+  it.each(['polling', 'webhook'] as const)(
+    '%s: a payment whose de-duplication check fails comes again; the seller is not told to press anything',
+    async (mode) => {
+      const s = setup({ mode, claim: () => Promise.reject(new Error('KV timeout')) });
+      await expect(s.paid(payload())).rejects.toThrow(/payment update \d+ not handled/);
+      expect(s.published).toEqual([]);
+      expect(s.calls.filter((c) => c.method === 'sendMessage')).toEqual([]);
+    },
+  );
 
   it('bad payloads and pre-checkout fuzz change no state (nothing published)', async () => {
     const s = setup();
