@@ -82,6 +82,11 @@ export const rpc = {
       credits: z.number().int().nonnegative(),
       stars: z.number().int().nonnegative(),
       refunded: z.boolean(),
+      /**
+       * The buyer's credits held now for videos in work. `/refund` waits until it is 0: a held
+       * credit released after the refund would come back to a balance the Stars were paid back for.
+       */
+      held: z.number().int().nonnegative(),
     }),
   },
   /**

@@ -299,11 +299,14 @@ export async function refundPurchase(tx: Sql, r: { chargeId: string; refundedBy:
 export async function readPurchase(
   sql: Sql,
   chargeId: string,
-): Promise<{ userId: number; credits: number; stars: number; refunded: boolean } | null> {
-  const [p] = await sql<{ user_id: string; credits: number; stars: number; refunded: boolean }[]>`
-    select p.user_id, p.credits, p.stars, exists (select 1 from refunds r where r.charge_id = p.charge_id) as refunded
+): Promise<{ userId: number; credits: number; stars: number; refunded: boolean; held: number } | null> {
+  const [p] = await sql<{ user_id: string; credits: number; stars: number; refunded: boolean; held: string | null }[]>`
+    select p.user_id, p.credits, p.stars, exists (select 1 from refunds r where r.charge_id = p.charge_id) as refunded,
+           (select a.held from accounts a where a.user_id = p.user_id) as held
     from purchases p where p.charge_id = ${chargeId}`;
-  return p ? { userId: Number(p.user_id), credits: p.credits, stars: p.stars, refunded: p.refunded } : null;
+  return p
+    ? { userId: Number(p.user_id), credits: p.credits, stars: p.stars, refunded: p.refunded, held: Number(p.held ?? 0) }
+    : null;
 }
 
 /** The account as it stands (no lock); an unknown user has nothing. */

@@ -83,6 +83,14 @@ describe('payments.star.paid.v1 grants exactly once, keyed by the charge id', ()
 });
 
 describe('billing.purchase.refund', () => {
+  it('billing.purchase.get tells the buyer\'s credits held for videos in work (/refund waits for them)', async () => {
+    const userId = nextUserId();
+    const ev = starPaid(userId, 10);
+    await paid(ev);
+    await h['orders.order.placed.v1'](placed(randomUUID(), userId, 3), ctx());
+    expect(await rpc.purchaseGet({ chargeId: ev.data.chargeId })).toMatchObject({ found: true, refunded: false, held: 3 });
+  });
+
   it('after 2 of 10 purchased credits were spent, takes back 8; a second refund changes nothing', async () => {
     const userId = nextUserId();
     const ev = starPaid(userId, 10);
@@ -97,6 +105,7 @@ describe('billing.purchase.refund', () => {
       credits: 10,
       stars: ev.data.stars,
       refunded: false,
+      held: 0,
     });
     const first = await rpc.purchaseRefund({ chargeId: ev.data.chargeId, adminId: 42 });
     expect(first).toEqual({

@@ -84,7 +84,7 @@ export function createRpcHandlers({ sql, ledger, log }: RpcDeps) {
   /** Who bought a charge, for `/refund` (Telegram's refund needs the buyer). */
   async function purchaseGet(req: RpcRequest<'billing.purchase.get'>): Promise<RpcResponse<'billing.purchase.get'>> {
     const p = await ledger.readPurchase(sql, req.chargeId);
-    return p ? { found: true, ...p } : { found: false, userId: null, credits: 0, stars: 0, refunded: false };
+    return p ? { found: true, ...p } : { found: false, userId: null, credits: 0, stars: 0, refunded: false, held: 0 };
   }
 
   /** Admin `/refund`, after Telegram refunded the Stars: once per charge id. */

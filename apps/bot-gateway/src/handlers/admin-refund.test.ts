@@ -13,7 +13,7 @@ const botInfo = { id: 1, is_bot: true, first_name: 'Bot', username: 'neuro_bot' 
 type Refund = RpcResponse<'billing.purchase.refund'>;
 
 /** /refund against a billing stand-in that refunds once, and a Telegram that answers `tg`. */
-function setup(o: { found?: boolean; tg?: 'ok' | 'already' | 'refused'; billingDown?: boolean } = {}) {
+function setup(o: { found?: boolean; tg?: 'ok' | 'already' | 'refused'; billingDown?: boolean; held?: number } = {}) {
   const sent: string[] = [];
   const refundsAtTelegram: unknown[] = [];
   let refunded: Refund | null = null;
@@ -34,8 +34,8 @@ function setup(o: { found?: boolean; tg?: 'ok' | 'already' | 'refused'; billingD
     grant: () => Promise.reject(new Error('not used')),
     purchase: async () =>
       o.found === false
-        ? { found: false, userId: null, credits: 0, stars: 0, refunded: false }
-        : { found: true, userId: BUYER, credits: 10, stars: 150, refunded: refunded !== null },
+        ? { found: false, userId: null, credits: 0, stars: 0, refunded: false, held: 0 }
+        : { found: true, userId: BUYER, credits: 10, stars: 150, refunded: refunded !== null, held: o.held ?? 0 },
     refund: async (req) => {
       if (o.billingDown) throw new Error('timeout');
       if (refunded) return { ...refunded, alreadyRefunded: true };
@@ -70,6 +70,13 @@ function setup(o: { found?: boolean; tg?: 'ok' | 'already' | 'refused'; billingD
 }
 
 describe('/refund', () => {
+  it('waits while the buyer has credits held for videos in work: nothing refunded anywhere', async () => {
+    const s = setup({ held: 3 });
+    await s.say('/refund stxC1');
+    expect(s.refundsAtTelegram).toEqual([]);
+    expect(s.sent[0]).toMatch(/3 credits held for videos being made.*Nothing changed/);
+  });
+
   it('refunds the Stars to the buyer, reports what was taken back; a second /refund changes nothing', async () => {
     const s = setup();
     await s.say('/refund stxC1');

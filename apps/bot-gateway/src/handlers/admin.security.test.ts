@@ -47,7 +47,7 @@ function setup() {
         balance: call('balance', { userId: 777, balance: 3, held: 0 }),
         ledger: call('ledger', { lines: [] }),
         grant: call('grant', { grantId: 'g', userId: 777, balance: 8, applied: true }),
-        purchase: call('purchase', { found: true, userId: 777, credits: 10, stars: 150, refunded: false }),
+        purchase: call('purchase', { found: true, userId: 777, credits: 10, stars: 150, refunded: false, held: 0 }),
         refund: call('refund', { chargeId: 'c', found: true, userId: 777, credits: 10, takenBack: 10, notTakenBack: 0, alreadyRefunded: false, balance: 0 }),
       },
       stats: { orchestrator: call('orchestrator', null), kieKeys: call('kieKeys', null) },

@@ -123,6 +123,9 @@ export function adminComposer(deps: AdminDeps): Composer<Context> {
     const p = await deps.billing.purchase(chargeId);
     if (!p) return t(locale, 'adminRefundLookupFailed');
     if (!p.found || p.userId === null) return t(locale, 'adminRefundUnknown', { chargeId });
+    // Credits held for videos in work come back to the balance if those videos fail: refunded
+    // now, the buyer would keep both the Stars and those credits. Nothing is done until they settle.
+    if (!p.refunded && p.held > 0) return t(locale, 'adminRefundHeld', { chargeId, userId: p.userId, held: p.held });
     if (!p.refunded) {
       try {
         await ctx.api.refundStarPayment(p.userId, chargeId);
