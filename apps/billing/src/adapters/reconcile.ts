@@ -24,6 +24,12 @@ export interface Finding {
 }
 
 export async function reconcile(sql: Sql): Promise<Finding[]> {
+  // One snapshot for every check: read on autocommit, a purchase or a capture committed between
+  // two queries would look like a ledger that does not add up (billing runs meanwhile).
+  return sql.begin('isolation level repeatable read read only', (tx) => check(tx as unknown as Sql)) as Promise<Finding[]>;
+}
+
+async function check(sql: Sql): Promise<Finding[]> {
   const findings: Finding[] = [];
   const add = (userId: number | string | null, problem: string) =>
     findings.push({ userId: userId === null ? null : Number(userId), problem });
