@@ -340,8 +340,18 @@ export function bootstrapSql(role: (schema: string) => string = (s) => s, databa
   ];
 }
 
+/**
+ * PostgreSQL's connection budget. Each service process opens its pool (`DATABASE_POOL_SIZE`,
+ * billing `BILLING_DB_POOL_SIZE`, 10 in the base config) plus one connection for LISTEN (the
+ * outbox relay's wake-up); at the prod ceilings (spec.ts) that is 32 processes × 11 = 352, and
+ * each role may use what its service needs at its ceiling plus room for its migrations Job and
+ * an operator. The manifest test checks the sum stays below `max_connections`.
+ */
+export const PG_MAX_CONNECTIONS = 500;
+export const PG_POOL_PER_PROCESS = 10 + 1;
+const roleConnectionLimit = (s: ServiceName) => SCALE.prod[s].max * PG_POOL_PER_PROCESS + 4;
+
 function postgresCluster(): Obj {
-  const schemas = SCHEMA_SERVICES.map((s) => SPEC[s].schema as string);
   return {
     apiVersion: 'postgresql.cnpg.io/v1',
     kind: 'Cluster',
@@ -352,7 +362,10 @@ function postgresCluster(): Obj {
       primaryUpdateStrategy: 'unsupervised',
       storage: { size: '20Gi' },
       // One synchronous standby: a committed ledger row survives the primary's loss.
-      postgresql: { synchronous: { method: 'any', number: 1 } },
+      postgresql: {
+        parameters: { max_connections: String(PG_MAX_CONNECTIONS) },
+        synchronous: { method: 'any', number: 1 },
+      },
       bootstrap: {
         initdb: {
           database: PG_DATABASE,
@@ -362,14 +375,14 @@ function postgresCluster(): Obj {
         },
       },
       managed: {
-        roles: schemas.map((s) => ({
-          name: s,
+        roles: SCHEMA_SERVICES.map((svc) => ({
+          name: SPEC[svc].schema as string,
           ensure: 'present',
           login: true,
           inherit: false,
-          connectionLimit: 100,
+          connectionLimit: roleConnectionLimit(svc),
           // Created out of band (README): kubernetes.io/basic-auth with `username` and `password`.
-          passwordSecret: { name: `${PG_CLUSTER}-${s}` },
+          passwordSecret: { name: `${PG_CLUSTER}-${SPEC[svc].schema as string}` },
         })),
       },
       monitoring: { enablePodMonitor: true },

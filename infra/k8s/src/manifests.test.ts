@@ -399,6 +399,27 @@ describe('infra/k8s', () => {
     },
   );
 
+  it('PostgreSQL: every service at its ceiling fits the connection budget, pools as configured', () => {
+    const objs = rendered.prod;
+    const cluster = find(objs, 'Cluster', 'neurocards-db').spec as {
+      postgresql: { parameters: { max_connections: string } };
+      managed: { roles: { name: string; connectionLimit: number }[] };
+    };
+    const cm = configMap(objs);
+    const pool = (s: ServiceName) => Number(s === 'billing' ? cm.BILLING_DB_POOL_SIZE : cm.DATABASE_POOL_SIZE) + 1;
+    let total = 0;
+    for (const s of SERVICES) {
+      if (!SCHEMAS[s]) continue;
+      const scaled = find(objs, 'ScaledObject', s).spec as { maxReplicaCount: number };
+      const need = scaled.maxReplicaCount * pool(s);
+      const role = cluster.managed.roles.find((r) => r.name === SCHEMAS[s])!;
+      expect(role.connectionLimit, s).toBeGreaterThanOrEqual(need);
+      total += role.connectionLimit;
+    }
+    // CloudNativePG's own connections (streaming replicas, the operator, superuser_reserved) need room too.
+    expect(total + 20).toBeLessThanOrEqual(Number(cluster.postgresql.parameters.max_connections));
+  });
+
   it('PostgreSQL: 3 instances, one login role per service schema, owning it', () => {
     for (const overlay of OVERLAYS) {
       const cluster = find(rendered[overlay], 'Cluster', 'neurocards-db').spec as {

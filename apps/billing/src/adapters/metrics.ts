@@ -40,28 +40,34 @@ export function createBillingMetrics(registry: Registry): BillingMetrics {
   };
 }
 
-export type LedgerKind = 'granted' | 'purchased' | 'captured' | 'held' | 'refunded' | 'balance';
+export type LedgerKind = 'granted' | 'purchased' | 'taken_back' | 'captured' | 'held' | 'refunded' | 'balance';
 
 /**
  * The ledger's totals over every account. The running totals on `accounts` and the holds'
  * `released` are summed (one row per user and per order, never the ledger's lines).
- * Purchases are not a ledger kind yet: `purchased` is 0 until they are.
+ * `purchased`: Stars purchases; `taken_back`: what `/refund` took back of them; `refunded`:
+ * held credits that went back to sellers for videos that failed.
  */
 export async function ledgerTotals(sql: Sql): Promise<Record<LedgerKind, number>> {
-  const [a] = await sql<{ granted: string; captured: string; held: string }[]>`
-    select coalesce(sum(granted), 0) as granted, coalesce(sum(captured), 0) as captured, coalesce(sum(held), 0) as held
+  const [a] = await sql<{ granted: string; purchased: string; taken_back: string; captured: string; held: string }[]>`
+    select coalesce(sum(granted), 0) as granted, coalesce(sum(purchased), 0) as purchased,
+           coalesce(sum(refunded), 0) as taken_back, coalesce(sum(captured), 0) as captured,
+           coalesce(sum(held), 0) as held
     from accounts`;
   const [h] = await sql<{ refunded: string }[]>`select coalesce(sum(released), 0) as refunded from holds`;
   const granted = Number(a?.granted ?? 0);
+  const purchased = Number(a?.purchased ?? 0);
+  const takenBack = Number(a?.taken_back ?? 0);
   const captured = Number(a?.captured ?? 0);
   const held = Number(a?.held ?? 0);
   return {
     granted,
-    purchased: 0,
+    purchased,
+    taken_back: takenBack,
     captured,
     held,
     refunded: Number(h?.refunded ?? 0),
-    balance: granted - captured - held,
+    balance: granted + purchased - takenBack - captured - held,
   };
 }
 
