@@ -473,6 +473,8 @@ describe('infra/k8s', () => {
         'NeurocardsRefundsSpiking',
         'NeurocardsConsumerLagGrowing',
         'NeurocardsOutboxNotDraining',
+        'NeurocardsNothingDelivered',
+        'NeurocardsServiceMetricsAbsent',
       ].sort(),
     );
     for (const r of rules) {

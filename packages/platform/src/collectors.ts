@@ -85,8 +85,9 @@ export function registerConsumerMetrics(
           registers: [o.registry],
           async collect() {
             const c = await load();
-            if (!c) return;
+            // No current reading (the source failed for too long): no series, not a frozen one.
             this.reset();
+            if (!c) return;
             for (const [consumer, n] of pick(c)) this.set({ consumer }, n);
           },
         }),
@@ -127,7 +128,8 @@ export function registerOutboxMetrics(o: CollectorOptions & { sql: Sql }): void 
         registers: [o.registry],
         async collect() {
           const v = await load();
-          if (v) this.set(v.pending);
+          // No current reading: NaN (a gap), not the last value or a reassuring 0.
+          this.set(v ? v.pending : Number.NaN);
         },
       }),
   );
@@ -141,7 +143,7 @@ export function registerOutboxMetrics(o: CollectorOptions & { sql: Sql }): void 
         registers: [o.registry],
         async collect() {
           const v = await load();
-          if (v) this.set(v.lag);
+          this.set(v ? v.lag : Number.NaN);
         },
       }),
   );

@@ -46,6 +46,20 @@ describe('cached', () => {
     expect(await get()).toBe('ok');
     expect(errors).toHaveLength(1);
   });
+
+  it('drops the value once the source has failed for too long, so the series goes away', async () => {
+    let n = 0;
+    const get = cached(
+      async () => {
+        if (++n > 1) throw new Error('down');
+        return 'ok';
+      },
+      { maxAgeMs: 0, timeoutMs: 1000, staleAfterMs: 30 },
+    );
+    expect(await get()).toBe('ok');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await get()).toBeUndefined();
+  });
 });
 
 describe('metricClass', () => {

@@ -52,6 +52,8 @@ export interface CachedOptions {
   /** A scrape waits at most this long for a fresh value, then gets the last one. */
   timeoutMs: number;
   onError?: (err: unknown) => void;
+  /** No successful read for this long: no value (default 4 × maxAgeMs, at least 60 s). */
+  staleAfterMs?: number;
 }
 
 /**
@@ -80,9 +82,16 @@ export function cached<T>(load: () => Promise<T>, opts: CachedOptions): () => Pr
     });
     await Promise.race([inFlight, timeout]);
     clearTimeout(timer);
+    // A source that has failed for several periods has no current value: the series goes
+    // away (an alert on it sees no data) rather than freezing at its last reading.
+    const staleAfterMs = opts.staleAfterMs ?? Math.max(STALE_AFTER_PERIODS * opts.maxAgeMs, 60_000);
+    if (performance.now() - at > staleAfterMs) value = undefined;
     return value;
   };
 }
+
+/** `cached`: after this many periods (at least a minute) without a successful read the value is dropped. */
+const STALE_AFTER_PERIODS = 4;
 
 /**
  * The failure classes the metrics and the dashboard speak (docs/design.md, "Metrics"),

@@ -93,6 +93,7 @@ export function registerLedgerMetrics(o: { registry: Registry; sql: Sql; log: Lo
         registers: [o.registry],
         async collect() {
           const totals = await load();
+          this.reset();
           if (!totals) return;
           for (const [kind, n] of Object.entries(totals)) this.set({ kind }, n);
         },

@@ -110,7 +110,11 @@ export function registerPoolMetrics(d: PoolMetricsDeps): void {
           registers: [d.registry],
           async collect() {
             const v = await load();
-            if (v) fill(this, v);
+            if (v) return fill(this, v);
+            // No current reading (the database failed for too long): no labelled series, and a
+            // gap (NaN) for the unlabelled ones, rather than the last value frozen.
+            this.reset();
+            if (labelNames.length === 0) (this as unknown as Gauge).set(Number.NaN);
           },
         }),
     );
