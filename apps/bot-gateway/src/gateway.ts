@@ -210,6 +210,13 @@ export async function createGateway(
         publish: rt.publish,
         log,
         allowedUpdates: ALLOWED_UPDATES,
+        answerAtOnce: (u) => {
+          if (!u.pre_checkout_query) return false;
+          void bot.handleUpdate(u).catch((err: unknown) =>
+            log.error({ err: err instanceof BotError ? err.error : err, updateId: u.update_id }, 'pre-checkout not answered'),
+          );
+          return true;
+        },
       });
       log.info({ botId }, 'long polling started');
     },

@@ -32,6 +32,12 @@ export interface PollerOptions {
   allowedUpdates: readonly string[];
   /** Long-poll timeout in seconds. */
   timeoutSeconds?: number;
+  /**
+   * Updates answered as they are fetched instead of through the stream: a `pre_checkout_query`
+   * must be answered within 10 s, and in the stream it could wait behind slow updates. It needs
+   * no state, and one lost in a crash only fails that payment attempt (no Stars move).
+   */
+  answerAtOnce?: (update: Update) => boolean;
 }
 
 export function updateEventId(botId: number, update: Update): string {
@@ -91,7 +97,7 @@ export function startUpdatePoller(opts: PollerOptions): UpdatePoller {
         continue;
       }
       for (const u of updates) {
-        if (!(await store(u))) return;
+        if (!opts.answerAtOnce?.(u) && !(await store(u))) return;
         offset = u.update_id + 1;
       }
     }
