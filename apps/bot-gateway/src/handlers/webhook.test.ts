@@ -38,7 +38,7 @@ afterAll(async () => {
 const update = textUpdate;
 
 /** A bot with the real guard (de-dup in NATS) whose only handler records what it saw. */
-async function setup(opts: { failFirst?: boolean; hold?: Promise<void> } = {}) {
+async function setup(opts: { failFirst?: boolean; hold?: Promise<void>; timeoutMs?: number } = {}) {
   const kv = await openKv(nc, 'bot_updates', 1);
   const bot = new Bot('1:test', { botInfo });
   const seen: number[] = [];
@@ -55,7 +55,7 @@ async function setup(opts: { failFirst?: boolean; hold?: Promise<void> } = {}) {
     await opts.hold;
   });
   const app = Fastify();
-  registerWebhookRoute(app, bot, 'right-secret', silentLogger());
+  registerWebhookRoute(app, bot, 'right-secret', silentLogger(), opts.timeoutMs);
   await app.ready();
   const post = (u: Update, secret?: string) =>
     app.inject({
@@ -96,6 +96,27 @@ describe('POST /telegram/webhook', () => {
     expect((await first).statusCode).toBe(200);
     expect((await post(update(11), 'right-secret')).statusCode).toBe(200);
     expect(seen).toEqual([11]);
+    await app.close();
+  });
+
+  it('answers a payment only once it is handled: a failure after the usual timeout is still a 500', async () => {
+    let fail!: (err: Error) => void;
+    const hold = new Promise<void>((_, reject) => (fail = reject));
+    const { app, post } = await setup({ hold, timeoutMs: 50 });
+    const payment = {
+      update_id: 30,
+      message: {
+        message_id: 1,
+        date: 0,
+        chat: { id: 5, type: 'private', first_name: 'S' },
+        from: { id: 5, is_bot: false, first_name: 'S' },
+        successful_payment: { currency: 'XTR', total_amount: 150, invoice_payload: 'x', telegram_payment_charge_id: 'c', provider_payment_charge_id: 'p' },
+      },
+    } as unknown as Update;
+    const answer = post(payment, 'right-secret');
+    await new Promise((r) => setTimeout(r, 150));
+    fail(new Error('JetStream down'));
+    expect((await answer).statusCode).toBe(500);
     await app.close();
   });
 

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { BotError, webhookCallback, type Bot } from 'grammy';
+import type { Update } from 'grammy/types';
 import { safeEqual, type Logger } from '@neurocards/platform';
 import { loggableError } from '../adapters/telegram-errors';
 import { UpdateBusy } from './guard';
@@ -40,6 +41,18 @@ export function registerWebhookRoute(
   app.post(WEBHOOK_PATH, async (req, reply) => {
     if (!safeEqual(req.headers[SECRET_HEADER], secretToken)) return reply.code(401).send({ ok: false });
     if (!looksLikeUpdate(req.body)) return reply.code(400).send({ ok: false });
+    // A payment is answered only once it is handed to billing, however long that takes: after
+    // the usual 200-at-8-s, a failure could no longer make Telegram deliver it again.
+    if (isPayment(req.body)) {
+      try {
+        if (!bot.isInited()) await bot.init();
+        await bot.handleUpdate(req.body as Update);
+        return await reply.send({ ok: true });
+      } catch (err) {
+        log.error({ err: loggableError(err) }, 'payment update failed; Telegram redelivers it');
+        return reply.code(500).send({ ok: false });
+      }
+    }
     try {
       return await handler(req, reply);
     } catch (err) {
@@ -49,4 +62,9 @@ export function registerWebhookRoute(
       return reply.code(500).send({ ok: false });
     }
   });
+}
+
+function isPayment(body: unknown): boolean {
+  const message = (body as { message?: { successful_payment?: unknown } }).message;
+  return typeof message === 'object' && message !== null && message.successful_payment !== undefined;
 }
