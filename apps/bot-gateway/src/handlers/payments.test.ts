@@ -175,6 +175,18 @@ describe('packs and invoices', () => {
 });
 
 describe('successful_payment', () => {
+  it.each([
+    ['a payload that is not ours', 'hello', 400],
+    ['an amount that is not its pack\'s price', null, 150],
+  ])('%s: nothing granted, the seller is sent to support with the payment id', async (_name, raw, total) => {
+    const s = setup();
+    await s.paid(raw ?? payload(), 'stxODD', total);
+    expect(s.published).toEqual([]);
+    const said = s.calls.filter((c) => c.method === 'sendMessage').map((c) => String(c.payload.text));
+    expect(said).toHaveLength(1);
+    expect(said[0]).toMatch(/stxODD.*@pay_help/s);
+  });
+
   it('publishes payments.star.paid.v1 with an id derived from the charge id', async () => {
     const s = setup();
     await s.paid(payload({ resume: 'again:0b6f5a8e-3d1c-4a' }));

@@ -239,9 +239,17 @@ export function paymentsComposer(deps: PaymentsDeps): Composer<Context> {
     const chargeId = sp.telegram_payment_charge_id;
     const payload = decodeInvoicePayload(sp.invoice_payload);
     const plog = log.child({ chargeId, userId: ctx.from.id });
-    if (!payload || sp.currency !== 'XTR') {
-      // Not an invoice of ours (pre-checkout refuses those): nothing to grant automatically.
-      plog.error({ currency: sp.currency, totalAmount: sp.total_amount }, 'payment for an invoice we did not make; needs support');
+    if (!payload || sp.currency !== 'XTR' || sp.total_amount !== payload.stars) {
+      // Not an invoice of ours, or not the amount its pack costs (pre-checkout refuses both):
+      // nothing is granted automatically. The seller is sent to support with the payment id.
+      plog.error(
+        { currency: sp.currency, totalAmount: sp.total_amount, packStars: payload?.stars },
+        'payment that does not match an invoice of ours; needs support',
+      );
+      const locale = await localeOf(ctx);
+      await ctx.reply(
+        deps.t(locale, 'paymentNeedsSupport', { chargeId, contact: deps.supportContact ?? '/paysupport' }),
+      );
       return;
     }
     const locale = await localeOf(ctx);
