@@ -135,6 +135,7 @@ export async function createGateway(
       publish: (opts.wrapPublish ?? ((p) => p))(rt.publish),
       sessions,
       supportContact: config.SUPPORT_CONTACT,
+      refundInBilling: (chargeId, by) => billing.refund({ chargeId, adminId: by }),
     },
     orders: {
       orders: createOrdersClient({ nc: rt.nc, log }),

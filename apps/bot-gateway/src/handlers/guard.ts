@@ -85,10 +85,11 @@ export function guard(deps: GuardDeps): MiddlewareFn<Context> {
           await lease
             .release()
             .catch((e: unknown) => log.warn({ err: loggableError(e), updateId }, 'release failed'));
-        // A payment not handed to billing must come again in every mode (the seller cannot
-        // repeat it), whatever failed: the de-duplication store, the locale lookup, the publish.
+        // A payment (or Telegram's refund notice) not handed to billing must come again in every
+        // mode (the seller cannot repeat it), whatever failed: the de-duplication store, the
+        // locale lookup, the publish.
         // A TransientError is never parked, however many deliveries it takes.
-        if (ctx.message?.successful_payment) {
+        if (ctx.message && ('successful_payment' in ctx.message || 'refunded_payment' in ctx.message)) {
           throw err instanceof TransientError && err.name === 'PaymentNotRecorded'
             ? err
             : new TransientError(`payment update ${updateId} not handled`, PAYMENT_RETRY_MS, { cause: err });

@@ -30,7 +30,13 @@ interface Call {
 
 /** A bot with the payment handlers behind the guard, as createBot wires them; Telegram is recorded. */
 function setup(
-  o: { publish?: (e: Envelope) => Promise<void>; session?: Session | null; mode?: 'polling' | 'webhook'; claim?: () => Promise<never> } = {},
+  o: {
+    publish?: (e: Envelope) => Promise<void>;
+    session?: Session | null;
+    mode?: 'polling' | 'webhook';
+    claim?: () => Promise<never>;
+    refundInBilling?: (chargeId: string, by: number) => Promise<unknown>;
+  } = {},
 ) {
   const calls: Call[] = [];
   const published: Envelope[] = [];
@@ -48,7 +54,17 @@ function setup(
     save: async () => true,
   } as unknown as SessionStore;
   const publish = o.publish ?? (async (e: Envelope) => void published.push(e));
-  const deps = { packs, publish, sessions, supportContact: '@pay_help', t, log: silentLogger(), now: () => NOW, publishDeadlineMs: 300 };
+  const deps = {
+    packs,
+    publish,
+    sessions,
+    supportContact: '@pay_help',
+    t,
+    log: silentLogger(),
+    now: () => NOW,
+    publishDeadlineMs: 300,
+    ...(o.refundInBilling ? { refundInBilling: o.refundInBilling } : {}),
+  };
   bot.use(preCheckoutComposer(deps));
   bot.use(
     guard({
@@ -75,6 +91,16 @@ function setup(
       handle({ callback_query: { id: `c${updateId}`, from, chat_instance: 'x', data, message: { message_id: 1, date: 0, chat } as never } }),
     say: (text: string) =>
       handle({ message: { message_id: ++updateId, date: 0, chat, from, text, ...(text.startsWith('/') ? { entities: [{ type: 'bot_command', offset: 0, length: text.split(' ')[0]!.length }] } : {}) } }),
+    refundNotice: (chargeId: string) =>
+      handle({
+        message: {
+          message_id: ++updateId,
+          date: 0,
+          chat,
+          from,
+          refunded_payment: { currency: 'XTR', total_amount: 400, invoice_payload: 'x', telegram_payment_charge_id: chargeId },
+        } as never,
+      }),
     paid: (payload: string, chargeId = 'stxCHARGE1', total = 400) =>
       handle({
         message: {
@@ -171,6 +197,24 @@ describe('packs and invoices', () => {
     const texts = s.calls.filter((c) => c.method === 'sendMessage').map((c) => c.payload.text);
     expect(texts[0]).toMatch(/@pay_help/);
     expect(texts[1]).toMatch(/Terms of purchase/);
+  });
+});
+
+describe('refunded_payment (Telegram\'s refund notice)', () => {
+  it('asks billing to take the refund off the ledger; billing down fails the update, so it comes again', async () => {
+    const asked: string[] = [];
+    let down = true;
+    const s = setup({
+      refundInBilling: async (chargeId) => {
+        if (down) throw new Error('timeout');
+        asked.push(chargeId);
+      },
+    });
+    await expect(s.refundNotice('stxR1')).rejects.toThrow(/payment update \d+ not handled/);
+    expect(s.calls.filter((c) => c.method === 'sendMessage')).toEqual([]);
+    down = false;
+    await s.refundNotice('stxR1');
+    expect(asked).toEqual(['stxR1']);
   });
 });
 

@@ -41,6 +41,12 @@ export interface PaymentsDeps {
   publishDeadlineMs?: number;
   now?: () => number;
   newPurchaseId?: () => string;
+  /**
+   * Takes a refunded charge's unspent credits back in billing (idempotent by charge id):
+   * Telegram's `refunded_payment` notice makes the ledger follow every refund, also one whose
+   * `/refund` never heard billing's answer.
+   */
+  refundInBilling?: (chargeId: string, by: number) => Promise<unknown>;
 }
 
 /** Telegram waits 10 s for the pre-checkout answer; ours goes well within it, or not at all. */
@@ -228,10 +234,20 @@ export function paymentsComposer(deps: PaymentsDeps): Composer<Context> {
   });
 
   // Telegram's service message after a refundStarPayment (https://core.telegram.org/bots/api#refundedpayment):
-  // the admin's /refund already reported it; the seller's chat shows it. Nothing to answer.
+  // the admin's /refund reported it already; billing is asked again (a repeat changes nothing),
+  // so a refund whose /refund lost billing's answer is still taken off the ledger. Billing
+  // unreachable: the update fails and comes again.
   c.on('message', async (ctx, next) => {
-    if (!('refunded_payment' in ctx.message)) return next();
-    log.info({ userId: ctx.from.id }, 'refunded_payment service message');
+    const refunded = (ctx.message as { refunded_payment?: { telegram_payment_charge_id?: string } }).refunded_payment;
+    if (!refunded) return next();
+    const chargeId = refunded.telegram_payment_charge_id;
+    log.info({ userId: ctx.from.id, chargeId }, 'refunded_payment service message');
+    if (!deps.refundInBilling || !chargeId) return;
+    try {
+      await deps.refundInBilling(chargeId, ctx.me.id);
+    } catch (err) {
+      throw new TransientError(`refund of ${chargeId} not recorded in billing`, 2000, { cause: err });
+    }
   });
 
   c.on('message:successful_payment', async (ctx) => {
