@@ -25,7 +25,13 @@ export interface SecureNats {
  * configuration defines: one per service, limited to its own subjects, and an admin. The
  * sandbox and the e2e suite run on it, so a permission mistake fails them.
  */
-export async function startSecureNats(o: { port: number; dir: string; bin?: string }): Promise<SecureNats> {
+export async function startSecureNats(o: {
+  port: number;
+  dir: string;
+  bin?: string;
+  /** False: service users may not create or update streams, consumers or buckets (NATS_PROVISION=check). */
+  provision?: boolean;
+}): Promise<SecureNats> {
   const bin = o.bin ?? 'nats-server';
   if (spawnSync('sh', ['-c', `command -v ${bin}`]).status !== 0) throw new Error(`${bin} not found`);
   mkdirSync(o.dir, { recursive: true });
@@ -46,6 +52,7 @@ export async function startSecureNats(o: { port: number; dir: string; bin?: stri
       storeDir: o.dir,
       admin,
       passwords: Object.fromEntries(SERVICES.map((s) => [s, users[s].password])) as Record<ServiceName, string>,
+      provision: o.provision ?? true,
     }),
     { mode: 0o600 },
   );

@@ -107,7 +107,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   // A private nats-server per run, with the users generated from the contracts: every
   // service connects as itself, so a permission mistake fails the suite.
   const natsDir = path.join(REPO_ROOT, 'test', '.nats', `run-${Date.now()}-${process.pid}`);
-  const nats = await startSecureNats({ port: await freePort(), dir: natsDir });
+  // In check mode the service users get production's rights: look up, never create or update.
+  const nats = await startSecureNats({ port: await freePort(), dir: natsDir, provision: opts.provision !== 'check' });
   const nc = await connect({ servers: nats.url, user: nats.admin.user, pass: nats.admin.password });
   await resetJetStream(nc);
 

@@ -404,9 +404,12 @@ export function natsAuthInclude(): string {
     ServiceName,
     string
   >;
+  // Production runs NATS_PROVISION=check: the nats-provision Job (admin) creates everything,
+  // the services may only look it up.
   const text = natsServerConfig({
     passwords,
     admin: { user: 'admin', password: token(ADMIN_PASSWORD_VARIABLE) },
+    provision: false,
   });
   return text
     .replace(/"@@([A-Z_]+)@@"/g, (_m, v: string) => `$${v}`)

@@ -239,7 +239,7 @@ describe('infra/k8s', () => {
     const prod = configMap(rendered.prod);
     expect(prod.NATS_REPLICAS).toBe('3');
     expect(prod.NATS_PROVISION).toBe('check');
-    expect(configMap(rendered.dev).NATS_PROVISION).toBe('apply');
+    expect(configMap(rendered.dev).NATS_PROVISION).toBe('check');
     for (const overlay of OVERLAYS) {
       const [c] = podSpec(find(rendered[overlay], 'Job', 'nats-provision')).containers;
       expect(c?.command).toEqual(['node', 'dist/provision-cli.js']);
@@ -293,7 +293,7 @@ describe('infra/k8s', () => {
         `user: "${s}"\\n\\s+password: \\$[A-Z_]+\\n\\s+permissions: \\{\\n\\s+publish: \\{ allow: (\\[.*\\]) \\}\\n\\s+subscribe: \\{ allow: (\\[.*\\]) \\}`,
       ).exec(conf);
       expect(block, `no user ${s}`).not.toBeNull();
-      const p = natsPermissions(s);
+      const p = natsPermissions(s, { provision: false });
       expect(JSON.parse(block![1]!)).toEqual(p.publish);
       expect(JSON.parse(block![2]!)).toEqual(p.subscribe);
       for (const overlay of OVERLAYS) {

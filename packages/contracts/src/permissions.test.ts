@@ -22,6 +22,15 @@ describe('natsPermissions', () => {
     );
   });
 
+  it.each(SERVICES)('%s in check mode (production) may create or update no stream, consumer or bucket', (service) => {
+    const p = natsPermissions(service, { provision: false });
+    expect(p.publish.filter((s) => /^\$JS\.API\.(STREAM\.(CREATE|UPDATE)|CONSUMER\.(DURABLE\.CREATE|UPDATE))\./.test(s))).toEqual([]);
+    // Durable consumers are only looked up; ephemeral readers of buckets (KV watch, objects) remain.
+    expect(p.publish.filter((s) => /^\$JS\.API\.CONSUMER\.CREATE\.(?!KV_|OBJ_)/.test(s))).toEqual([]);
+    // What it does at run time stays allowed: its own events, acks, lookups.
+    for (const subject of publishes[service]) expect(p.publish).toContain(subject);
+  });
+
   it.each(SERVICES)('%s may manage and ack only its own durable consumers', (service) => {
     const p = natsPermissions(service);
     const all = Object.values(consumers).flat();

@@ -98,31 +98,37 @@ export function bucketStream(name: BucketName): string {
  * `$JS.API.…` requests (stream and consumer management, pull requests), `$JS.ACK.…` acks,
  * `$KV.<bucket>.>` / `$O.<bucket>.>` writes; replies come back on `_INBOX.>`.
  */
-export function natsPermissions(service: ServiceName): NatsPermissions {
+export function natsPermissions(service: ServiceName, o: { provision?: boolean } = {}): NatsPermissions {
+  // `provision: false` is production's NATS_PROVISION=check: a deploy-time Job (the admin user)
+  // creates streams, durable consumers and buckets, and a service may only look them up, so
+  // no service can change another's stream or consumer.
+  const provision = o.provision ?? true;
+  const manage = provision ? ['CREATE', 'UPDATE'] : [];
   const pub = new Set<string>(['$JS.API.INFO']);
-  // Every service provisions the contract streams at start (idempotent create-or-update);
-  // it may create, update and read them, never delete or purge them.
+  // With `provision`, every service provisions the contract streams at start (idempotent
+  // create-or-update); it may create, update and read them, never delete or purge them.
   for (const s of Object.keys(streams)) {
-    for (const op of ['INFO', 'CREATE', 'UPDATE']) pub.add(`$JS.API.STREAM.${op}.${s}`);
+    for (const op of ['INFO', ...manage]) pub.add(`$JS.API.STREAM.${op}.${s}`);
   }
   for (const subject of publishes[service]) pub.add(subject);
   for (const def of (consumers as Partial<Record<ServiceName, readonly { durable: string; subject: Subject }[]>>)[service] ??
     []) {
     const stream = streamOf(def.subject);
     const d = def.durable;
-    for (const op of ['CREATE', 'UPDATE', 'DURABLE.CREATE', 'INFO', 'MSG.NEXT']) {
+    for (const op of [...(provision ? ['CREATE', 'UPDATE', 'DURABLE.CREATE'] : []), 'INFO', 'MSG.NEXT']) {
       pub.add(`$JS.API.CONSUMER.${op}.${stream}.${d}`);
     }
     // Newer servers and clients put the filter subject in the create subject.
-    pub.add(`$JS.API.CONSUMER.CREATE.${stream}.${d}.>`);
+    if (provision) pub.add(`$JS.API.CONSUMER.CREATE.${stream}.${d}.>`);
     pub.add(`$JS.ACK.${stream}.${d}.>`);
     // Parking what cannot be processed.
     pub.add(deadSubject(d, '>'));
   }
   for (const [name, mode] of Object.entries(bucketAccess[service]) as [BucketName, 'r' | 'rw'][]) {
     const stream = bucketStream(name);
-    // Opening a bucket creates it when it is missing (whichever service starts first).
-    for (const op of ['INFO', 'CREATE', 'UPDATE', 'MSG.GET']) pub.add(`$JS.API.STREAM.${op}.${stream}`);
+    // Opening a bucket creates it when it is missing (whichever service starts first); in
+    // check mode it is only opened.
+    for (const op of ['INFO', ...manage, 'MSG.GET']) pub.add(`$JS.API.STREAM.${op}.${stream}`);
     pub.add(`$JS.API.DIRECT.GET.${stream}`);
     pub.add(`$JS.API.DIRECT.GET.${stream}.>`);
     // Ordered consumers for reading objects, listing keys and watching.
@@ -158,6 +164,8 @@ export interface NatsServerConfigOptions {
   port?: number;
   /** JetStream storage; omitted when the including configuration sets it. */
   storeDir?: string;
+  /** False: the services only look streams, consumers and buckets up (NATS_PROVISION=check). */
+  provision?: boolean;
 }
 
 const quote = (s: string) => JSON.stringify(s);
@@ -166,7 +174,7 @@ const list = (xs: string[]) => `[${xs.map(quote).join(', ')}]`;
 /** A nats-server configuration with one user per service, limited to its own subjects. */
 export function natsServerConfig(o: NatsServerConfigOptions): string {
   const users = (Object.keys(o.passwords) as ServiceName[]).map((service) => {
-    const p = natsPermissions(service);
+    const p = natsPermissions(service, { provision: o.provision ?? true });
     return [
       `    {`,
       `      user: ${quote(service)}`,
