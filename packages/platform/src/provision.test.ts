@@ -1,3 +1,4 @@
+import { nanos } from './nats';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,5 +141,16 @@ describe('NATS_PROVISION=check', () => {
     await rt.start();
     expect(await probe('/readyz')).toBe(200);
     await rt.shutdown.run('test');
+  });
+
+  it('a consumer left from an older release (another ack wait) counts as not provisioned yet', async () => {
+    await reset();
+    await provisionAll(nc, jsm, 1);
+    await jsm.consumers.update('KIE', 'notifier-key-blocked', { ack_wait: nanos(5000) });
+    expect(await missingFor(jsm, 'notifier')).toEqual([
+      'consumer KIE/notifier-key-blocked as configured (filter kie.key.blocked.v1, ack wait 5 s; expected kie.key.blocked.v1, 30 s)',
+    ]);
+    await provisionAll(nc, jsm, 1);
+    expect(await missingFor(jsm, 'notifier')).toEqual([]);
   });
 });

@@ -78,7 +78,20 @@ export async function missingFor(jsm: JetStreamManager, service: ServiceName): P
   for (const s of need.streams) if (!(await exists(() => jsm.streams.info(s)))) missing.push(`stream ${s}`);
   for (const d of need.consumers) {
     const stream = streamOf(d.subject);
-    if (!(await exists(() => jsm.consumers.info(stream, d.durable)))) missing.push(`consumer ${stream}/${d.durable}`);
+    let info: Awaited<ReturnType<JetStreamManager['consumers']['info']>> | null = null;
+    if (!(await exists(async () => (info = await jsm.consumers.info(stream, d.durable))))) {
+      missing.push(`consumer ${stream}/${d.durable}`);
+      continue;
+    }
+    // A consumer from an older release (the Job has not run yet) is not what this one needs:
+    // wait for it rather than consume with another filter or ack wait.
+    const cfg = (info as unknown as { config: { filter_subject?: string; ack_wait?: number } }).config;
+    const ackWait = nanos(d.ackWaitSeconds * 1000);
+    if (cfg.filter_subject !== d.subject || cfg.ack_wait !== ackWait)
+      missing.push(
+        `consumer ${stream}/${d.durable} as configured (filter ${cfg.filter_subject ?? '-'}, ack wait ${Math.round((cfg.ack_wait ?? 0) / 1e9)} s; ` +
+          `expected ${d.subject}, ${d.ackWaitSeconds} s)`,
+      );
   }
   for (const b of need.buckets) {
     const stream = bucketStream(b);
