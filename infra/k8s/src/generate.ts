@@ -337,8 +337,18 @@ export function bootstrapSql(role: (schema: string) => string = (s) => s, databa
       `CREATE SCHEMA ${s} AUTHORIZATION ${role(s)}`,
       `ALTER ROLE ${role(s)} SET search_path = ${s}`,
     ]),
+    // `pnpm ops order <id>` and reconciliation read every schema: a read-only role for operators.
+    `CREATE ROLE ${role(OPS_ROLE)} NOLOGIN`,
+    `GRANT CONNECT ON DATABASE ${database} TO ${role(OPS_ROLE)}`,
+    ...SCHEMA_SERVICES.map((s) => SPEC[s].schema as string).flatMap((s) => [
+      `GRANT USAGE ON SCHEMA ${s} TO ${role(OPS_ROLE)}`,
+      `ALTER DEFAULT PRIVILEGES FOR ROLE ${role(s)} IN SCHEMA ${s} GRANT SELECT ON TABLES TO ${role(OPS_ROLE)}`,
+    ]),
   ];
 }
+
+/** The operators' read-only PostgreSQL role (RUNBOOK.md: `pnpm ops order`, reconciliation). */
+export const OPS_ROLE = 'ops';
 
 /**
  * PostgreSQL's connection budget. Each service process opens its pool (`DATABASE_POOL_SIZE`,
@@ -383,7 +393,16 @@ function postgresCluster(): Obj {
           connectionLimit: roleConnectionLimit(svc),
           // Created out of band (README): kubernetes.io/basic-auth with `username` and `password`.
           passwordSecret: { name: `${PG_CLUSTER}-${SPEC[svc].schema as string}` },
-        })),
+        })).concat([
+          {
+            name: OPS_ROLE,
+            ensure: 'present',
+            login: true,
+            inherit: false,
+            connectionLimit: 4,
+            passwordSecret: { name: `${PG_CLUSTER}-${OPS_ROLE}` },
+          },
+        ]),
       },
       monitoring: { enablePodMonitor: true },
     },

@@ -430,7 +430,7 @@ describe('infra/k8s', () => {
       expect(cluster.instances).toBe(3);
       const schemas = SERVICES.flatMap((s) => (SCHEMAS[s] ? [SCHEMAS[s]] : []));
       expect(schemas.length).toBe(4);
-      expect(cluster.managed.roles.map((r) => r.name).sort()).toEqual([...schemas].sort());
+      expect(cluster.managed.roles.map((r) => r.name).sort()).toEqual([...schemas, 'ops'].sort());
       for (const s of SERVICES) {
         expect(SPEC[s].schema, s).toBe(SCHEMAS[s]);
         if (!SCHEMAS[s]) continue;

@@ -35,7 +35,7 @@ describe('PostgreSQL roles per service schema', () => {
     try {
       for (const statement of bootstrapSql(role, database)) await db.unsafe(statement);
       // What `managed.roles` does once the cluster is up (the password comes from its Secret).
-      for (const s of schemas) await db.unsafe(`alter role ${role(s)} login`);
+      for (const s of [...schemas, 'ops']) await db.unsafe(`alter role ${role(s)} login`);
     } finally {
       await db.end();
     }
@@ -43,6 +43,7 @@ describe('PostgreSQL roles per service schema', () => {
   afterAll(async () => {
     await admin.unsafe(`drop database if exists ${database} with (force)`);
     for (const s of schemas) await admin.unsafe(`drop role if exists ${role(s)}`);
+    await admin.unsafe(`drop role if exists ${role('ops')}`);
     await admin.end();
   });
 
@@ -82,6 +83,17 @@ describe('PostgreSQL roles per service schema', () => {
       for (const t of tables) expect(t.tableowner, `${t.schemaname}`).toBe(role(t.schemaname));
     } finally {
       await db.end();
+    }
+    // The operators' role reads every schema's tables (made after it, by the migrations) and writes none.
+    const ops = postgres(urlAs(role('ops')), { max: 1, onnotice: () => undefined });
+    try {
+      for (const schema of schemas) {
+        const [{ n }] = (await ops.unsafe(`select count(*)::int as n from ${schema}.schema_migrations`)) as unknown as [{ n: number }];
+        expect(n, schema).toBe(MIGRATIONS[schema]!.length);
+        await expect(ops.unsafe(`delete from ${schema}.schema_migrations`)).rejects.toThrow(/permission denied/);
+      }
+    } finally {
+      await ops.end();
     }
   });
 });
