@@ -266,21 +266,7 @@ export async function paymentsOf(rt: Runtime, startedAt: string, userId: number)
 
 /** Every `kie.queue.cancel.v1` of one user since `startedAt` (the notifier's cancel button). */
 export async function cancelRequestsOf(rt: Runtime, startedAt: string, userId: number): Promise<AnyEvent[]> {
-  const c = await rt.js.consumers.get('KIE', {
-    filter_subjects: 'kie.queue.cancel.v1',
-    deliver_policy: DeliverPolicy.StartTime,
-    opt_start_time: startedAt,
-  });
-  const out: AnyEvent[] = [];
-  const info = await c.info(true);
-  if (info.num_pending === 0) return out;
-  const iter = await c.fetch({ max_messages: info.num_pending, expires: 5000 });
-  for await (const m of iter) {
-    const e = decodeEvent(m.subject, m.data);
-    if (e.type === 'kie.queue.cancel.v1' && e.data.userId === userId) out.push(e);
-    if (m.info.pending === 0) break;
-  }
-  return out;
+  return eventsSince(rt, 'KIE', 'kie.queue.cancel.v1', startedAt, (e) => e.type === 'kie.queue.cancel.v1' && e.data.userId === userId);
 }
 
 /** A private-chat text update with id `id`, as Telegram delivers it to a webhook. */

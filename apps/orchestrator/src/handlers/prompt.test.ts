@@ -118,17 +118,24 @@ describe('prompt step with GPT', () => {
 });
 
 describe('prompt turns per seller', () => {
+  /**
+   * A seller's order of 3 whose first two prompts are being written (by this or another
+   * replica): both of the seller's turns are taken.
+   */
+  async function twoTurnsTaken(h: ReturnType<typeof createHandlers>, seller: number) {
+    const a = await paidOrder(h, 3, seller);
+    const [r1, r2, r3] = a.requests as [never, never, never];
+    const now = new Date();
+    const until = new Date(now.getTime() + 60_000);
+    for (const r of [r1, r2] as { data: { jobId: string } }[])
+      expect(await store.takePromptTurn(sql, { jobId: r.data.jobId, userId: seller, now, until, perSeller: 2 })).toBe(true);
+    return { a, r1, r3 };
+  }
+
   it('gives one seller at most PROMPT_PER_SELLER GPT calls at once; other sellers go first', async () => {
     const h = handlers();
     const heavy = 700_000_000 + Math.floor(Math.random() * 1e6);
-    const a = await paidOrder(h, 3, heavy);
-    const [r1, r2, r3] = a.requests as [never, never, never];
-    const jobId = (r: { data: { jobId: string } }) => r.data.jobId;
-    const now = new Date();
-    const until = new Date(now.getTime() + 60_000);
-    // Two of the seller's prompts are being written (by this or another replica).
-    for (const r of [r1, r2])
-      expect(await store.takePromptTurn(sql, { jobId: jobId(r), userId: heavy, now, until, perSeller: 2 })).toBe(true);
+    const { a, r1, r3 } = await twoTurnsTaken(h, heavy);
     // The third waits: the message comes back later, nothing is written.
     await expect(h['jobs.prompt.requested.v1'](r3, ctx())).rejects.toBeInstanceOf(TransientError);
     expect(await sources(a.orderId)).toEqual([]);
@@ -144,14 +151,7 @@ describe('prompt turns per seller', () => {
 
   it('waits in hand a moment for a turn that frees, instead of handing the message back', async () => {
     const h = handlers('sk-test', 5000);
-    const heavy = 710_000_000 + Math.floor(Math.random() * 1e6);
-    const a = await paidOrder(h, 3, heavy);
-    const [r1, r2, r3] = a.requests as [never, never, never];
-    const jobId = (r: { data: { jobId: string } }) => r.data.jobId;
-    const now = new Date();
-    const until = new Date(now.getTime() + 60_000);
-    for (const r of [r1, r2])
-      expect(await store.takePromptTurn(sql, { jobId: jobId(r), userId: heavy, now, until, perSeller: 2 })).toBe(true);
+    const { a, r1, r3 } = await twoTurnsTaken(h, 710_000_000 + Math.floor(Math.random() * 1e6));
     // The third waits for a turn; the first finishes meanwhile and frees one.
     const third = h['jobs.prompt.requested.v1'](r3, ctx());
     await new Promise((r) => setTimeout(r, 300));
