@@ -12,3 +12,5 @@ pnpm install --frozen-lockfile
 pnpm test
 CHAOS_SEED=1 pnpm test:chaos
 CHAOS_SEED=2 pnpm test:chaos
+# The last lines: every test of this command, unit, e2e and chaos invariants, in one summary.
+node scripts/test-summary.mjs --chaos 1,2
