@@ -21,7 +21,7 @@ import { answers, ensureNats, ensurePostgres } from './infra';
 import { startSecureNats } from './secure-nats';
 
 const say = (s: string) => process.stdout.write(`[sandbox] ${s}\n`);
-const stateDir = path.join(REPO_ROOT, '.sandbox');
+const stateDir = process.env.SANDBOX_STATE_DIR ?? path.join(REPO_ROOT, '.sandbox');
 const env = process.env;
 
 /** Sandbox users who get demo credits up front (the chat page starts as user 1001). */
@@ -58,7 +58,7 @@ async function startNats() {
 const nats = await startNats();
 const pg = await ensurePostgres(stateDir, say);
 const dbUrl = new URL(pg.adminUrl);
-dbUrl.pathname = '/neurocards_sandbox';
+dbUrl.pathname = `/${env.SANDBOX_DB ?? 'neurocards_sandbox'}`;
 await ensureDatabase(dbUrl.toString());
 
 // The demo users are "known" to the simulator, as if they had written to the bot before,
@@ -78,8 +78,10 @@ const kie = await startKieSim({
 });
 const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
 
-// Each service on its documented port (docs/design.md §2.8), whatever the start order.
-const ports: Record<ServiceName, number> = { ...DEFAULT_PORTS };
+// Each service on its documented port (docs/design.md §2.8), whatever the start order;
+// SANDBOX_SERVICE_PORT_OFFSET shifts them all, so a second sandbox (the browser tests') can run beside one.
+const portOffset = Number(env.SANDBOX_SERVICE_PORT_OFFSET ?? 0);
+const ports = Object.fromEntries(SERVICES.map((s) => [s, DEFAULT_PORTS[s] + portOffset])) as Record<ServiceName, number>;
 const services = launchServices({
   envOf: nats.envOf,
   ports,
