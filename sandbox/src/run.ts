@@ -19,15 +19,24 @@ import {
 import { startKieSim, startOpenAiSim, startTelegramSim } from './index';
 import { answers, ensureNats, ensurePostgres } from './infra';
 import { startSecureNats } from './secure-nats';
+import { logFormat, serviceLineFormatter } from './pretty';
 
 const say = (s: string) => process.stdout.write(`[sandbox] ${s}\n`);
 const stateDir = process.env.SANDBOX_STATE_DIR ?? path.join(REPO_ROOT, '.sandbox');
 const env = process.env;
+// One coloured line per event (LOG_FORMAT=json: the services' JSON as it is).
+const formatLine = serviceLineFormatter(logFormat(env.LOG_FORMAT));
 
 /** Sandbox users who get demo credits up front (the chat page starts as user 1001). */
 const DEMO_USERS = [1001, 1002];
 const DEMO_CREDITS = Number(env.SANDBOX_DEMO_CREDITS ?? 20);
 const ADMIN_ID = 1001;
+
+const startedAt = Date.now();
+const webRoot = `http://127.0.0.1:${Number(env.SANDBOX_TELEGRAM_PORT ?? 8090)}`;
+say(`starting NATS, PostgreSQL, the Telegram, KIE and OpenAI simulators and the five services`);
+say(`when ready, open the chat:    ${webRoot}/`);
+say(`and the control panel:       ${webRoot}/control`);
 
 // The services run their built bundles, as in production; rebuilt here only when stale.
 await ensureBuilt();
@@ -83,6 +92,7 @@ const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 80
 const portOffset = Number(env.SANDBOX_SERVICE_PORT_OFFSET ?? 0);
 const ports = Object.fromEntries(SERVICES.map((s) => [s, DEFAULT_PORTS[s] + portOffset])) as Record<ServiceName, number>;
 const services = launchServices({
+  onLine: (svc, line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${formatLine(svc, line)}\n`),
   envOf: nats.envOf,
   ports,
   env: {
@@ -142,8 +152,14 @@ for (const userId of DEMO_USERS) {
 }
 await nc.close();
 
-say('ready');
-say(`chat with the bot:       ${tg.webUrl}`);
-say(`KIE simulator:           ${kie.baseUrl}`);
-say(`service health:          ${SERVICES.map((s) => `${s} :${ports[s]}`).join(', ')}`);
-say(`user ${ADMIN_ID} is an admin (/grant, /balance, /stats). Ctrl-C stops everything.`);
+say(`ready in ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
+say(`chat with the bot:     ${tg.webUrl}`);
+say(`control panel:         ${tg.webUrl}control`);
+say(`KIE simulator:         ${kie.baseUrl}`);
+say(`service health:        ${SERVICES.map((s) => `${s} :${ports[s]}`).join(', ')}`);
+say('try:');
+say('  1. send a photo, pick UGC, 3 videos, Confirm: the videos arrive one by one, made from your photo');
+say('  2. in the control panel set content refusals to 100 %, order again: the refusal and the refund');
+say('  3. /buy: pay a pack with simulated Stars and watch the balance grow; /balance, /orders, /language');
+say(`  4. user ${ADMIN_ID} is an admin (/grant, /balance <id>, /stats); user ${DEMO_USERS[1]} is a second seller`);
+say('Ctrl-C stops everything. LOG_FORMAT=json shows the raw JSON logs.');
