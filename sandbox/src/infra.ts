@@ -61,7 +61,10 @@ export async function ensureNats(
   const dir = path.join(stateDir, 'nats');
   mkdirSync(dir, { recursive: true });
   log(`starting nats-server -js on ${port} (store ${dir})`);
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore' });
+  // Its own process group: Ctrl-C in the terminal reaches the sandbox and the services, which
+  // drain and then stop this server, instead of losing NATS in the middle of their shutdown.
+  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore', detached: true });
+  process.once('exit', () => child.exitCode === null && child.kill('SIGTERM'));
   await waitFor(port, 'nats-server');
   return { url, stop: () => child.kill('SIGTERM') };
 }

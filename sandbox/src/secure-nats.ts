@@ -56,7 +56,10 @@ export async function startSecureNats(o: {
     }),
     { mode: 0o600 },
   );
-  const child = spawn(bin, ['-c', conf, '-l', logFile], { stdio: 'ignore' });
+  // Its own process group: Ctrl-C in the terminal reaches the sandbox and the services, which
+  // drain and then stop this server, instead of losing NATS in the middle of their shutdown.
+  const child = spawn(bin, ['-c', conf, '-l', logFile], { stdio: 'ignore', detached: true });
+  process.once('exit', () => child.exitCode === null && child.kill('SIGTERM'));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const until = Date.now() + 30_000;
   while (!(await answers(o.port))) {
