@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { videoPrompt } from '../openai/prompt.js';
 import { filterGraph, labelOf, orientationOf, templateOf } from './render-plan.js';
 
 describe('orientationOf', () => {
@@ -31,6 +32,13 @@ describe('templateOf', () => {
     expect(templateOf('A 10-second vertical 9:16 premium commercial for the product from the reference image.')).toBe('ad');
     expect(templateOf("The seller's own idea, executed as written. Creative direction from the seller: \"a UGC ad\".")).toBe('custom');
     expect(templateOf('A cat walks past the mug')).toBe('custom');
+  });
+
+  it('recognises every template in what the OpenAI simulator writes for it', () => {
+    for (const id of ['ugc', 'ad', 'custom'] as const) {
+      const user = `Template: ${id} (v1).\nLength: 10 seconds, vertical 9:16.\nSeller's wishes: """make it a UGC ad"""`;
+      expect(templateOf(videoPrompt('instructions', user, true))).toBe(id);
+    }
   });
 });
 
