@@ -102,17 +102,24 @@ export interface FilterOptions {
 }
 
 /**
- * The filter graph from input 0 (a photo, or a plain background frame) to `[v]`: cover-crop to
- * twice the output size (zooming on a larger picture keeps zoompan's whole-pixel steps from
- * jittering), the template's move, the label on a dark band, yuv420p for every player.
+ * The filter graph from input 0 (a photo, or a plain background frame) to `[v]`: the whole photo
+ * fitted into the frame over a blurred, cover-cropped copy of itself (a portrait photo in a 16:9
+ * order keeps the product whole), at twice the output size (zooming on a larger picture keeps
+ * zoompan's whole-pixel steps from jittering); then the template's move, the label on a dark
+ * band, yuv420p for every player. Everything before zoompan runs on the one input frame only.
  */
 export function filterGraph(o: FilterOptions): string {
   const { width, height } = FRAME[o.orientation];
+  const [w2, h2] = [width * 2, height * 2];
   const frames = Math.round(o.seconds * o.fps);
   const m = motionOf(o.template, frames, o.fps);
+  const compose = [
+    '[0:v]setsar=1,split[photo][copy]',
+    `[copy]scale=${w2}:${h2}:force_original_aspect_ratio=increase,crop=${w2}:${h2},boxblur=24:2[back]`,
+    `[photo]scale=${w2}:${h2}:force_original_aspect_ratio=decrease[front]`,
+  ];
   const steps = [
-    `scale=${width * 2}:${height * 2}:force_original_aspect_ratio=increase`,
-    `crop=${width * 2}:${height * 2}`,
+    `[back][front]overlay=(W-w)/2:(H-h)/2`,
     'setsar=1',
     `zoompan=z='${m.z}':x='${m.x}':y='${m.y}':d=${frames}:s=${width}x${height}:fps=${o.fps}`,
   ];
@@ -124,5 +131,5 @@ export function filterGraph(o: FilterOptions): string {
     );
   }
   steps.push('format=yuv420p');
-  return `[0:v]${steps.join(',')}[v]`;
+  return `${compose.join(';')};${steps.join(',')}[v]`;
 }
