@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRenderer } from './render.js';
 import { startKieSim } from './sim.js';
+import type { KieSim } from './sim.js';
 import { createTask, kie } from './test-helpers.js';
 import type { KieRecord } from './types.js';
 
@@ -35,9 +36,18 @@ function probe(file: string): { codec: string; width: number; height: number; pi
   const s = j.streams[0];
   return { codec: s?.codec_name ?? '', width: s?.width ?? 0, height: s?.height ?? 0, pixFmt: s?.pix_fmt ?? '', duration: Number(j.format.duration) };
 }
+/** The result URL of a Market task of key `k`, once it succeeded. */
+async function resultUrl(sim: KieSim, taskId: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const rec = (await kie<KieRecord>(sim, 'GET', `/api/v1/jobs/recordInfo?taskId=${taskId}`, 'k')).body.data;
+    if (rec?.state === 'success') return (JSON.parse(rec.resultJson) as { resultUrls: string[] }).resultUrls[0] ?? '';
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`task ${taskId} did not succeed`);
+}
 const digest = (file: string): string => createHash('sha256').update(readFileSync(file)).digest('hex');
 
-describe.runIf(hasFfmpeg)('ffmpeg renderer', () => {
+describe.runIf(hasFfmpeg)('ffmpeg renderer (needs ffmpeg and ffprobe on PATH, skipped without)', () => {
   it('renders H.264 in the order orientation, a different video per photo, and serves repeats from the cache', async () => {
     const renderer = createRenderer({ cacheDir: tempDir(), seconds: 1, concurrency: 2 });
     const mug = photo('testsrc2=s=300x400');
@@ -81,14 +91,7 @@ describe.runIf(hasFfmpeg)('ffmpeg renderer', () => {
         model: 'wan/2-6-image-to-video',
         input: { prompt: 'Polished commercial: the product turns slowly.', image_urls: [up.data.downloadUrl], duration: '5' },
       });
-      const taskId = created.body.data?.taskId ?? '';
-      let rec: KieRecord | undefined;
-      for (let i = 0; i < 100 && rec?.state !== 'success'; i++) {
-        await new Promise((r) => setTimeout(r, 50));
-        rec = (await kie<KieRecord>(sim, 'GET', `/api/v1/jobs/recordInfo?taskId=${taskId}`, 'k')).body.data;
-      }
-      const url = (JSON.parse(rec?.resultJson ?? '{}') as { resultUrls: string[] }).resultUrls[0] ?? '';
-      const res = await fetch(url);
+      const res = await fetch(await resultUrl(sim, created.body.data?.taskId ?? ''));
       expect(res.headers.get('content-type')).toBe('video/mp4');
       const bytes = new Uint8Array(await res.arrayBuffer());
       expect(bytes).not.toEqual(sim.videoBytes);
@@ -102,8 +105,19 @@ describe.runIf(hasFfmpeg)('ffmpeg renderer', () => {
   }, 30_000);
 });
 
-describe('render option', () => {
-  it("serves the tiny placeholder with render 'ffmpeg' when no ffmpeg binary is found", async () => {
+describe('without ffmpeg', () => {
+  it("serves the tiny placeholder at the result URL with render 'ffmpeg'", async () => {
+    const sim = await startKieSim({ latencyMs: 100, keys: ['k'], render: 'ffmpeg', renderOptions: { ffmpegPath: '/nonexistent/ffmpeg', cacheDir: tempDir() } });
+    try {
+      const url = await resultUrl(sim, (await createTask(sim, 'k')).body.data?.taskId ?? '');
+      expect(new Uint8Array(await (await fetch(url)).arrayBuffer())).toEqual(sim.videoBytes);
+      expect(sim.renderStats()).toEqual({ ffmpegRuns: 0, cacheHits: 0, failures: 0 });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('says once that ffmpeg is missing and renders nothing', async () => {
     const warnings: string[] = [];
     const renderer = createRenderer({ ffmpegPath: '/nonexistent/ffmpeg', cacheDir: tempDir(), warn: (m) => warnings.push(m) });
     expect(await renderer.render({ orientation: 'portrait', template: 'ugc', model: 'veo3' })).toBeUndefined();

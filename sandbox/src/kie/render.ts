@@ -164,7 +164,12 @@ export function createRenderer(opts: RendererOptions = {}): Renderer {
     let input = background;
     if (req.image !== undefined) {
       const imageFile = path.join(cacheDir, `${sha256(req.image).slice(0, 32)}.img`);
-      if (!(await exists(imageFile))) await writeFile(imageFile, req.image);
+      if (!(await exists(imageFile))) {
+        // Written aside and renamed, so a parallel render of the same photo never reads half a file.
+        const part = `${imageFile}.${process.pid}.${Math.random().toString(36).slice(2)}.part`;
+        await writeFile(part, req.image);
+        await rename(part, imageFile);
+      }
       input = ['-i', imageFile];
     }
     // Fall back step by step rather than fail: a photo ffmpeg cannot read gives way to the
