@@ -84,6 +84,10 @@ const kie = await startKieSim({
   latencyMs: Number(env.SANDBOX_KIE_LATENCY_MS ?? 15_000),
   accounts: KIE_ACCOUNTS,
   withdrawn: ['sora-2-image-to-video', 'sora-2-text-to-video', 'sora-2-pro-image-to-video', 'sora-2-pro-text-to-video'],
+  // Each order's video is rendered from its photo (orientation, template's camera move, a label);
+  // without ffmpeg the sim serves its tiny placeholder. The cache lives with the sandbox's state.
+  render: 'ffmpeg',
+  renderOptions: { cacheDir: path.join(stateDir, 'kie-renders') },
 });
 const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
 

@@ -19,7 +19,26 @@ export interface Upload {
   downloadUrl: string;
 }
 
-export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { root: () => string; video: Uint8Array; uploads: Map<string, Upload> }): void {
+export interface KieRouteDeps {
+  root: () => string;
+  /** The placeholder result every successful task serves unless `resultVideo` gives another. */
+  video: Uint8Array;
+  uploads: Map<string, Upload>;
+  /** Told of every new task, after its createTask answer is decided (starts its render). Must not throw or block. */
+  onTaskCreated?: (task: Task) => void;
+  /** The bytes a successful task's result URL serves (its render, when there is one). */
+  resultVideo?: (task: Task) => Promise<Uint8Array>;
+}
+
+export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: KieRouteDeps): void {
+  const created = (task: Task): Task => {
+    try {
+      deps.onTaskCreated?.(task);
+    } catch (err) {
+      app.log.warn({ err, taskId: task.taskId }, 'kie sim: onTaskCreated failed');
+    }
+    return task;
+  };
   const fail = (reply: FastifyReply, err: unknown): FastifyReply => {
     const e = err instanceof KieError ? err : kieError(500);
     if (!(err instanceof KieError)) reply.log.error({ err }, 'kie sim route failed');
@@ -35,7 +54,7 @@ export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { r
       await sleep(core.behavior.requestLatencyMs);
       const { key, account } = core.authorize(req.headers.authorization, 'createTask');
       core.gate(key, account);
-      const task = core.create(key, account, validateMarket(req.body, core.lookup));
+      const task = created(core.create(key, account, validateMarket(req.body, core.lookup)));
       return { code: 200, msg: 'success', data: { taskId: task.taskId } };
     } catch (err) {
       return fail(reply, err);
@@ -48,7 +67,7 @@ export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { r
       await sleep(core.behavior.requestLatencyMs);
       const { key, account } = core.authorize(req.headers.authorization, 'createTask');
       core.gate(key, account);
-      const task = core.create(key, account, validateVeo(req.body, core.lookup));
+      const task = created(core.create(key, account, validateVeo(req.body, core.lookup)));
       return { code: 200, msg: 'success', data: { taskId: task.taskId } };
     } catch (err) {
       return fail(reply, err);
@@ -108,7 +127,8 @@ export function registerKieRoutes(app: FastifyInstance, core: KieCore, deps: { r
     const taskId = (req.params as { file: string }).file.replace(/\.mp4$/, '');
     const task = core.tasks.get(taskId);
     if (task === undefined || task.completedAt === undefined || task.outcome !== 'success') return reply.code(404).send('Not Found');
-    return reply.type('video/mp4').send(Buffer.from(deps.video));
+    const bytes = deps.resultVideo ? await deps.resultVideo(task) : deps.video;
+    return reply.type('video/mp4').send(Buffer.from(bytes));
   });
 
   app.post('/api/file-stream-upload', async (req, reply) => {

@@ -1,6 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import multipart from '@fastify/multipart';
 import { baseApp } from '../shared/app.js';
 import { listen } from '../shared/http.js';
+import { imageSize } from '../shared/image.js';
 import { makeTinyMp4 } from '../shared/mp4.js';
 import type { CallbackDelivery } from './callbacks.js';
 import { KieCore } from './core.js';
@@ -13,6 +15,9 @@ import type { KieBehavior } from './types.js';
 import type { AccountStats, KeyCaps } from './accounts.js';
 import { MODELS } from './models.js';
 import type { Family } from './models.js';
+import { createRenderer } from './render.js';
+import type { RenderRequest, RendererOptions, RenderStats } from './render.js';
+import { orientationOf, templateOf } from './render-plan.js';
 
 export interface KieSimOptions {
   port?: number;
@@ -37,6 +42,15 @@ export interface KieSimOptions {
   /** Starting credits of every account (default 10,000). */
   credits?: number;
   behavior?: Partial<KieBehavior>;
+  /**
+   * What a successful task's result URL serves. 'tiny' (default): one 64×64 placeholder mp4 for
+   * every task, so tests stay fast. 'ffmpeg': a few seconds rendered from the task's photo in the
+   * order's orientation, moving as its template does (render.ts), started in the background when
+   * the task is created; without an ffmpeg binary the sim says so once and serves the tiny mp4.
+   */
+  render?: 'tiny' | 'ffmpeg';
+  /** Cache dir, concurrency, clip length of 'ffmpeg' renders; `waitMs` is how long the result URL waits for an unfinished render before serving the tiny mp4 (default 20 s). */
+  renderOptions?: Omit<RendererOptions, 'warn'> & { waitMs?: number };
 }
 
 export interface KieSim {
@@ -64,8 +78,10 @@ export interface KieSim {
   accountStats(): Record<string, AccountStats>;
   /** Per-key counters of 429 (rate window or running cap) and 433 (key cap) answers. */
   keyStats(): Record<string, { rateLimited: number; capped: number }>;
-  /** The bytes every successful task's result URL serves (a small valid H.264 MP4). */
+  /** The bytes every successful task's result URL serves (a small valid H.264 MP4) unless it has a render. */
   videoBytes: Uint8Array;
+  /** ffmpeg runs, cache hits and failures of rendered results (all 0 with render 'tiny'). */
+  renderStats(): RenderStats;
 }
 
 /** A task as the sim recorded it, with the exact request body, for e2e assertions on request shapes. */
@@ -121,14 +137,54 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
   const app = baseApp();
   // KIE recommends stream upload for files above 10 MB; accept up to 100 MB like its URL upload.
   await app.register(multipart, { limits: { fileSize: 100 * 1024 * 1024 } });
-  registerKieRoutes(app, core, { root: () => root, video, uploads });
+  const renderer = opts.render === 'ffmpeg' ? createRenderer({ ...opts.renderOptions, warn: (msg) => app.log.warn(msg) }) : undefined;
+  const renders = new Map<string, Promise<string | undefined>>();
+  const waitMs = opts.renderOptions?.waitMs ?? 20_000;
+  /** An image URL of the sim's own upload store (…/tempfile/<token>/<path>) as bytes; any other URL is not fetched. */
+  const localImage = (url: string | undefined): Uint8Array | undefined => {
+    try {
+      const rest = new URL(url ?? '').pathname.match(/^\/tempfile\/(.+)$/)?.[1];
+      return rest === undefined ? undefined : (uploads.get(decodeURIComponent(rest)) ?? uploads.get(rest))?.bytes;
+    } catch {
+      return undefined;
+    }
+  };
+  const renderRequest = (task: Task): RenderRequest => {
+    const image = localImage(task.imageUrls[0]);
+    const fields = (task.family === 'market' ? task.body.input : task.body) as Record<string, unknown>;
+    return {
+      ...(image !== undefined ? { image } : {}),
+      orientation: orientationOf(fields, image !== undefined ? imageSize(image) : undefined),
+      template: templateOf(task.prompt),
+      model: task.model,
+    };
+  };
+  registerKieRoutes(app, core, {
+    root: () => root,
+    video,
+    uploads,
+    ...(renderer !== undefined
+      ? {
+          onTaskCreated: (task: Task) => {
+            // Only tasks that will succeed have a result to render.
+            if (task.outcome === 'success') renders.set(task.taskId, renderer.render(renderRequest(task)));
+          },
+          resultVideo: async (task: Task) => {
+            const file = await within(renders.get(task.taskId), waitMs);
+            return file === undefined ? video : readFile(file).catch(() => video);
+          },
+        }
+      : {}),
+  });
   root = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {
     baseUrl: root,
     uploadBaseUrl: root,
     videoBytes: video,
+    renderStats: () => renderer?.stats() ?? { ffmpegRuns: 0, cacheHits: 0, failures: 0 },
     close: async () => {
+      await renderer?.close();
       await core.close();
       await app.close();
     },
@@ -162,4 +218,16 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
       return Object.fromEntries([...keys].map((k) => [k, { rateLimited: core.accounts.keyRateLimited.get(k) ?? 0, capped: core.accounts.keyCapped.get(k) ?? 0 }]));
     },
   };
+}
+
+/** The promise's value, or undefined when it takes longer than `ms` (or there is none). */
+async function within<T>(p: Promise<T | undefined> | undefined, ms: number): Promise<T | undefined> {
+  if (p === undefined) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

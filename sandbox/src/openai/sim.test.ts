@@ -68,3 +68,13 @@ describe('videoPrompt', () => {
     expect(videoPrompt('UGC', user, true)).toContain('Show it next to a red mug');
   });
 });
+
+describe('videoPrompt per template', () => {
+  it('follows the template the orchestrator names, whatever words the instructions or wishes use', async () => {
+    const { videoPrompt } = await import('./prompt');
+    const user = (id: string, wishes: string) => `Template: ${id} (v1).\nLength: 10 seconds, horizontal 16:9.\nSeller's wishes: """${wishes}"""`;
+    expect(videoPrompt('a polished commercial', user('ugc', 'cinematic'), true)).toMatch(/^Authentic UGC-style horizontal video/);
+    expect(videoPrompt('someone holding it', user('ad', 'a UGC vibe'), true)).toMatch(/^Polished commercial/);
+    expect(videoPrompt('cinematic commercial ad', user('custom', 'a UGC ad'), true)).toMatch(/^The seller's own idea/);
+  });
+});
