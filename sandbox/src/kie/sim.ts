@@ -66,6 +66,8 @@ export interface KieSim {
   keyStats(): Record<string, { rateLimited: number; capped: number }>;
   /** The bytes every successful task's result URL serves (a small valid H.264 MP4). */
   videoBytes: Uint8Array;
+  /** The sim's state itself (behaviour, withdrawn models, counters), for the sandbox control panel. */
+  core: KieCore;
 }
 
 /** A task as the sim recorded it, with the exact request body, for e2e assertions on request shapes. */
@@ -98,6 +100,10 @@ export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {
   duplicateCallbackRate: 0,
   recordNullMs: 0,
   errorsAsHttp200: false,
+  refusalRate: 0,
+  noCreditsRate: 0,
+  rateLimitRate: 0,
+  rates: {},
 };
 
 export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
@@ -128,6 +134,7 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
     baseUrl: root,
     uploadBaseUrl: root,
     videoBytes: video,
+    core,
     close: async () => {
       await core.close();
       await app.close();
