@@ -225,7 +225,7 @@ function renderDispatcher(d) {
     el('tr', {}, el('th', { scope: 'row', text: a.name }), cell(a.state), cell(time(a.until)), cell(`${a.budgetUsed} / ${a.budgetLimit}`),
       cell(`${a.inFlight} / ${a.maxInFlight}`), cell(a.credits), cell(time(a.creditsCheckedAt)))));
   fill($('disp-keys').tBodies[0], s.keys.map((k) =>
-    el('tr', {}, el('th', { scope: 'row', text: k.name }), cell(k.state), cell(time(k.until)), cell(k.inFlight), cell(k.reason))));
+    el('tr', {}, el('th', { scope: 'row', text: `${k.account}/${k.name}` }), cell(k.state), cell(time(k.until)), cell(k.inFlight), cell(k.reason))));
   fill($('disp-models').tBodies[0], s.models.map((m) =>
     el('tr', {}, el('th', { scope: 'row', text: m.id }), cell(m.offered ? 'yes' : 'no'), cell(m.disabledBy), cell(m.unavailableOn.join(', ') || '—'))));
 }
@@ -239,10 +239,10 @@ function renderJetStream(js) {
   }
   const rows = [];
   for (const s of js.streams) {
-    if (s.consumers.length === 0) rows.push(el('tr', {}, el('th', { scope: 'row', text: s.name }), el('td', { colspan: 7, text: `no consumers (${s.messages} messages)` })));
+    if (s.consumers.length === 0) rows.push(el('tr', {}, el('th', { scope: 'row', text: s.name }), el('td', { colspan: 8, text: `no consumers (${s.messages} messages)` })));
     for (const c of s.consumers) {
       rows.push(el('tr', { class: c.numPending + c.numAckPending > 0 ? 'busy' : undefined },
-        el('th', { scope: 'row', text: s.name }), cell(c.name), cell(c.numPending), cell(c.numAckPending), cell(c.numRedelivered), cell(c.lag),
+        el('th', { scope: 'row', text: s.name }), cell(c.name), cell(c.numPending), cell(c.numAckPending), cell(c.numRedelivered), cell(c.lag), cell(c.seqGap),
         cell(time(c.lastDelivered)), cell(time(c.lastAcked))));
     }
   }

@@ -25,15 +25,17 @@ describe('JetStream and dispatcher state', () => {
     const base = subject.slice(0, -2);
     for (let i = 0; i < 3; i++) await js.publish(`${base}.x`, `m${i}`);
     let view = await jetStreamState(nc, [stream]);
-    expect(view).toMatchObject({ ok: true, streams: [{ name: stream, messages: 3, lastSeq: 3, consumers: [{ name: 'worker', numPending: 3, numAckPending: 0, lag: 3 }] }] });
+    expect(view).toMatchObject({ ok: true, streams: [{ name: stream, messages: 3, lastSeq: 3, consumers: [{ name: 'worker', numPending: 3, numAckPending: 0, lag: 3, seqGap: 3 }] }] });
 
-    // One message delivered and not acked: it moves from pending to ack pending; the lag drops to 2.
+    // One message delivered and not acked: it moves from pending to ack pending; the lag stays 3 until it is acked.
     const consumer = await js.consumers.get(stream, 'worker');
     const m = await consumer.next({ expires: 2000 });
     expect(m).not.toBeNull();
     view = await jetStreamState(nc, [stream]);
-    expect(view.ok && view.streams[0]?.consumers[0]).toMatchObject({ numPending: 2, numAckPending: 1, lag: 2, lastDelivered: expect.any(String) });
-    m?.ack();
+    expect(view.ok && view.streams[0]?.consumers[0]).toMatchObject({ numPending: 2, numAckPending: 1, lag: 3, seqGap: 2, lastDelivered: expect.any(String) });
+    await m?.ackAck();
+    view = await jetStreamState(nc, [stream]);
+    expect(view.ok && view.streams[0]?.consumers[0]).toMatchObject({ numPending: 2, numAckPending: 0, lag: 2, lastAcked: expect.any(String) });
   });
 
   it('lists a stream that does not exist yet with no consumers', async () => {

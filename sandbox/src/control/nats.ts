@@ -17,8 +17,14 @@ export interface ConsumerView {
   /** Delivered, not yet acked. */
   numAckPending: number;
   numRedelivered: number;
-  /** The stream's last sequence minus the last one delivered to this consumer. */
+  /** Messages of its subject not yet acked: pending plus ack pending. */
   lag: number;
+  /**
+   * The stream's last sequence minus the last one delivered to this consumer. For a consumer
+   * filtered to one subject of a shared stream this also counts other subjects' messages, so it
+   * is only an upper bound; `lag` is the count that matters.
+   */
+  seqGap: number;
   /** Last delivery and last ack (ISO), so an idle consumer with unacked messages shows how long it waits. */
   lastDelivered: string | null;
   lastAcked: string | null;
@@ -64,7 +70,8 @@ export async function jetStreamState(nc: NatsConnection, names: readonly string[
               numPending: ci.num_pending,
               numAckPending: ci.num_ack_pending,
               numRedelivered: ci.num_redelivered,
-              lag: Math.max(0, si.state.last_seq - ci.delivered.stream_seq),
+              lag: ci.num_pending + ci.num_ack_pending,
+              seqGap: Math.max(0, si.state.last_seq - ci.delivered.stream_seq),
               lastDelivered: when(ci.delivered.last_active),
               lastAcked: when(ci.ack_floor.last_active),
             });
