@@ -20,6 +20,8 @@ import { startKieSim, startOpenAiSim, startTelegramSim } from './index';
 import { answers, ensureNats, ensurePostgres } from './infra';
 import { startSecureNats } from './secure-nats';
 import { logFormat, serviceLineFormatter } from './pretty';
+import { registerControlPanel } from './control/control';
+import type { ControlTargets } from './control/control';
 
 const say = (s: string) => process.stdout.write(`[sandbox] ${s}\n`);
 const stateDir = process.env.SANDBOX_STATE_DIR ?? path.join(REPO_ROOT, '.sandbox');
@@ -72,9 +74,15 @@ await ensureDatabase(dbUrl.toString());
 
 // The demo users are "known" to the simulator, as if they had written to the bot before,
 // so the notifier may tell them about their demo credits.
+// The control panel (/control) lives on the chat page's server; its targets are filled in as they start.
+const control: ControlTargets = {};
 const tg = await startTelegramSim({
   port: Number(env.SANDBOX_TELEGRAM_PORT ?? 8090),
   knownUsers: DEMO_USERS.map((userId) => ({ userId })),
+  routes: (app, sim) => {
+    control.telegram = sim;
+    registerControlPanel(app, control);
+  },
 });
 // Two KIE accounts, three keys: limits and credits are per account, so the product sees a shared
 // window on `main` and a spare account to fall back to. Sora 2 is gone since 2026-09-24 (docs/design.md §4).
@@ -89,6 +97,11 @@ const kie = await startKieSim({
   render: 'ffmpeg',
   renderOptions: { cacheDir: path.join(stateDir, 'kie-renders') },
 });
+// The dispatcher's names for the keys (KIE_API_KEYS below), so the panel and its stats agree.
+const KIE_API_KEYS = 'main/primary=sandbox-key-1,main/secondary=sandbox-key-2,spare/only=sandbox-key-3';
+control.kie = kie;
+control.keyNames = Object.fromEntries(KIE_API_KEYS.split(',').map((pair) => pair.split('=').reverse() as [string, string]));
+control.nats = () => connect({ servers: nats.url, ...nats.admin, name: 'sandbox-control' });
 const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
 
 // Each service on its documented port (docs/design.md §2.8), whatever the start order;
@@ -109,7 +122,7 @@ const services = launchServices({
     KIE_BASE_URL: kie.baseUrl,
     KIE_UPLOAD_BASE_URL: kie.uploadBaseUrl,
     // `account/name=key`: the dispatcher keeps limits and credit alerts per account.
-    KIE_API_KEYS: 'main/primary=sandbox-key-1,main/secondary=sandbox-key-2,spare/only=sandbox-key-3',
+    KIE_API_KEYS,
     // The offer, default first: ids from the simulator's model table (sandbox/src/kie/models.ts).
     KIE_MODELS: 'kling-3.0/video,veo3_fast,bytedance/seedance-2-fast,hailuo/2-3-image-to-video-standard,wan/2-6-image-to-video',
     OPENAI_API_KEY: 'sk-sandbox',

@@ -98,6 +98,16 @@ export class Accounts {
     return short;
   }
 
+  /** A 402 answered whatever the balance (the sim's failure share): counted like a real one. */
+  refusedForCredits(account: string): void {
+    this.statsOf(account).noCredits++;
+  }
+
+  /** Configured accounts and their keys (empty when any key is accepted as its own account). */
+  keysByAccount(): Record<string, string[]> {
+    return Object.fromEntries(Object.entries(this.configured ?? {}).map(([a, keys]) => [a, [...keys]]));
+  }
+
   /** Whether one more task fits the account's window; counts the 429 when not. */
   windowFull(account: string, key: string, limit: { tasks: number; windowMs: number }, now: number): boolean {
     const inWindow = (this.created.get(account) ?? []).filter((t) => t > now - limit.windowMs).length;

@@ -7,7 +7,7 @@ import type { ModelSpec } from './models.js';
 import { newTaskId, record, veoRecord } from './tasks.js';
 import type { Task } from './tasks.js';
 import { KieError } from './types.js';
-import type { KieBehavior } from './types.js';
+import type { KieBehavior, KieKeyOutcomes, KieRates } from './types.js';
 import type { ValidRequest } from './validate.js';
 
 // Wording of KIE's codes (https://docs.kie.ai/market/quickstart, .../common-api/get-account-credits).
@@ -40,6 +40,8 @@ export class KieCore {
   readonly tasks = new Map<string, Task>();
   readonly callbacks: CallbackDelivery[] = [];
   readonly counts = new Map<string, Record<Endpoint, number>>();
+  /** What each key met at createTask and after (errors by kind, refusals, lost and duplicate callbacks). */
+  readonly outcomes = new Map<string, KieKeyOutcomes>();
   readonly accounts: Accounts;
   readonly withdrawn: Set<string>;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -68,8 +70,49 @@ export class KieCore {
     return { key, account };
   }
 
+  /** A failure share for this key: its own override, else its account's, else the global one. */
+  rate(name: keyof KieRates, key: string, account: string): number {
+    const r = this.behavior.rates;
+    return r[key]?.[name] ?? r[account]?.[name] ?? this.behavior[name];
+  }
+
+  private chance(name: keyof KieRates, key: string, account: string): boolean {
+    const p = this.rate(name, key, account);
+    return p > 0 && Math.random() < p;
+  }
+
+  outcomesOf(key: string): KieKeyOutcomes {
+    let o = this.outcomes.get(key);
+    if (o === undefined) {
+      o = { created: 0, refused: 0, noCredits: 0, rateLimited: 0, serverErrors: 0, otherErrors: 0, lostCallbacks: 0, duplicateCallbacks: 0 };
+      this.outcomes.set(key, o);
+    }
+    return o;
+  }
+
+  /** Counts the error a createTask call answers with, then rethrows it. */
+  private counted<T>(key: string, f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof KieError) {
+        const o = this.outcomesOf(key);
+        if (err.code === 402) o.noCredits++;
+        else if (err.code === 429) o.rateLimited++;
+        else if (err.code >= 500 && err.code < 600 && err.code !== 505) o.serverErrors++;
+        else if (err.code === 422) o.refused++;
+        else o.otherErrors++;
+      }
+      throw err;
+    }
+  }
+
   /** The failures a new task may meet before its body is looked at. */
   gate(key: string, account: string): void {
+    this.counted(key, () => this.gateChecks(key, account));
+  }
+
+  private gateChecks(key: string, account: string): void {
     const b = this.behavior;
     if (b.maintenanceNext > 0) {
       b.maintenanceNext--;
@@ -79,11 +122,15 @@ export class KieCore {
       b.failNext--;
       throw kieError(500);
     }
-    if (b.serverErrorRate > 0 && Math.random() < b.serverErrorRate) throw kieError(500);
+    if (this.chance('serverErrorRate', key, account)) throw kieError(500);
     const forced = b.accountErrors[key] ?? b.accountErrors[account];
     if (forced !== undefined) throw kieError(forced);
-    if (b.force429Next > 0) {
-      b.force429Next--;
+    if (this.chance('noCreditsRate', key, account)) {
+      this.accounts.refusedForCredits(account);
+      throw kieError(402);
+    }
+    if (b.force429Next > 0 || this.chance('rateLimitRate', key, account)) {
+      if (b.force429Next > 0) b.force429Next--;
       this.accounts.rateLimited(account, key);
       throw kieError(429);
     }
@@ -96,9 +143,13 @@ export class KieCore {
   }
 
   create(key: string, account: string, req: ValidRequest): Task {
+    return this.counted(key, () => this.createTask(key, account, req));
+  }
+
+  private createTask(key: string, account: string, req: ValidRequest): Task {
     const b = this.behavior;
     const now = Date.now();
-    const refused = b.refusalMarker !== '' && req.prompt.includes(b.refusalMarker);
+    const refused = (b.refusalMarker !== '' && req.prompt.includes(b.refusalMarker)) || this.chance('refusalRate', key, account);
     if (refused && b.refusalMode === 'createTask') {
       throw new KieError(422, 'Your prompt was flagged by the content moderation system as violating content policies.');
     }
@@ -118,6 +169,13 @@ export class KieCore {
       b.taskFailNext--;
       outcome = 'transient';
     } else if (!refused && b.taskFailRate > 0 && Math.random() < b.taskFailRate) outcome = 'transient';
+    const lost = this.chance('lostCallbackRate', key, account);
+    const extra = lost ? 0 : b.duplicateCallbacks + (this.chance('duplicateCallbackRate', key, account) ? 1 : 0);
+    const o = this.outcomesOf(key);
+    o.created++;
+    if (outcome === 'content') o.refused++;
+    if (lost) o.lostCallbacks++;
+    o.duplicateCallbacks += extra;
     const spread = b.latencyMaxMs !== undefined && b.latencyMaxMs > b.latencyMs ? Math.random() * (b.latencyMaxMs - b.latencyMs) : 0;
     const taskId = newTaskId(req.model.family);
     const task: Task = {
@@ -136,10 +194,7 @@ export class KieCore {
       latencyMs: Math.round(b.latencyMs + spread),
       outcome,
       resultUrl: this.opts.resultUrl(taskId),
-      callbackCopies:
-        b.lostCallbackRate > 0 && Math.random() < b.lostCallbackRate
-          ? 0
-          : 1 + b.duplicateCallbacks + (b.duplicateCallbackRate > 0 && Math.random() < b.duplicateCallbackRate ? 1 : 0),
+      callbackCopies: lost ? 0 : 1 + extra,
     };
     this.tasks.set(taskId, task);
     const timer = setTimeout(() => {

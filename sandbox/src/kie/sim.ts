@@ -82,6 +82,8 @@ export interface KieSim {
   videoBytes: Uint8Array;
   /** ffmpeg runs, cache hits and failures of rendered results (all 0 with render 'tiny'). */
   renderStats(): RenderStats;
+  /** The sim's state itself (behaviour, withdrawn models, counters), for the sandbox control panel. */
+  core: KieCore;
 }
 
 /** A task as the sim recorded it, with the exact request body, for e2e assertions on request shapes. */
@@ -114,6 +116,10 @@ export const DEFAULT_KIE_BEHAVIOR: KieBehavior = {
   duplicateCallbackRate: 0,
   recordNullMs: 0,
   errorsAsHttp200: false,
+  refusalRate: 0,
+  noCreditsRate: 0,
+  rateLimitRate: 0,
+  rates: {},
 };
 
 export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
@@ -183,6 +189,7 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
     uploadBaseUrl: root,
     videoBytes: video,
     renderStats: () => renderer?.stats() ?? { ffmpegRuns: 0, cacheHits: 0, failures: 0 },
+    core,
     close: async () => {
       await renderer?.close();
       await core.close();

@@ -44,6 +44,44 @@ export interface KieBehavior {
   errorsAsHttp200: boolean;
   /** When set, every task costs this many credits instead of its model's price. */
   taskCost?: number;
+  /** Share of new tasks accepted and then refused as breaking content rules (as `refuseNext`, at random). */
+  refusalRate: number;
+  /** Share of createTask calls answered 402 "credits insufficient" (the account's billing), whatever the balance. */
+  noCreditsRate: number;
+  /** Share of createTask calls answered 429, on top of the real window and running cap. */
+  rateLimitRate: number;
+  /**
+   * Failure shares for one account or one key (keyed by its name): a key's value wins over its
+   * account's, which wins over the global field above of the same name (the sandbox control panel).
+   */
+  rates: Record<string, Partial<KieRates>>;
+}
+
+/** The failure shares that may be set per account or per key, each a probability in [0, 1]. */
+export interface KieRates {
+  refusalRate: number;
+  noCreditsRate: number;
+  rateLimitRate: number;
+  serverErrorRate: number;
+  lostCallbackRate: number;
+  duplicateCallbackRate: number;
+}
+export const KIE_RATE_NAMES = ['refusalRate', 'noCreditsRate', 'rateLimitRate', 'serverErrorRate', 'lostCallbackRate', 'duplicateCallbackRate'] as const satisfies ReadonlyArray<keyof KieRates>;
+
+/** What one key met at createTask and after, counted by the sim (the control panel shows them). */
+export interface KieKeyOutcomes {
+  /** Tasks accepted. */
+  created: number;
+  /** Accepted tasks that will end refused for content, and createTask calls refused with 422 for content. */
+  refused: number;
+  /** createTask answers by error code (401 is not counted: the key is unknown then). */
+  noCredits: number;
+  rateLimited: number;
+  serverErrors: number;
+  otherErrors: number;
+  /** Tasks whose callback will never be sent, and extra callback copies planned. */
+  lostCallbacks: number;
+  duplicateCallbacks: number;
 }
 
 export type TaskState = 'waiting' | 'queuing' | 'generating' | 'success' | 'fail';

@@ -69,6 +69,8 @@ class FloodControl {
   }
 }
 
+const chance = (p: number | undefined): boolean => p !== undefined && p > 0 && Math.random() < p;
+
 export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
   const flood = new FloodControl();
   app.route({
@@ -94,6 +96,8 @@ export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
             b.throttleNext--;
             throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
           }
+          if (chance(b.throttleRate)) throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
+          if (chance(b.blockedRate)) throw new TgError(403, 'Forbidden: bot was blocked by the user');
           flood.check(b, String(params.values.chat_id));
           if (b.failNext > 0) {
             b.failNext--;

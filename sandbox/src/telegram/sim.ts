@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import multipart from '@fastify/multipart';
 import fastifyStatic from '@fastify/static';
 import { baseApp } from '../shared/app.js';
@@ -26,6 +27,16 @@ export interface TelegramSimOptions {
   knownUsers?: SimUser[];
   /** Every user's Telegram Stars balance until set otherwise (default 100 000). */
   defaultStars?: number;
+  /** Extra routes on the sim's server (the sandbox control panel), registered before it listens. */
+  routes?: (app: FastifyInstance, sim: TelegramSimInternals) => void | Promise<void>;
+}
+
+/** What extra routes may read and steer: the live behaviour, the API calls so far, blocked users. */
+export interface TelegramSimInternals {
+  behavior: TelegramBehavior;
+  apiCalls(): ReadonlyArray<{ method: string; at: number; status?: number }>;
+  setBlocked(userId: number, blocked: boolean): void;
+  blockedUsers(): number[];
 }
 
 export interface TelegramSim {
@@ -90,6 +101,12 @@ export async function startTelegramSim(opts: TelegramSimOptions = {}): Promise<T
   await app.register(fastifyStatic, { root: fileURLToPath(new URL('../../public', import.meta.url)), prefix: '/', index: 'index.html' });
   registerBotApi(app, { token, state, queue, behavior: () => behavior, calls });
   registerControlApi(app, { state, queue, behavior });
+  await opts.routes?.(app, {
+    behavior,
+    apiCalls: () => calls,
+    setBlocked: (userId, blocked) => void (state.chatOf({ userId }).blocked = blocked),
+    blockedUsers: () => [...state.chats.values()].filter((c) => c.blocked).map((c) => c.chat.id),
+  });
   const root = await listen(app, opts.port ?? 0, opts.host ?? '127.0.0.1');
 
   return {

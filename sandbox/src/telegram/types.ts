@@ -176,6 +176,13 @@ export interface TelegramBehavior {
   /** The next N sending/editing calls answer 429 with `retry_after = retryAfterSeconds`. */
   throttleNext: number;
   retryAfterSeconds: number;
+  /**
+   * Share of sending/editing calls answered 429 with `retry_after = retryAfterSeconds`, and share
+   * answered 403 "bot was blocked by the user", at random (the sandbox control panel). Neither
+   * loosens the real limits above: a call that passes still meets them.
+   */
+  throttleRate?: number;
+  blockedRate?: number;
   /** How long the sim waits for a webhook answer before it counts as failed and the update is re-sent. */
   webhookTimeoutMs: number;
   /** Pause before re-sending an update the webhook did not take. */
