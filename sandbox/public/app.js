@@ -347,6 +347,7 @@ class Pane {
     const newKeyboard = changed('keyboard', m.buttons);
     if (newKeyboard) parts.keyboard.replaceChildren(...this.keyboard(m));
     parts.keyboard.hidden = parts.keyboard.childElementCount === 0;
+    node.classList.toggle('has-keyboard', !parts.keyboard.hidden);
     // Edited with a new text or keyboard: what was pressed has been handled.
     const pressed = this.pressed.get(m.messageId);
     if (pressed && pressed.sig !== JSON.stringify(keySig)) this.pressed.delete(m.messageId);
