@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chatAs, failureHint, openBrowser, until, screenshot, send, type Session } from './support';
+import { chatAs, failureHint, openBrowser, until, screenshot, type Session } from './support';
 
 /** The chat page on a phone-sized screen (360×740): one pane at a time, nothing wider than the screen, usable by keyboard. */
 
@@ -25,7 +25,6 @@ it('fits a phone and switches users with the buttons on top', async () => {
   expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
 
   // Keyboard: Menu opens with Enter, arrows move, Escape closes it and gives the focus back.
-  await send(first, '/help');
   const menuButton = first.getByRole('button', { name: 'Menu' });
   await menuButton.focus();
   await page.keyboard.press('Enter');
