@@ -448,6 +448,11 @@ class Pane {
       if (p.answeredAt !== undefined && Date.now() - p.answeredAt > ANSWERED_ENABLE_MS) {
         this.pressed.delete(id);
         this.applyPressed(id);
+        const item = this.nodes.get(id);
+        if (item && document.activeElement === item.node) {
+          const again = [...item.parts.keyboard.querySelectorAll('button')].find((b) => b.dataset.data === p.data);
+          again?.focus({ preventScroll: true });
+        }
       }
     }
   }
