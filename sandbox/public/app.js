@@ -6,7 +6,7 @@
 const $ = (id) => document.getElementById(id);
 const STORE = 'neurocards-sim-chat';
 const POLL_MS = 700;
-/** A pressed keyboard stays disabled until the message changes; if the bot only answers the query, it comes back after this. */
+/** A pressed keyboard stays disabled until the message changes; if the bot only answers the query (no edit, no new message), it comes back after this. */
 const ANSWERED_ENABLE_MS = 4000;
 const DEFAULT_USERS = [1001, 1002];
 const narrow = window.matchMedia('(max-width: 759px)');
@@ -442,10 +442,15 @@ class Pane {
     }
   }
 
-  /** A keyboard the bot answered without changing comes back, so the seller is never stuck. */
+  /**
+   * A keyboard the bot answered without editing comes back once the bot has replied with a new
+   * message (a pack's invoice, a new draft), or a few seconds after the answer, so the seller is never stuck.
+   */
   expirePresses() {
+    const newest = Math.max(0, ...this.nodes.keys());
     for (const [id, p] of this.pressed) {
-      if (p.answeredAt !== undefined && Date.now() - p.answeredAt > ANSWERED_ENABLE_MS) {
+      const answered = p.answeredAt !== undefined;
+      if (answered && (newest > p.lastId || Date.now() - p.answeredAt > ANSWERED_ENABLE_MS)) {
         this.pressed.delete(id);
         this.applyPressed(id);
         const item = this.nodes.get(id);
@@ -460,7 +465,8 @@ class Pane {
   async press(m, data, btn) {
     if (this.pressed.has(m.messageId)) return;
     const hadFocus = document.activeElement === btn;
-    this.pressed.set(m.messageId, { sig: JSON.stringify([m.text, m.buttons]), data, queryId: undefined, answeredAt: undefined });
+    const lastId = Math.max(0, ...this.nodes.keys());
+    this.pressed.set(m.messageId, { sig: JSON.stringify([m.text, m.buttons]), data, lastId, queryId: undefined, answeredAt: undefined });
     this.applyPressed(m.messageId);
     // The pressed button is disabled now: keep the keyboard focus on its message meanwhile.
     const node = this.nodes.get(m.messageId)?.node;
