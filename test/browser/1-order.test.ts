@@ -3,7 +3,18 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DOCS_IMAGE } from './paths';
-import { BOT, botMessages, chatAs, failureHint, numberIn, openBrowser, until, productPhoto, screenshot, type Session } from './support';
+import {
+  BOT,
+  botMessages,
+  chatAs,
+  failureHint,
+  numberIn,
+  openBrowser,
+  until,
+  productPhoto,
+  screenshot,
+  type Session,
+} from './support';
 
 /**
  * The seller's order through the chat page, as a person would click it: a photo, UGC, no
@@ -28,7 +39,9 @@ it('orders three UGC videos from a photo and watches them play', async () => {
   await until.attribute(page.getByRole('link', { name: 'Control panel' }), 'href', '/control');
   const chat = await chatAs(page, 1001);
 
-  await chat.locator('input[type=file]').setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
+  await chat
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
   await chat.getByRole('button', button('Send')).click();
   await until.visible(chat.getByRole('img', { name: 'Photo you sent' }));
 
@@ -40,10 +53,12 @@ it('orders three UGC videos from a photo and watches them play', async () => {
   const botCount = await botMessages(chat).count();
 
   // A pressed keyboard is disabled at once, until the bot edits the message.
-  const disabledRightAfterPress = await chat.getByRole('button', button(BOT.templateUgc!)).evaluate((b: HTMLButtonElement) => {
-    b.click();
-    return b.disabled;
-  });
+  const disabledRightAfterPress = await chat
+    .getByRole('button', button(BOT.templateUgc!))
+    .evaluate((b: HTMLButtonElement) => {
+      b.click();
+      return b.disabled;
+    });
   expect(disabledRightAfterPress).toBe(true);
   await until.text(sameDraft, stepText(2), 30_000);
   await chat.getByRole('button', button(BOT.skip!)).click();
@@ -62,7 +77,12 @@ it('orders three UGC videos from a photo and watches them play', async () => {
   // The five steps were edits: still the same bot messages, the draft marked as edited.
   expect(await botMessages(chat).count()).toBeGreaterThanOrEqual(botCount);
   expect(await sameDraft.getAttribute('class')).toMatch(/edited/);
-  expect(await chat.locator('.msg.bot').filter({ hasText: stepText(1) }).count()).toBe(0);
+  expect(
+    await chat
+      .locator('.msg.bot')
+      .filter({ hasText: stepText(1) })
+      .count(),
+  ).toBe(0);
 
   // Three videos, each playable inline.
   const videos = chat.locator('video');

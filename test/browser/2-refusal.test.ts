@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BOT, NOTIFIER, botMessages, chatAs, failureHint, numberIn, openBrowser, until, productPhoto, screenshot, type Session } from './support';
+import {
+  BOT,
+  NOTIFIER,
+  botMessages,
+  chatAs,
+  failureHint,
+  numberIn,
+  openBrowser,
+  until,
+  productPhoto,
+  screenshot,
+  type Session,
+} from './support';
 
 /**
  * A content refusal set in the control panel (/control, built beside the chat page): with
@@ -29,7 +41,9 @@ it('shows the refusal and the refund when the control panel refuses all content'
   failureHint(s, 'refusal');
   const res = await fetch(`${s.base}/control`);
   if (res.status === 404) {
-    process.stderr.write('\nSKIPPED: /control answers 404 — the control panel is not on this server yet (it is built beside the chat page).\n');
+    process.stderr.write(
+      '\nSKIPPED: /control answers 404 — the control panel is not on this server yet (it is built beside the chat page).\n',
+    );
     ctx.skip();
   }
   const { page } = s;
@@ -37,7 +51,9 @@ it('shows the refusal and the refund when the control panel refuses all content'
   try {
     await page.goto(s.base);
     const chat = await chatAs(page, 1002);
-    await chat.locator('input[type=file]').setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
+    await chat
+      .locator('input[type=file]')
+      .setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
     await chat.getByRole('button', { name: 'Send', exact: true }).click();
     const draft = botMessages(chat).filter({ hasText: stepText(1) });
     await until.visible(draft, 30_000);
@@ -54,7 +70,10 @@ it('shows the refusal and the refund when the control panel refuses all content'
     await until.text(same, stepText(5), 30_000);
     await chat.getByRole('button', { name: BOT.confirm!, exact: true }).click();
 
-    const refusal = NOTIFIER.videoFailedUserViolation!.split('\n')[0]!.replace('❌ Video {index} of {count}: ', '');
+    const refusal = NOTIFIER.videoFailedUserViolation!.split('\n')[0]!.replace(
+      '❌ Video {index} of {count}: ',
+      '',
+    );
     await until.visible(botMessages(chat).filter({ hasText: refusal }), 90_000);
     const summary = botMessages(chat).filter({ hasText: /Videos delivered: \d+ of \d+/ });
     await until.text(summary, 'Videos delivered: 0 of 1', 60_000);

@@ -1,5 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { botMessages, chatAs, failureHint, numberIn, openBrowser, until, screenshot, send, type Session } from './support';
+import {
+  botMessages,
+  chatAs,
+  failureHint,
+  numberIn,
+  openBrowser,
+  until,
+  screenshot,
+  send,
+  type Session,
+} from './support';
 
 /**
  * Buying credits with simulated Telegram Stars: a new user (added with "Add user") opens the
@@ -22,7 +32,9 @@ it('buys a pack with Stars from the command menu and sees the balance grow', asy
 
   // The balance before, through /balance typed in.
   await send(chat, '/balance');
-  const balanceReply = botMessages(chat).filter({ hasText: /Your balance: \d+ credit/ }).last();
+  const balanceReply = botMessages(chat)
+    .filter({ hasText: /Your balance: \d+ credit/ })
+    .last();
   await until.visible(balanceReply, 30_000);
   const before = numberIn(await balanceReply.textContent(), /Your balance: (\d+) credit/);
 

@@ -30,7 +30,9 @@ it('fits a phone and switches users with the buttons on top', async () => {
   await page.keyboard.press('Enter');
   await until.focused(first.getByRole('button', { name: /^\/start / }));
   await page.keyboard.press('ArrowDown');
-  expect(await first.getByRole('button', { name: /^\/start / }).evaluate((e) => e === document.activeElement)).toBe(false);
+  expect(
+    await first.getByRole('button', { name: /^\/start / }).evaluate((e) => e === document.activeElement),
+  ).toBe(false);
   await page.keyboard.press('Escape');
   await until.attribute(menuButton, 'aria-expanded', 'false');
   await until.focused(menuButton);

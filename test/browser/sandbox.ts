@@ -54,7 +54,11 @@ async function freeServiceOffset(): Promise<number> {
 
 /** A fresh database on the machine's PostgreSQL; without one the sandbox's embedded one starts empty in the fresh state dir. */
 async function dropDatabase(): Promise<void> {
-  const sql = postgres('postgres://postgres@127.0.0.1:5432/postgres', { max: 1, onnotice: () => undefined, connect_timeout: 3 });
+  const sql = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
+    max: 1,
+    onnotice: () => undefined,
+    connect_timeout: 3,
+  });
   try {
     await sql.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
   } catch (err) {
@@ -95,14 +99,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
     SANDBOX_KIE_LATENCY_MS: '3000',
   };
   const log = createWriteStream(LOG_FILE);
-  child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/src/run.ts'], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/src/run.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   process.once('exit', () => killGroup('SIGKILL'));
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
 
   await new Promise<void>((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => fail(new Error(`no "[sandbox] ready" within ${READY_TIMEOUT_MS / 1000} s`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => fail(new Error(`no "[sandbox] ready" within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer): void => {
       seen = (seen + chunk.toString()).slice(-10_000);
       if (/^\[sandbox\] ready$/m.test(seen)) {
@@ -134,7 +146,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     killGroup('SIGKILL');
     log.end();
     if (stateDir) rmSync(stateDir, { recursive: true, force: true });
-    const shots = existsSync(SCREENSHOT_DIR) ? readdirSync(SCREENSHOT_DIR).filter((f) => f.endsWith('.png')) : [];
+    const shots = existsSync(SCREENSHOT_DIR)
+      ? readdirSync(SCREENSHOT_DIR).filter((f) => f.endsWith('.png'))
+      : [];
     process.stdout.write(
       `\nbrowser suite: ${shots.length} screenshots in ${path.relative(REPO_ROOT, SCREENSHOT_DIR)}/ (${shots.join(', ')}); sandbox log: ${path.relative(REPO_ROOT, LOG_FILE)}\n`,
     );

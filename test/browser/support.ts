@@ -19,7 +19,8 @@ const ARGS = [
 ];
 
 /** The bot's texts as the seller sees them (the page's language is set to English). */
-const locale = (file: string): Record<string, string> => JSON.parse(readFileSync(path.join(REPO_ROOT, file), 'utf8')) as Record<string, string>;
+const locale = (file: string): Record<string, string> =>
+  JSON.parse(readFileSync(path.join(REPO_ROOT, file), 'utf8')) as Record<string, string>;
 export const BOT = locale('apps/bot-gateway/locales/en.json');
 export const NOTIFIER = locale('apps/notifier/locales/en.json');
 
@@ -63,9 +64,14 @@ export async function openBrowser(size = { width: 1280, height: 800 }): Promise<
 /** Call at the start of a test: on its failure, says where the sandbox's log is and what the page threw. */
 export function failureHint(session: Session, name: string): void {
   onTestFailed(async () => {
-    await session.page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-failed.png`) }).catch(() => undefined);
-    process.stderr.write(`\nbrowser test failed; the sandbox's log: ${inject('sandboxLog')}; screenshots: ${SCREENSHOT_DIR}\n`);
-    if (session.errors.length > 0) process.stderr.write(`errors in the page:\n${session.errors.join('\n')}\n`);
+    await session.page
+      .screenshot({ path: path.join(SCREENSHOT_DIR, `${name}-failed.png`) })
+      .catch(() => undefined);
+    process.stderr.write(
+      `\nbrowser test failed; the sandbox's log: ${inject('sandboxLog')}; screenshots: ${SCREENSHOT_DIR}\n`,
+    );
+    if (session.errors.length > 0)
+      process.stderr.write(`errors in the page:\n${session.errors.join('\n')}\n`);
   });
 }
 
@@ -126,19 +132,42 @@ export function numberIn(text: string | null, re: RegExp): number {
 
 // ---- waiting for the page (playwright-core has no web-first assertions; vitest's expect.poll stands in) ----
 
-const now = (l: Locator) => l.first().textContent({ timeout: 1_000 }).catch(() => null);
+const now = (l: Locator) =>
+  l
+    .first()
+    .textContent({ timeout: 1_000 })
+    .catch(() => null);
 const escape = (s: string) => new RegExp(s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 
 export const until = {
   visible: (l: Locator, timeout = 30_000) => l.first().waitFor({ state: 'visible', timeout }),
   hidden: (l: Locator, timeout = 30_000) => l.first().waitFor({ state: 'hidden', timeout }),
   text: (l: Locator, text: string | RegExp, timeout = 30_000) =>
-    expect.poll(async () => (await now(l)) ?? '', { timeout, message: `text of ${l.toString()}` }).toMatch(typeof text === 'string' ? escape(text) : text),
+    expect
+      .poll(async () => (await now(l)) ?? '', { timeout, message: `text of ${l.toString()}` })
+      .toMatch(typeof text === 'string' ? escape(text) : text),
   attribute: (l: Locator, name: string, value: string | null, timeout = 30_000) =>
-    expect.poll(() => l.first().getAttribute(name, { timeout: 1_000 }).catch(() => undefined), { timeout, message: `${name} of ${l.toString()}` }).toBe(value),
-  count: (l: Locator, n: number, timeout = 30_000) => expect.poll(() => l.count(), { timeout, message: `count of ${l.toString()}` }).toBe(n),
+    expect
+      .poll(
+        () =>
+          l
+            .first()
+            .getAttribute(name, { timeout: 1_000 })
+            .catch(() => undefined),
+        { timeout, message: `${name} of ${l.toString()}` },
+      )
+      .toBe(value),
+  count: (l: Locator, n: number, timeout = 30_000) =>
+    expect.poll(() => l.count(), { timeout, message: `count of ${l.toString()}` }).toBe(n),
   focused: (l: Locator, timeout = 10_000) =>
     expect
-      .poll(() => l.first().evaluate((e) => e === document.activeElement, undefined, { timeout: 1_000 }).catch(() => false), { timeout, message: `focus on ${l.toString()}` })
+      .poll(
+        () =>
+          l
+            .first()
+            .evaluate((e) => e === document.activeElement, undefined, { timeout: 1_000 })
+            .catch(() => false),
+        { timeout, message: `focus on ${l.toString()}` },
+      )
       .toBe(true),
 };
