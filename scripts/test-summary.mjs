@@ -10,7 +10,7 @@ import path from 'node:path';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const dirs = ['apps', 'packages'].flatMap((d) => readdirSync(path.join(root, d)).map((n) => path.join(root, d, n)));
-dirs.push(path.join(root, 'sandbox'), path.join(root, 'test'), path.join(root, 'infra/k8s'));
+dirs.push(path.join(root, 'sandbox'), path.join(root, 'test'), path.join(root, 'test/browser'), path.join(root, 'infra/k8s'));
 let files = 0;
 let failedFiles = 0;
 let passed = 0;

@@ -57,4 +57,38 @@ describe('web chat page and its control API', () => {
     const r = await call(sim, 'getFile', { file_id: fileId });
     expect(r.body).toEqual({ ok: false, error_code: 400, description: 'Bad Request: file is too big' });
   });
+
+  it('applies the name and language of the page to a chat that already exists', async () => {
+    sim.addUser({ userId: 1004 });
+    const { updateId } = await sim.userSends({ userId: 1004 }, { text: 'hi' });
+    const before = await call<TgUpdate[]>(sim, 'getUpdates', { offset: updateId });
+    expect(before.body.result[0]?.message?.from?.language_code).toBeUndefined();
+
+    expect((await post('/_sim/users/1004/messages', { text: 'again', firstName: 'Anna', languageCode: 'en' })).status).toBe(200);
+    const after = await call<TgUpdate[]>(sim, 'getUpdates', { offset: updateId + 1 });
+    expect(after.body.result.at(-1)?.message?.from).toMatchObject({ id: 1004, first_name: 'Anna', language_code: 'en' });
+    const view = (await (await fetch(`${sim.apiRoot}/_sim/chats/1004/messages`)).json()) as { user: unknown };
+    expect(view.user).toEqual({ userId: 1004, firstName: 'Anna', languageCode: 'en', blocked: false });
+  });
+
+  it('shows the command menu a user sees, resolved by scope and language as Telegram does', async () => {
+    const menu = async (userId: number, query = ''): Promise<{ scope: string; languageCode: string; commands: Array<{ command: string }> }> =>
+      (await (await fetch(`${sim.apiRoot}/_sim/users/${userId}/commands${query}`)).json()) as never;
+    expect((await menu(1005)).commands).toEqual([]);
+
+    const list = (...names: string[]) => names.map((command) => ({ command, description: `${command} it` }));
+    await call(sim, 'setMyCommands', { commands: list('start', 'help') });
+    await call(sim, 'setMyCommands', { commands: list('start', 'help', 'buy'), language_code: 'en' });
+    await call(sim, 'setMyCommands', { commands: list('start', 'grant'), scope: { type: 'chat', chat_id: 1005 } });
+    await call(sim, 'setMyCommands', { commands: list('start', 'grant', 'stats'), scope: { type: 'chat', chat_id: 1005 }, language_code: 'en' });
+
+    expect(await menu(1006)).toMatchObject({ scope: 'default', languageCode: '', commands: list('start', 'help') });
+    expect(await menu(1006, '?languageCode=en')).toMatchObject({ scope: 'default', languageCode: 'en', commands: list('start', 'help', 'buy') });
+    expect(await menu(1006, '?languageCode=fr')).toMatchObject({ scope: 'default', languageCode: '', commands: list('start', 'help') });
+    expect(await menu(1005, '?languageCode=en')).toMatchObject({ scope: 'chat', languageCode: 'en', commands: list('start', 'grant', 'stats') });
+    expect(await menu(1005, '?languageCode=ru')).toMatchObject({ scope: 'chat', languageCode: '', commands: list('start', 'grant') });
+    // Without a query, the user's own language (as the page last sent it).
+    await post('/_sim/users/1006/messages', { text: 'hi', languageCode: 'en' });
+    expect((await menu(1006)).commands).toEqual(list('start', 'help', 'buy'));
+  });
 });

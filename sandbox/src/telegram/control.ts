@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import { getMyCommands } from './bot-methods.js';
 import { userPays } from './payments.js';
 import type { ChatEntry, TelegramState } from './state.js';
 import type { TelegramBehavior } from './types.js';
@@ -26,6 +27,39 @@ const PayBody = z
   })
   .refine((b) => (b.messageId === undefined) !== (b.link === undefined), 'give exactly one of messageId and link');
 const StarsBody = z.object({ balance: z.number().int().min(0) });
+
+interface BotCommand {
+  command: string;
+  description: string;
+}
+
+/**
+ * The command menu a user sees in a private chat, resolved as Telegram does
+ * (https://core.telegram.org/bots/api#determining-list-of-commands): the first non-empty list of
+ * chat scope + language, chat scope, all_private_chats + language, all_private_chats,
+ * default + language, default.
+ */
+export async function menuOf(state: TelegramState, chatId: number, languageCode: string): Promise<{ scope: string; languageCode: string; commands: BotCommand[] }> {
+  const lang = /^[a-z]{2}/i.exec(languageCode)?.[0]?.toLowerCase() ?? '';
+  const scopes = [{ type: 'chat', chat_id: chatId }, { type: 'all_private_chats' }, { type: 'default' }];
+  for (const scope of scopes) {
+    for (const language of lang === '' ? [''] : [lang, '']) {
+      const values: Record<string, unknown> = { scope, ...(language !== '' ? { language_code: language } : {}) };
+      const reply = await getMyCommands({
+        state,
+        params: { values, files: new Map() },
+        // getMyCommands reads only the state and the parameters.
+        queue: undefined as never,
+        behavior: undefined as never,
+        gone: () => false,
+        onGone: () => undefined,
+      });
+      const commands = reply.result as BotCommand[];
+      if (commands.length > 0) return { scope: scope.type, languageCode: language, commands };
+    }
+  }
+  return { scope: 'default', languageCode: '', commands: [] };
+}
 
 function paymentView(e: ChatEntry, state: TelegramState): Record<string, unknown> {
   const m = e.msg;
@@ -75,12 +109,22 @@ function view(e: ChatEntry, state: TelegramState): Record<string, unknown> {
 
 export function registerControlApi(app: FastifyInstance, deps: { state: TelegramState; queue: UpdateQueue; behavior: TelegramBehavior }): void {
   const { state, queue } = deps;
-  const user = (userId: string, body: { firstName?: string; languageCode?: string; chatId?: number }) => ({
-    userId: Number(userId),
-    ...(body.chatId !== undefined ? { chatId: body.chatId } : {}),
-    ...(body.firstName ? { firstName: body.firstName } : {}),
-    ...(body.languageCode ? { languageCode: body.languageCode } : {}),
-  });
+  const user = (userId: string, body: { firstName?: string; languageCode?: string; chatId?: number }) => {
+    const u = {
+      userId: Number(userId),
+      ...(body.chatId !== undefined ? { chatId: body.chatId } : {}),
+      ...(body.firstName ? { firstName: body.firstName } : {}),
+      ...(body.languageCode ? { languageCode: body.languageCode } : {}),
+    };
+    // A Telegram client sends its current name and app language with every update: the page's
+    // name and language fields apply to a chat that already exists too (a known demo user's).
+    const known = state.chats.get(u.chatId ?? u.userId);
+    if (known !== undefined && known.user.id === u.userId) {
+      if (u.firstName !== undefined) known.user.first_name = known.chat.first_name = u.firstName;
+      if (u.languageCode !== undefined) known.user.language_code = u.languageCode;
+    }
+    return u;
+  };
 
   app.get('/_sim/info', async () => ({
     bot: state.botUser,
@@ -123,7 +167,21 @@ export function registerControlApi(app: FastifyInstance, deps: { state: Telegram
     const chat = state.chats.get(Number((req.params as { chatId: string }).chatId));
     const answers = state.answers.filter((a) => state.callbackQueries.get(a.callbackQueryId)?.chatId === chat?.chat.id);
     const action = chat?.lastAction && Date.now() - chat.lastAction.at < 5000 ? chat.lastAction.action : undefined;
-    return { messages: chat ? chat.entries.map((e) => view(e, state)) : [], callbackAnswers: answers, action, stars: chat ? state.payments.balance(chat.user.id) : undefined };
+    return {
+      messages: chat ? chat.entries.map((e) => view(e, state)) : [],
+      callbackAnswers: answers,
+      action,
+      stars: chat ? state.payments.balance(chat.user.id) : undefined,
+      user: chat ? { userId: chat.user.id, firstName: chat.user.first_name, languageCode: chat.user.language_code, blocked: chat.blocked } : undefined,
+    };
+  });
+
+  /** The bot's command menu for this user (setMyCommands per scope and language); `?languageCode=` overrides the user's. */
+  app.get('/_sim/users/:userId/commands', async (req) => {
+    const userId = Number((req.params as { userId: string }).userId);
+    const chat = state.chats.get(userId);
+    const languageCode = (req.query as { languageCode?: string }).languageCode ?? chat?.user.language_code ?? '';
+    return { userId, ...(await menuOf(state, chat?.chat.id ?? userId, languageCode)) };
   });
 
   // ---- payments in Telegram Stars (the user's side) ----

@@ -1,0 +1,128 @@
+/// <reference lib="dom" />
+import { copyFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { DOCS_IMAGE } from './paths';
+import {
+  BOT,
+  botMessages,
+  chatAs,
+  failureHint,
+  numberIn,
+  openBrowser,
+  until,
+  productPhoto,
+  screenshot,
+  type Session,
+} from './support';
+
+/**
+ * The seller's order through the chat page, as a person would click it: a photo, UGC, no
+ * wishes, the default quality, format and length ("Next"), three videos, Confirm — the draft
+ * is one message the bot edits step by step — then three videos that play in the page and
+ * the order's summary with the new balance (the demo user 1001 starts with 20 credits).
+ */
+
+let s: Session;
+beforeAll(async () => {
+  s = await openBrowser({ width: 1280, height: 800 });
+});
+afterAll(async () => s?.close());
+
+const button = (name: string) => ({ name, exact: true });
+const stepText = (step: number) => BOT.stepIndicator!.replace('{step}', String(step)).replace('{total}', '5');
+
+it('orders three UGC videos from a photo and watches them play', async () => {
+  failureHint(s, 'order');
+  const { page } = s;
+  await page.goto(s.base);
+  await until.attribute(page.getByRole('link', { name: 'Control panel' }), 'href', '/control');
+  const chat = await chatAs(page, 1001);
+
+  await chat
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
+  await chat.getByRole('button', button('Send')).click();
+  await until.visible(chat.getByRole('img', { name: 'Photo you sent' }));
+
+  // Step 1: the draft message. Every later step edits this same message.
+  const draft = botMessages(chat).filter({ hasText: stepText(1) });
+  await until.visible(draft, 30_000);
+  const draftId = await draft.getAttribute('data-message-id');
+  const sameDraft = chat.locator(`.msg.bot[data-message-id="${draftId}"]`);
+  const botCount = await botMessages(chat).count();
+
+  // A pressed keyboard is disabled at once, until the bot edits the message.
+  const disabledRightAfterPress = await chat
+    .getByRole('button', button(BOT.templateUgc!))
+    .evaluate((b: HTMLButtonElement) => {
+      b.click();
+      return b.disabled;
+    });
+  expect(disabledRightAfterPress).toBe(true);
+  await until.text(sameDraft, stepText(2), 30_000);
+  await chat.getByRole('button', button(BOT.skip!)).click();
+  await until.text(sameDraft, stepText(3), 30_000);
+  // Quality, format and length come pre-selected (✓); "Next" takes them.
+  await until.count(sameDraft.getByRole('button', { name: /^✓ / }), 3);
+  await chat.getByRole('button', button(BOT.next!)).click();
+  await until.text(sameDraft, stepText(4), 30_000);
+  const before = numberIn(await sameDraft.textContent(), /Balance: (\d+) credit/);
+  expect(before).toBe(20); // the demo credits of a fresh sandbox
+  await chat.getByRole('button', button('3')).click();
+  await until.text(sameDraft, stepText(5), 30_000);
+  const charged = numberIn(await sameDraft.textContent(), /Credits to be charged: (\d+)/);
+  await chat.getByRole('button', button(BOT.confirm!)).click();
+  await until.text(sameDraft, BOT.orderSent!.replace('{count}', '3'), 30_000);
+  // The five steps were edits: still the same bot messages, the draft marked as edited.
+  expect(await botMessages(chat).count()).toBeGreaterThanOrEqual(botCount);
+  expect(await sameDraft.getAttribute('class')).toMatch(/edited/);
+  expect(
+    await chat
+      .locator('.msg.bot')
+      .filter({ hasText: stepText(1) })
+      .count(),
+  ).toBe(0);
+
+  // Three videos, each playable inline.
+  const videos = chat.locator('video');
+  await until.count(videos, 3, 120_000);
+  for (const v of await videos.all()) {
+    await until.attribute(v, 'controls', '');
+    await until.attribute(v, 'playsinline', '');
+  }
+  const played = await videos.evaluateAll(async (els: HTMLVideoElement[]) =>
+    Promise.all(
+      els.map(async (v) => {
+        v.muted = true;
+        await v.play();
+        return { paused: v.paused, error: v.error?.message ?? null };
+      }),
+    ),
+  );
+  expect(played).toEqual([
+    { paused: false, error: null },
+    { paused: false, error: null },
+    { paused: false, error: null },
+  ]);
+  await page.waitForFunction(
+    () => {
+      const vs = Array.from(document.querySelectorAll<HTMLVideoElement>('section[data-user="1001"] video'));
+      return vs.length === 3 && vs.every((v) => v.readyState >= 2 && v.duration > 0);
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
+
+  // The summary: all three delivered, and the balance less the order's price.
+  const summary = botMessages(chat).filter({ hasText: /Videos delivered: \d+ of \d+/ });
+  await until.text(summary, 'Videos delivered: 3 of 3', 60_000);
+  expect(numberIn(await summary.textContent(), /Balance: (\d+)\./)).toBe(before - charged);
+
+  await videos.evaluateAll((els: HTMLVideoElement[]) => els.forEach((v) => v.pause()));
+  const shot = await screenshot(page, 'order-videos');
+  if (process.env.UPDATE_SCREENSHOTS === '1') {
+    mkdirSync(path.dirname(DOCS_IMAGE), { recursive: true });
+    copyFileSync(shot, DOCS_IMAGE);
+  }
+});

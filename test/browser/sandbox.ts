@@ -1,0 +1,156 @@
+/**
+ * Global setup of the browser suite: the real sandbox (`node --import tsx sandbox/src/run.ts`)
+ * as a child process in its own process group, on free ports, with a fresh database
+ * (`nc_browser`) and a fresh state directory in /tmp, its output in a log file. The tests get
+ * the chat page's address through `inject('sandboxUrl')`; the teardown stops the whole group
+ * (and a process exit does too), whatever the tests did.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import postgres from 'postgres';
+import { DEFAULT_PORTS } from '@neurocards/contracts';
+import type { TestProject } from 'vitest/node';
+import { LOG_FILE, REPO_ROOT, SCREENSHOT_DIR } from './paths';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    sandboxUrl: string;
+    sandboxLog: string;
+  }
+}
+
+const DB = 'nc_browser';
+const READY_TIMEOUT_MS = 240_000;
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.createServer();
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+  });
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+/** An offset that puts every service's port (8080–8084 + offset) on a free port. */
+async function freeServiceOffset(): Promise<number> {
+  const base = Object.values(DEFAULT_PORTS) as number[];
+  for (let i = 0; i < 50; i++) {
+    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    const free = await Promise.all(base.map((p) => portFree(p + offset)));
+    if (free.every(Boolean)) return offset;
+  }
+  throw new Error('no free range for the services’ ports');
+}
+
+/** A fresh database on the machine's PostgreSQL; without one the sandbox's embedded one starts empty in the fresh state dir. */
+async function dropDatabase(): Promise<void> {
+  const sql = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
+    max: 1,
+    onnotice: () => undefined,
+    connect_timeout: 3,
+  });
+  try {
+    await sql.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ECONNREFUSED') throw err;
+  } finally {
+    await sql.end({ timeout: 1 });
+  }
+}
+
+let child: ChildProcess | undefined;
+let stateDir: string | undefined;
+
+function killGroup(signal: NodeJS.Signals): void {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    /* already gone */
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await dropDatabase();
+  stateDir = mkdtempSync(path.join(os.tmpdir(), 'nc-browser-'));
+  mkdirSync(path.dirname(LOG_FILE), { recursive: true });
+  rmSync(SCREENSHOT_DIR, { recursive: true, force: true });
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const telegramPort = await freePort();
+  const env = {
+    ...process.env,
+    SANDBOX_NATS_PORT: String(await freePort()),
+    SANDBOX_TELEGRAM_PORT: String(telegramPort),
+    SANDBOX_KIE_PORT: String(await freePort()),
+    SANDBOX_OPENAI_PORT: String(await freePort()),
+    SANDBOX_SERVICE_PORT_OFFSET: String(await freeServiceOffset()),
+    SANDBOX_DB: DB,
+    SANDBOX_STATE_DIR: stateDir,
+    SANDBOX_KIE_LATENCY_MS: '3000',
+  };
+  const log = createWriteStream(LOG_FILE);
+  child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/src/run.ts'], {
+    cwd: REPO_ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  process.once('exit', () => killGroup('SIGKILL'));
+  child.stdout!.pipe(log, { end: false });
+  child.stderr!.pipe(log, { end: false });
+
+  await new Promise<void>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(
+      () => fail(new Error(`no "[sandbox] ready" within ${READY_TIMEOUT_MS / 1000} s`)),
+      READY_TIMEOUT_MS,
+    );
+    const onData = (chunk: Buffer): void => {
+      seen = (seen + chunk.toString()).slice(-10_000);
+      if (/^\[sandbox\] ready$/m.test(seen)) {
+        clearTimeout(timer);
+        child!.stdout!.off('data', onData);
+        resolve();
+      }
+    };
+    const fail = (err: Error): void => {
+      clearTimeout(timer);
+      killGroup('SIGKILL');
+      reject(new Error(`${err.message}; the sandbox's log: ${LOG_FILE}`));
+    };
+    child!.stdout!.on('data', onData);
+    child!.once('exit', (code) => fail(new Error(`the sandbox exited (${code}) before it was ready`)));
+  });
+
+  project.provide('sandboxUrl', `http://127.0.0.1:${telegramPort}`);
+  project.provide('sandboxLog', LOG_FILE);
+
+  return async () => {
+    const exited = new Promise<void>((resolve) => {
+      if (child?.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    // SIGTERM lets the sandbox stop its services, NATS and PostgreSQL; what is left gets SIGKILL.
+    killGroup('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
+    killGroup('SIGKILL');
+    log.end();
+    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+    const shots = existsSync(SCREENSHOT_DIR)
+      ? readdirSync(SCREENSHOT_DIR).filter((f) => f.endsWith('.png'))
+      : [];
+    process.stdout.write(
+      `\nbrowser suite: ${shots.length} screenshots in ${path.relative(REPO_ROOT, SCREENSHOT_DIR)}/ (${shots.join(', ')}); sandbox log: ${path.relative(REPO_ROOT, LOG_FILE)}\n`,
+    );
+  };
+}
