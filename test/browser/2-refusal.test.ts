@@ -29,7 +29,7 @@ afterAll(async () => s?.close());
 async function setRefusals(percent: number): Promise<void> {
   const panel = await s.context.newPage();
   await panel.goto(`${s.base}/control`);
-  await panel.getByLabel('Content refusals (%)').fill(String(percent));
+  await panel.getByLabel('Content refusals (%)', { exact: true }).fill(String(percent));
   await panel.getByRole('button', { name: 'Apply', exact: true }).click();
   await until.text(panel.getByRole('status'), 'Applied');
   await panel.close();

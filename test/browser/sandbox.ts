@@ -117,7 +117,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     );
     const onData = (chunk: Buffer): void => {
       seen = (seen + chunk.toString()).slice(-10_000);
-      if (/^\[sandbox\] ready$/m.test(seen)) {
+      if (/^\[sandbox\] ready\b/m.test(seen)) {
         clearTimeout(timer);
         child!.stdout!.off('data', onData);
         resolve();
