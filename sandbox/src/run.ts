@@ -108,6 +108,13 @@ const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 80
 // SANDBOX_SERVICE_PORT_OFFSET shifts them all, so a second sandbox (the browser tests') can run beside one.
 const portOffset = Number(env.SANDBOX_SERVICE_PORT_OFFSET ?? 0);
 const ports = Object.fromEntries(SERVICES.map((s) => [s, DEFAULT_PORTS[s] + portOffset])) as Record<ServiceName, number>;
+// fetch() refuses the browsers' "bad ports" (https://fetch.spec.whatwg.org/#port-blocking), so
+// the readiness checks could never reach a service there: say so now instead of timing out.
+const FETCH_BLOCKED = [1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080];
+for (const s of SERVICES) {
+  if (FETCH_BLOCKED.includes(ports[s]))
+    throw new Error(`SANDBOX_SERVICE_PORT_OFFSET=${portOffset} puts ${s} on port ${ports[s]}, which fetch() refuses: choose another offset`);
+}
 const services = launchServices({
   onLine: (svc, line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${formatLine(svc, line)}\n`),
   envOf: nats.envOf,
