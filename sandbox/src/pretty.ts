@@ -1,5 +1,4 @@
 import { prettyFactory } from 'pino-pretty';
-import type { ServiceName } from '@neurocards/launcher';
 
 /**
  * How the sandbox shows its services' logs. The services always write pino's JSON (as in
@@ -14,13 +13,13 @@ export function logFormat(value: string | undefined): LogFormat {
   throw new Error(`LOG_FORMAT must be pretty or json, not ${JSON.stringify(value)}`);
 }
 
-const WIDTH = Math.max(...['bot-gateway', 'kie-dispatcher', 'orchestrator', 'notifier', 'billing'].map((s) => s.length));
+const WIDTH = Math.max(...['bot-gateway', 'kie-dispatcher', 'orchestrator', 'notifier', 'billing', 'telegram-sim'].map((s) => s.length));
 
 /** One output line of a service, formatted for a person (or left as JSON). */
 export function serviceLineFormatter(
   format: LogFormat,
   opts: { colorize?: boolean } = {},
-): (service: ServiceName, line: string) => string {
+): (service: string, line: string) => string {
   if (format === 'json') return (_service, line) => line;
   const pretty = prettyFactory({
     colorize: opts.colorize ?? process.stdout.isTTY === true,

@@ -17,9 +17,10 @@ import {
   type ServiceName,
 } from '@neurocards/launcher';
 import { startKieSim, startOpenAiSim, startTelegramSim } from './index';
-import { answers, ensureNats, ensurePostgres } from './infra';
+import { answers, ensureNats, ensurePostgres, stopRecorded } from './infra';
 import { startSecureNats } from './secure-nats';
 import { logFormat, serviceLineFormatter } from './pretty';
+import { setSimLogStream } from './shared/app';
 import { registerControlPanel } from './control/control';
 import type { ControlTargets } from './control/control';
 
@@ -28,6 +29,8 @@ const stateDir = process.env.SANDBOX_STATE_DIR ?? path.join(REPO_ROOT, '.sandbox
 const env = process.env;
 // One coloured line per event (LOG_FORMAT=json: the services' JSON as it is).
 const formatLine = serviceLineFormatter(logFormat(env.LOG_FORMAT));
+// The simulators' own lines (a render that failed, a missing ffmpeg) the same way.
+setSimLogStream({ write: (line) => void process.stdout.write(`${formatLine('simulator', line.trimEnd())}\n`) });
 
 /** Sandbox users who get demo credits up front (the chat page starts as user 1001). */
 const DEMO_USERS = [1001, 1002];
@@ -40,6 +43,23 @@ say(`starting NATS, PostgreSQL, the Telegram, KIE and OpenAI simulators and the 
 say(`when ready, open the chat:    ${webRoot}/`);
 say(`and the control panel:       ${webRoot}/control`);
 
+/**
+ * What to stop, in reverse order of starting, however far the start got: Ctrl-C during the
+ * start stops what is already running (nats-server runs in its own process group and would
+ * otherwise outlive us).
+ */
+const cleanups: Array<() => unknown> = [];
+let stopping = false;
+async function shutdown(code: number) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping');
+  for (const stop of cleanups.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
 // The services run their built bundles, as in production; rebuilt here only when stale.
 await ensureBuilt();
 const natsPort = Number(env.SANDBOX_NATS_PORT ?? 4223);
@@ -49,6 +69,8 @@ const natsPort = Number(env.SANDBOX_NATS_PORT ?? 4223);
  * binary, or with the port taken, the anonymous fallback of `ensureNats` is used.
  */
 async function startNats() {
+  // A server this sandbox started before and was killed with is stopped first: the port is ours.
+  await stopRecorded(path.join(stateDir, 'nats', 'nats.pid'), 'nats-server');
   if (!(await answers(natsPort))) {
     try {
       const secure = await startSecureNats({ port: natsPort, dir: path.join(stateDir, 'nats') });
@@ -67,7 +89,9 @@ async function startNats() {
   return { ...open, admin: {}, envOf: () => ({}) };
 }
 const nats = await startNats();
-const pg = await ensurePostgres(stateDir, say);
+cleanups.push(() => nats.stop?.());
+const pg = await ensurePostgres(stateDir, say, Number(env.SANDBOX_PG_PORT ?? 5433));
+cleanups.push(() => pg.stop?.());
 const dbUrl = new URL(pg.adminUrl);
 dbUrl.pathname = `/${env.SANDBOX_DB ?? 'neurocards_sandbox'}`;
 await ensureDatabase(dbUrl.toString());
@@ -84,6 +108,7 @@ const tg = await startTelegramSim({
     registerControlPanel(app, control);
   },
 });
+cleanups.push(() => tg.close());
 // Two KIE accounts, three keys: limits and credits are per account, so the product sees a shared
 // window on `main` and a spare account to fall back to. Sora 2 is gone since 2026-09-24 (docs/design.md §4).
 const KIE_ACCOUNTS = { main: ['sandbox-key-1', 'sandbox-key-2'], spare: ['sandbox-key-3'] };
@@ -97,12 +122,14 @@ const kie = await startKieSim({
   render: 'ffmpeg',
   renderOptions: { cacheDir: path.join(stateDir, 'kie-renders') },
 });
+cleanups.push(() => kie.close());
 // The dispatcher's names for the keys (KIE_API_KEYS below), so the panel and its stats agree.
 const KIE_API_KEYS = 'main/primary=sandbox-key-1,main/secondary=sandbox-key-2,spare/only=sandbox-key-3';
 control.kie = kie;
 control.keyNames = Object.fromEntries(KIE_API_KEYS.split(',').map((pair) => pair.split('=').reverse() as [string, string]));
 control.nats = () => connect({ servers: nats.url, ...nats.admin, name: 'sandbox-control' });
 const openai = await startOpenAiSim({ port: Number(env.SANDBOX_OPENAI_PORT ?? 8092), apiKey: 'sk-sandbox' });
+cleanups.push(() => openai.close());
 
 // Each service on its documented port (docs/design.md §2.8), whatever the start order;
 // SANDBOX_SERVICE_PORT_OFFSET shifts them all, so a second sandbox (the browser tests') can run beside one.
@@ -141,19 +168,7 @@ const services = launchServices({
   },
 });
 
-let stopping = false;
-async function shutdown(code: number) {
-  if (stopping) return;
-  stopping = true;
-  say('stopping');
-  await services.stop();
-  await Promise.allSettled([tg.close(), kie.close(), openai.close()]);
-  nats.stop?.();
-  await pg.stop?.();
-  process.exit(code);
-}
-process.once('SIGINT', () => void shutdown(0));
-process.once('SIGTERM', () => void shutdown(0));
+cleanups.push(() => services.stop());
 for (const p of services.processes.values()) {
   void p.exited.then((code) => {
     if (!stopping) {

@@ -1,8 +1,8 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { answers } from './infra';
+import { answers, spawnServer } from './infra';
 import { SERVICES, natsServerConfig, type NatsUser, type ServiceName } from '@neurocards/contracts';
 
 export interface SecureNats {
@@ -56,10 +56,7 @@ export async function startSecureNats(o: {
     }),
     { mode: 0o600 },
   );
-  // Its own process group: Ctrl-C in the terminal reaches the sandbox and the services, which
-  // drain and then stop this server, instead of losing NATS in the middle of their shutdown.
-  const child = spawn(bin, ['-c', conf, '-l', logFile], { stdio: 'ignore', detached: true });
-  process.once('exit', () => child.exitCode === null && child.kill('SIGTERM'));
+  const child = await spawnServer(bin, ['-c', conf, '-l', logFile], path.join(o.dir, 'nats.pid'));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   const until = Date.now() + 30_000;
   while (!(await answers(o.port))) {

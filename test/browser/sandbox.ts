@@ -6,7 +6,7 @@
  * (and a process exit does too), whatever the tests did.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,7 +45,9 @@ async function freePort(): Promise<number> {
 async function freeServiceOffset(): Promise<number> {
   const base = Object.values(DEFAULT_PORTS) as number[];
   for (let i = 0; i < 50; i++) {
-    const offset = 20_000 + Math.floor(Math.random() * 20_000);
+    // Below Linux's ephemeral range (32768+), where an outgoing connection could take a port
+    // between this check and the service's listen.
+    const offset = 10_000 + Math.floor(Math.random() * 14_000);
     const free = await Promise.all(base.map((p) => portFree(p + offset)));
     if (free.every(Boolean)) return offset;
   }
@@ -80,6 +82,31 @@ function killGroup(signal: NodeJS.Signals): void {
   }
 }
 
+/** A nats-server the sandbox started in its own process group, by the pid it recorded. */
+function killRecordedNats(): void {
+  if (stateDir === undefined) return;
+  try {
+    const pid = Number(readFileSync(path.join(stateDir, 'nats', 'nats.pid'), 'utf8').trim());
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server')) process.kill(pid, 'SIGKILL');
+  } catch {
+    /* none recorded, or already gone */
+  }
+}
+
+/** SIGTERM lets the sandbox stop its services, NATS and PostgreSQL; what is left gets SIGKILL. */
+async function stopSandbox(): Promise<void> {
+  if (child === undefined) return;
+  const exited = new Promise<void>((resolve) => {
+    if (child!.exitCode !== null || child!.signalCode !== null) resolve();
+    else child!.once('exit', () => resolve());
+  });
+  killGroup('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
+  killGroup('SIGKILL');
+  killRecordedNats();
+  if (stateDir) rmSync(stateDir, { recursive: true, force: true });
+}
+
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   await dropDatabase();
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'nc-browser-'));
@@ -97,6 +124,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
     SANDBOX_DB: DB,
     SANDBOX_STATE_DIR: stateDir,
     SANDBOX_KIE_LATENCY_MS: '3000',
+    // Without a PostgreSQL on 5432 the sandbox embeds one: on a port of its own, not a running sandbox's.
+    SANDBOX_PG_PORT: String(await freePort()),
+    // What the tests expect of a fresh sandbox, whatever the developer's shell exports.
+    SANDBOX_DEMO_CREDITS: '20',
+    WELCOME_CREDITS: '3',
+    LOG_FORMAT: 'pretty',
   };
   const log = createWriteStream(LOG_FILE);
   child = spawn(process.execPath, ['--import', 'tsx', 'sandbox/src/run.ts'], {
@@ -105,7 +138,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  process.once('exit', () => killGroup('SIGKILL'));
+  process.once('exit', () => {
+    killGroup('SIGKILL');
+    killRecordedNats();
+  });
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
 
@@ -125,8 +161,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     };
     const fail = (err: Error): void => {
       clearTimeout(timer);
-      killGroup('SIGKILL');
-      reject(new Error(`${err.message}; the sandbox's log: ${LOG_FILE}`));
+      void stopSandbox().finally(() => reject(new Error(`${err.message}; the sandbox's log: ${LOG_FILE}`)));
     };
     child!.stdout!.on('data', onData);
     child!.once('exit', (code) => fail(new Error(`the sandbox exited (${code}) before it was ready`)));
@@ -136,16 +171,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('sandboxLog', LOG_FILE);
 
   return async () => {
-    const exited = new Promise<void>((resolve) => {
-      if (child?.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once('exit', () => resolve());
-    });
-    // SIGTERM lets the sandbox stop its services, NATS and PostgreSQL; what is left gets SIGKILL.
-    killGroup('SIGTERM');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000).unref())]);
-    killGroup('SIGKILL');
+    await stopSandbox();
     log.end();
-    if (stateDir) rmSync(stateDir, { recursive: true, force: true });
     const shots = existsSync(SCREENSHOT_DIR)
       ? readdirSync(SCREENSHOT_DIR).filter((f) => f.endsWith('.png'))
       : [];

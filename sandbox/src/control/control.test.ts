@@ -119,13 +119,14 @@ describe('control panel routes', () => {
 
   it('sets the Telegram shares and blocks one user, and counts the answers', async () => {
     expect((await post('/_control/telegram', { throttlePercent: 100, blockedPercent: 0 })).status).toBe(200);
-    const send = () => fetch(`${tg.apiRoot}/bot${tg.token}/sendMessage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"chat_id":1001,"text":"hi"}' });
-    expect((await send()).status).toBe(429);
-    expect((await post('/_control/telegram', { throttlePercent: 0, block: { userId: 1001, blocked: true } })).status).toBe(200);
-    expect((await send()).status).toBe(403);
+    const send = (chatId: number) =>
+      fetch(`${tg.apiRoot}/bot${tg.token}/sendMessage`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ chat_id: chatId, text: 'hi' }) });
+    expect((await send(1001)).status).toBe(429);
+    expect((await post('/_control/telegram', { throttlePercent: 0, block: { userId: 1002, blocked: true } })).status).toBe(200);
+    expect((await send(1002)).status).toBe(403);
     const t = (await state()).telegram;
-    expect(t).toMatchObject({ throttlePercent: 0, blockedUsers: [1001], sends: 2, throttled: 1, blocked: 1 });
-    await post('/_control/telegram', { block: { userId: 1001, blocked: false } });
+    expect(t).toMatchObject({ throttlePercent: 0, blockedUsers: [1002], sends: 2, throttled: 1, blocked: 1 });
+    await post('/_control/telegram', { block: { userId: 1002, blocked: false } });
   });
 
   it('shows JetStream from a real NATS once connected', async () => {

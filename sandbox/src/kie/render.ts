@@ -198,6 +198,9 @@ export function createRenderer(opts: RendererOptions = {}): Renderer {
       }
       warn(`kie sim: render failed (${r.code ?? 'killed'}): ${r.stderr.trim().split('\n').slice(-2).join(' ')}`);
       await rm(tmp, { force: true });
+      // Killed at its timeout: another attempt would hold the only slot as long again, while the
+      // renders behind it wait; this one is served as the placeholder instead.
+      if (r.code === null) break;
     }
     return false;
   }

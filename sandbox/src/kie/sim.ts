@@ -129,6 +129,8 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
     ...(opts.runningCap !== undefined ? { runningCap: opts.runningCap } : {}),
     ...opts.behavior,
   };
+  // Each sim its own overrides map: the panel edits it in place.
+  behavior.rates = { ...behavior.rates };
   const video = makeTinyMp4({ seconds: 3 }).bytes;
   let root = '';
   const core = new KieCore(behavior, {
@@ -140,7 +142,7 @@ export async function startKieSim(opts: KieSimOptions = {}): Promise<KieSim> {
     resultUrl: (taskId) => `${root}/results/${taskId}.mp4`,
   });
   const uploads = new Map<string, Upload>();
-  const app = baseApp();
+  const app = baseApp({ name: 'kie-sim' });
   // KIE recommends stream upload for files above 10 MB; accept up to 100 MB like its URL upload.
   await app.register(multipart, { limits: { fileSize: 100 * 1024 * 1024 } });
   const renderer = opts.render === 'ffmpeg' ? createRenderer({ ...opts.renderOptions, warn: (msg) => app.log.warn(msg) }) : undefined;

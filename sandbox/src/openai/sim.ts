@@ -62,7 +62,7 @@ function invalid(body: unknown): { message: string; param: string; code: string 
 export async function startOpenAiSim(opts: OpenAiSimOptions = {}): Promise<OpenAiSim> {
   const behavior: OpenAiBehavior = { latencyMs: 0, failNext: 0, rateLimitNext: 0 };
   const requests: unknown[] = [];
-  const app = baseApp();
+  const app = baseApp({ name: 'openai-sim' });
 
   app.post('/v1/chat/completions', async (req, reply) => {
     await sleep(behavior.latencyMs);

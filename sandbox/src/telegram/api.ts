@@ -73,6 +73,8 @@ const chance = (p: number | undefined): boolean => p !== undefined && p > 0 && M
 
 export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
   const flood = new FloodControl();
+  /** chat → until when a random 429 refuses it (ms). */
+  const penalties = new Map<string, number>();
   app.route({
     method: ['GET', 'POST'],
     url: '/bot:token/:method',
@@ -96,8 +98,25 @@ export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
             b.throttleNext--;
             throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
           }
-          if (chance(b.throttleRate)) throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
-          if (chance(b.blockedRate)) throw new TgError(403, 'Forbidden: bot was blocked by the user');
+          // A 429 drawn at random is flood control as Telegram applies it: the chat stays refused
+          // until its retry_after has passed, so a client that retries early is refused again.
+          const chatKey = String(params.values.chat_id);
+          const penalty = (penalties.get(chatKey) ?? 0) - Date.now();
+          if (penalty > 0) {
+            const wait = Math.ceil(penalty / 1000);
+            throw new TgError(429, `Too Many Requests: retry after ${wait}`, wait);
+          }
+          if (chance(b.throttleRate)) {
+            penalties.set(chatKey, Date.now() + b.retryAfterSeconds * 1000);
+            throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
+          }
+          // A user who blocks the bot stays blocked (until unblocked from the control panel):
+          // every later send to the chat answers 403 too.
+          if (chance(b.blockedRate)) {
+            const chat = deps.state.chats.get(Number(params.values.chat_id));
+            if (chat !== undefined) chat.blocked = true;
+            throw new TgError(403, 'Forbidden: bot was blocked by the user');
+          }
           flood.check(b, String(params.values.chat_id));
           if (b.failNext > 0) {
             b.failNext--;

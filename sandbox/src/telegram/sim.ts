@@ -96,7 +96,7 @@ export async function startTelegramSim(opts: TelegramSimOptions = {}): Promise<T
   const calls: Array<{ method: string; params: Record<string, unknown>; at: number; status?: number }> = [];
   for (const u of opts.knownUsers ?? []) state.chatOf(u);
 
-  const app = baseApp();
+  const app = baseApp({ name: 'telegram-sim' });
   await app.register(multipart, { limits: { fileSize: MAX_UPLOAD_BYTES } });
   await app.register(fastifyStatic, { root: fileURLToPath(new URL('../../public', import.meta.url)), prefix: '/', index: 'index.html' });
   registerBotApi(app, { token, state, queue, behavior: () => behavior, calls });
