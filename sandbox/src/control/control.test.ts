@@ -84,6 +84,15 @@ describe('control panel routes', () => {
     expect((await state()).kie?.latencyMaxMs).toBeNull();
   });
 
+  it('takes a latency alone: the maximum stays while above it, else the latency becomes fixed', async () => {
+    expect((await post('/_control/kie', { scope: 'all', latencySeconds: 2, latencyMaxSeconds: 10 })).status).toBe(200);
+    expect((await post('/_control/kie', { scope: 'all', latencySeconds: 4 })).status).toBe(200);
+    expect((await state()).kie).toMatchObject({ latencyMs: 4000, latencyMaxMs: 10_000 });
+    expect((await post('/_control/kie', { scope: 'all', latencySeconds: 20 })).status).toBe(200);
+    expect((await state()).kie).toMatchObject({ latencyMs: 20_000, latencyMaxMs: null });
+    await post('/_control/kie', { scope: 'all', latencySeconds: 60 });
+  });
+
   it('rejects bad input with 400 and a message, and changes nothing', async () => {
     const before = JSON.stringify((await state()).kie);
     const bad: Array<[string, unknown]> = [

@@ -101,7 +101,9 @@ export function kieControl(kie: KieTarget, keyNames: Record<string, string> = {}
     const changes: Partial<KieBehavior> = {};
     if (input.scope === 'all') {
       const latencyMs = input.latencySeconds !== undefined ? Math.round(input.latencySeconds * 1000) : b.latencyMs;
-      const max = input.latencyMaxSeconds === undefined ? b.latencyMaxMs : input.latencyMaxSeconds === null ? undefined : Math.round(input.latencyMaxSeconds * 1000);
+      // A latency set alone keeps the distribution's maximum while it is still above it; below, the latency becomes fixed.
+      const kept = b.latencyMaxMs !== undefined && b.latencyMaxMs >= latencyMs ? b.latencyMaxMs : undefined;
+      const max = input.latencyMaxSeconds === undefined ? kept : input.latencyMaxSeconds === null ? undefined : Math.round(input.latencyMaxSeconds * 1000);
       if (max !== undefined && max < latencyMs) return 'latencyMaxSeconds is below latencySeconds';
       changes.latencyMs = latencyMs;
       if (max === undefined) delete b.latencyMaxMs;
