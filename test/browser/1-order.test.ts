@@ -1,19 +1,19 @@
 /// <reference lib="dom" />
 import { copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { DOCS_IMAGE } from './paths';
 import {
   BOT,
   botMessages,
+  browserSession,
   chatAs,
   failureHint,
   numberIn,
-  openBrowser,
-  until,
-  productPhoto,
   screenshot,
-  type Session,
+  sendPhotoForDraft,
+  stepText,
+  until,
 } from './support';
 
 /**
@@ -23,33 +23,20 @@ import {
  * the order's summary with the new balance (the demo user 1001 starts with 20 credits).
  */
 
-let s: Session;
-beforeAll(async () => {
-  s = await openBrowser({ width: 1280, height: 800 });
-});
-afterAll(async () => s?.close());
+const session = browserSession({ width: 1280, height: 800 });
 
 const button = (name: string) => ({ name, exact: true });
-const stepText = (step: number) => BOT.stepIndicator!.replace('{step}', String(step)).replace('{total}', '5');
 
 it('orders three UGC videos from a photo and watches them play', async () => {
+  const s = session();
   failureHint(s, 'order');
   const { page } = s;
   await page.goto(s.base);
   await until.attribute(page.getByRole('link', { name: 'Control panel' }), 'href', '/control');
   const chat = await chatAs(page, 1001);
 
-  await chat
-    .locator('input[type=file]')
-    .setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
-  await chat.getByRole('button', button('Send')).click();
-  await until.visible(chat.getByRole('img', { name: 'Photo you sent' }));
-
   // Step 1: the draft message. Every later step edits this same message.
-  const draft = botMessages(chat).filter({ hasText: stepText(1) });
-  await until.visible(draft, 30_000);
-  const draftId = await draft.getAttribute('data-message-id');
-  const sameDraft = chat.locator(`.msg.bot[data-message-id="${draftId}"]`);
+  const sameDraft = await sendPhotoForDraft(s, chat);
   const botCount = await botMessages(chat).count();
 
   // A pressed keyboard is disabled at once, until the bot edits the message.
@@ -115,7 +102,9 @@ it('orders three UGC videos from a photo and watches them play', async () => {
   );
   // Rendered from the photo for a 9:16 order (the default format), not the simulator's 64×64
   // placeholder: the test command installs ffmpeg, so a placeholder here is a failure.
-  const sizes = await videos.evaluateAll((els: HTMLVideoElement[]) => els.map((v) => `${v.videoWidth}×${v.videoHeight}`));
+  const sizes = await videos.evaluateAll((els: HTMLVideoElement[]) =>
+    els.map((v) => `${v.videoWidth}×${v.videoHeight}`),
+  );
   expect(sizes).toEqual(['480×854', '480×854', '480×854']);
 
   // The summary: all three delivered, and the balance less the order's price.

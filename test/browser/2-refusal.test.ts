@@ -1,16 +1,16 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   BOT,
   NOTIFIER,
   botMessages,
+  browserSession,
   chatAs,
   failureHint,
   numberIn,
-  openBrowser,
-  until,
-  productPhoto,
   screenshot,
-  type Session,
+  sendPhotoForDraft,
+  stepText,
+  until,
 } from './support';
 
 /**
@@ -20,13 +20,10 @@ import {
  * "Content refusals (%)" (all accounts), a button "Apply", then a status "Applied".
  */
 
-let s: Session;
-beforeAll(async () => {
-  s = await openBrowser({ width: 1280, height: 800 });
-});
-afterAll(async () => s?.close());
+const session = browserSession({ width: 1280, height: 800 });
 
 async function setRefusals(percent: number, shot?: string): Promise<void> {
+  const s = session();
   const panel = await s.context.newPage();
   await panel.goto(`${s.base}/control`);
   await panel.getByLabel('Content refusals (%)', { exact: true }).fill(String(percent));
@@ -41,23 +38,15 @@ async function setRefusals(percent: number, shot?: string): Promise<void> {
   await panel.close();
 }
 
-const stepText = (step: number) => BOT.stepIndicator!.replace('{step}', String(step)).replace('{total}', '5');
-
 it('shows the refusal and the refund when the control panel refuses all content', async () => {
+  const s = session();
   failureHint(s, 'refusal');
   const { page } = s;
   await setRefusals(100, 'control-panel');
   try {
     await page.goto(s.base);
     const chat = await chatAs(page, 1002);
-    await chat
-      .locator('input[type=file]')
-      .setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
-    await chat.getByRole('button', { name: 'Send', exact: true }).click();
-    const draft = botMessages(chat).filter({ hasText: stepText(1) });
-    await until.visible(draft, 30_000);
-    const id = await draft.getAttribute('data-message-id');
-    const same = chat.locator(`.msg.bot[data-message-id="${id}"]`);
+    const same = await sendPhotoForDraft(s, chat);
     await chat.getByRole('button', { name: BOT.templateUgc!, exact: true }).click();
     await until.text(same, stepText(2), 30_000);
     await chat.getByRole('button', { name: BOT.skip!, exact: true }).click();

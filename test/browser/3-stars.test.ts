@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   botMessages,
+  browserSession,
   chatAs,
   failureHint,
   numberIn,
-  openBrowser,
-  until,
   screenshot,
   send,
-  type Session,
+  until,
 } from './support';
 
 /**
@@ -17,13 +16,10 @@ import {
  * credits arrive and the Stars leave their Star balance.
  */
 
-let s: Session;
-beforeAll(async () => {
-  s = await openBrowser({ width: 1280, height: 800 });
-});
-afterAll(async () => s?.close());
+const session = browserSession({ width: 1280, height: 800 });
 
 it('buys a pack with Stars from the command menu and sees the balance grow', async () => {
+  const s = session();
   failureHint(s, 'stars');
   const { page } = s;
   await page.goto(s.base);

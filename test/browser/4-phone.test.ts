@@ -1,16 +1,13 @@
 /// <reference lib="dom" />
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { chatAs, failureHint, openBrowser, until, screenshot, type Session } from './support';
+import { expect, it } from 'vitest';
+import { browserSession, chatAs, failureHint, screenshot, until } from './support';
 
 /** The chat page on a phone-sized screen (360×740): one pane at a time, nothing wider than the screen, usable by keyboard. */
 
-let s: Session;
-beforeAll(async () => {
-  s = await openBrowser({ width: 360, height: 740 });
-});
-afterAll(async () => s?.close());
+const session = browserSession({ width: 360, height: 740 });
 
 it('fits a phone and switches users with the buttons on top', async () => {
+  const s = session();
   failureHint(s, 'phone');
   const { page } = s;
   await page.goto(s.base);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { expect, inject, onTestFailed } from 'vitest';
+import { afterAll, beforeAll, expect, inject, onTestFailed } from 'vitest';
 import { REPO_ROOT, SCREENSHOT_DIR } from './paths';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -171,3 +171,33 @@ export const until = {
       )
       .toBe(true),
 };
+
+/** One browser session for a test file: opened before its tests, closed after them. */
+export function browserSession(size = { width: 1280, height: 800 }): () => Session {
+  let session: Session | undefined;
+  beforeAll(async () => {
+    session = await openBrowser(size);
+  });
+  afterAll(async () => session?.close());
+  return () => session!;
+}
+
+/** The order draft's step indicator ("Step 2 of 5"). */
+export const stepText = (step: number): string =>
+  BOT.stepIndicator!.replace('{step}', String(step)).replace('{total}', '5');
+
+/**
+ * Sends the product photo from `chat` and waits for the order draft (step 1); every later step
+ * edits that same message, which the returned locator follows by its id.
+ */
+export async function sendPhotoForDraft(s: Session, chat: Locator): Promise<Locator> {
+  await chat
+    .locator('input[type=file]')
+    .setInputFiles({ name: 'bottle.png', mimeType: 'image/png', buffer: await productPhoto(s) });
+  await chat.getByRole('button', { name: 'Send', exact: true }).click();
+  await until.visible(chat.getByRole('img', { name: 'Photo you sent' }).last());
+  const draft = botMessages(chat).filter({ hasText: stepText(1) });
+  await until.visible(draft, 30_000);
+  const id = await draft.getAttribute('data-message-id');
+  return chat.locator(`.msg.bot[data-message-id="${id}"]`);
+}
