@@ -5,19 +5,16 @@
 // `--chaos 1,2` also counts the invariants of the chaos runs with those seeds (each run writes
 // test/.logs/chaos-<seed>-report.json) and prints the totals in vitest's own summary shape as the
 // last lines of the whole test command, so whoever reads the end of a CI log sees every test.
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
+import { chaosReport, root, vitestReports } from './reports.mjs';
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const dirs = ['apps', 'packages'].flatMap((d) => readdirSync(path.join(root, d)).map((n) => path.join(root, d, n)));
-dirs.push(path.join(root, 'sandbox'), path.join(root, 'test'), path.join(root, 'test/browser'), path.join(root, 'infra/k8s'));
 let files = 0;
 let failedFiles = 0;
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const dir of dirs) {
-  const file = path.join(dir, '.vitest-report.json');
+for (const file of vitestReports) {
   if (!existsSync(file)) continue;
   const r = JSON.parse(readFileSync(file, 'utf8'));
   passed += r.numPassedTests;
@@ -32,7 +29,7 @@ for (const dir of dirs) {
 const chaosArg = process.argv.indexOf('--chaos');
 const seeds = chaosArg > 0 ? process.argv[chaosArg + 1].split(',').filter(Boolean) : [];
 for (const seed of seeds) {
-  const report = path.join(root, 'test/.logs', `chaos-${seed}-report.json`);
+  const report = chaosReport(seed);
   files++;
   if (!existsSync(report)) {
     failed++;

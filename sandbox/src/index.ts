@@ -18,4 +18,5 @@ export type { OpenAiSim, OpenAiSimOptions, OpenAiBehavior } from './openai/sim.j
 export { makeTinyMp4 } from './shared/mp4.js';
 export { TINY_PNG } from './shared/image.js';
 export { startSecureNats } from './secure-nats.js';
+export { livePid } from './infra.js';
 export type { SecureNats } from './secure-nats.js';

@@ -1,4 +1,5 @@
 import { prettyFactory } from 'pino-pretty';
+import { SERVICES } from '@neurocards/contracts';
 
 /**
  * How the sandbox shows its services' logs. The services always write pino's JSON (as in
@@ -13,7 +14,8 @@ export function logFormat(value: string | undefined): LogFormat {
   throw new Error(`LOG_FORMAT must be pretty or json, not ${JSON.stringify(value)}`);
 }
 
-const WIDTH = Math.max(...['bot-gateway', 'kie-dispatcher', 'orchestrator', 'notifier', 'billing', 'telegram-sim'].map((s) => s.length));
+/** The services' and the simulators' names, in one column. */
+const WIDTH = Math.max(...[...SERVICES, 'telegram-sim'].map((s) => s.length));
 
 /** One output line of a service, formatted for a person (or left as JSON). */
 export function serviceLineFormatter(

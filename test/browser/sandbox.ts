@@ -11,15 +11,16 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readFileSync,
   readdirSync,
   rmSync,
 } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import postgres from 'postgres';
 import { DEFAULT_PORTS } from '@neurocards/contracts';
+import { dropDatabase } from '@neurocards/platform';
+import { freePort } from '@neurocards/platform/testing';
+import { livePid } from '@neurocards/sandbox';
 import type { TestProject } from 'vitest/node';
 import { LOG_FILE, REPO_ROOT, SCREENSHOT_DIR } from './paths';
 
@@ -41,14 +42,6 @@ function portFree(port: number): Promise<boolean> {
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
 /** An offset that puts every service's port (8080–8084 + offset) on a free port. */
 async function freeServiceOffset(): Promise<number> {
   const base = Object.values(DEFAULT_PORTS) as number[];
@@ -63,19 +56,10 @@ async function freeServiceOffset(): Promise<number> {
 }
 
 /** A fresh database on the machine's PostgreSQL; without one the sandbox's embedded one starts empty in the fresh state dir. */
-async function dropDatabase(): Promise<void> {
-  const sql = postgres('postgres://postgres@127.0.0.1:5432/postgres', {
-    max: 1,
-    onnotice: () => undefined,
-    connect_timeout: 3,
+async function dropBrowserDatabase(): Promise<void> {
+  await dropDatabase(`postgres://postgres@127.0.0.1:5432/${DB}`).catch((err: { code?: string }) => {
+    if (err.code !== 'ECONNREFUSED') throw err;
   });
-  try {
-    await sql.unsafe(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`);
-  } catch (err) {
-    if ((err as { code?: string }).code !== 'ECONNREFUSED') throw err;
-  } finally {
-    await sql.end({ timeout: 1 });
-  }
 }
 
 let child: ChildProcess | undefined;
@@ -93,12 +77,8 @@ function killGroup(signal: NodeJS.Signals): void {
 /** A nats-server the sandbox started in its own process group, by the pid it recorded. */
 function killRecordedNats(): void {
   if (stateDir === undefined) return;
-  try {
-    const pid = Number(readFileSync(path.join(stateDir, 'nats', 'nats.pid'), 'utf8').trim());
-    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nats-server')) process.kill(pid, 'SIGKILL');
-  } catch {
-    /* none recorded, or already gone */
-  }
+  const pid = livePid(path.join(stateDir, 'nats', 'nats.pid'), 'nats-server');
+  if (pid !== undefined) process.kill(pid, 'SIGKILL');
 }
 
 /** SIGTERM lets the sandbox stop its services, NATS and PostgreSQL; what is left gets SIGKILL. */
@@ -116,7 +96,7 @@ async function stopSandbox(): Promise<void> {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  await dropDatabase();
+  await dropBrowserDatabase();
   stateDir = mkdtempSync(path.join(os.tmpdir(), 'nc-browser-'));
   mkdirSync(path.dirname(LOG_FILE), { recursive: true });
   rmSync(SCREENSHOT_DIR, { recursive: true, force: true });

@@ -14,7 +14,7 @@ import {
   type KieSim,
   type TelegramSim,
 } from '@neurocards/sandbox';
-import { freePort } from './ports';
+import { freePort } from '@neurocards/platform/testing';
 
 export interface ServiceExit {
   service: ServiceName;

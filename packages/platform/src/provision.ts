@@ -54,8 +54,8 @@ export function needsOf(service: ServiceName): { streams: StreamName[]; consumer
   };
 }
 
-function notFound(err: unknown): boolean {
-  // 10059 stream not found, 10014 consumer not found.
+/** A JetStream API answer that the stream (10059) or the consumer (10014) does not exist. */
+export function isJetStreamNotFound(err: unknown): boolean {
   return err instanceof JetStreamApiError && (err.code === 10059 || err.code === 10014);
 }
 
@@ -71,7 +71,7 @@ export async function missingFor(jsm: JetStreamManager, service: ServiceName): P
       await probe();
       return true;
     } catch (err) {
-      if (notFound(err)) return false;
+      if (isJetStreamNotFound(err)) return false;
       throw err;
     }
   };
@@ -106,7 +106,7 @@ async function provisionBucket(nc: NatsConnection, jsm: JetStreamManager, name: 
   const def = buckets[name];
   const stream = bucketStream(name);
   const info = await jsm.streams.info(stream).catch((err: unknown) => {
-    if (notFound(err)) return null;
+    if (isJetStreamNotFound(err)) return null;
     throw err;
   });
   if (!info) {

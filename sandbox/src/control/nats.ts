@@ -2,7 +2,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { streams } from '@neurocards/contracts';
 import type { RpcResponse } from '@neurocards/contracts';
-import { requestRpc } from '@neurocards/platform';
+import { isJetStreamNotFound, requestRpc } from '@neurocards/platform';
 
 /** The panel answers within a poll (1–2 s); a silent dispatcher or server must not hold it up. */
 const TIMEOUT_MS = 1500;
@@ -79,7 +79,7 @@ export async function jetStreamState(nc: NatsConnection, names: readonly string[
           consumers.sort((a, b) => a.name.localeCompare(b.name));
           return { name, messages: si.state.messages, lastSeq: si.state.last_seq, consumers };
         } catch (err) {
-          if (/stream not found/i.test(message(err))) return { name, messages: 0, lastSeq: 0, consumers: [] };
+          if (isJetStreamNotFound(err)) return { name, messages: 0, lastSeq: 0, consumers: [] };
           throw err;
         }
       }),

@@ -43,6 +43,23 @@ function send(reply: FastifyReply, err: TgError): FastifyReply {
 
 class FloodControl {
   private readonly chats = new Map<string, TokenBucket>();
+  /** chat → until when a 429 drawn at random refuses it (ms). */
+  private readonly holds = new Map<string, number>();
+
+  /** Refuses the chat for `seconds`, as Telegram does after the 429 it answered. */
+  hold(chatId: string, seconds: number): void {
+    this.holds.set(chatId, Date.now() + seconds * 1000);
+  }
+
+  /** A chat still held answers 429 with the seconds left, so a client that retries early is refused again. */
+  checkHold(chatId: string): void {
+    const left = (this.holds.get(chatId) ?? 0) - Date.now();
+    if (left > 0) {
+      const wait = Math.ceil(left / 1000);
+      throw new TgError(429, `Too Many Requests: retry after ${wait}`, wait);
+    }
+  }
+
   private global: TokenBucket | undefined;
   private key = '';
 
@@ -73,8 +90,6 @@ const chance = (p: number | undefined): boolean => p !== undefined && p > 0 && M
 
 export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
   const flood = new FloodControl();
-  /** chat → until when a random 429 refuses it (ms). */
-  const penalties = new Map<string, number>();
   app.route({
     method: ['GET', 'POST'],
     url: '/bot:token/:method',
@@ -99,15 +114,11 @@ export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
             throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
           }
           // A 429 drawn at random is flood control as Telegram applies it: the chat stays refused
-          // until its retry_after has passed, so a client that retries early is refused again.
+          // until its retry_after has passed.
           const chatKey = String(params.values.chat_id);
-          const penalty = (penalties.get(chatKey) ?? 0) - Date.now();
-          if (penalty > 0) {
-            const wait = Math.ceil(penalty / 1000);
-            throw new TgError(429, `Too Many Requests: retry after ${wait}`, wait);
-          }
+          flood.checkHold(chatKey);
           if (chance(b.throttleRate)) {
-            penalties.set(chatKey, Date.now() + b.retryAfterSeconds * 1000);
+            flood.hold(chatKey, b.retryAfterSeconds);
             throw new TgError(429, `Too Many Requests: retry after ${b.retryAfterSeconds}`, b.retryAfterSeconds);
           }
           // A user who blocks the bot stays blocked (until unblocked from the control panel):
@@ -117,7 +128,7 @@ export function registerBotApi(app: FastifyInstance, deps: ApiDeps): void {
             if (chat !== undefined) chat.blocked = true;
             throw new TgError(403, 'Forbidden: bot was blocked by the user');
           }
-          flood.check(b, String(params.values.chat_id));
+          flood.check(b, chatKey);
           if (b.failNext > 0) {
             b.failNext--;
             throw new TgError(500, 'Internal Server Error');
